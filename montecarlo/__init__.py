@@ -1,0 +1,14 @@
+"""Monte Carlo samplers for Hebbian networks (numba CPU backend).
+
+- :func:`storage_point`: one (P, N, alpha, T) point -> small dict (the entry point of the sweeps).
+- :class:`ChainBatch`: replicas x temperatures x disorder samples of chains, optional parallel
+  tempering, time series, checkpoints (``state_dict`` / ``from_state``).
+- :mod:`montecarlo.measure`: blocking errors, tau_int, burn-in detection, overlaps.
+"""
+from .sampler import ChainBatch
+from .measure import (blocking_error, tau_int, detect_burn_in, summarize_series, mattis_overlaps,
+                      replica_overlap)
+from .api import storage_point, storage_K, storage_patterns
+
+__all__ = ["ChainBatch", "storage_point", "storage_K", "storage_patterns", "blocking_error", "tau_int",
+           "detect_burn_in", "summarize_series", "mattis_overlaps", "replica_overlap"]

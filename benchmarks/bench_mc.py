@@ -1,0 +1,104 @@
+"""Monte Carlo kernel benchmarks (numba CPU backend); see benchmarks/run.py for the record format."""
+from __future__ import annotations
+
+import pathlib
+import sys
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from run import best_time  # noqa: E402
+
+from hopfield.patterns import random_patterns  # noqa: E402
+from montecarlo.sampler import ChainBatch  # noqa: E402
+
+N_BIG, K_BIG, T_BIG = 10000, 1000, 1.5
+
+
+def _batch(P=2, N=N_BIG, K=K_BIG, T=T_BIG, replicas=1, init="random"):
+    xi = random_patterns(N, K, np.random.default_rng(7))
+    b = ChainBatch(xi, P, [T], replicas=replicas, init=init, seed=1)
+    b.run(1, measure=False)  # compile / warm up
+    return b, xi
+
+
+def _sweep_time(b, quick):
+    return best_time(lambda: b.run(1, measure=False), repeat=3 if quick else 7)
+
+
+def _paired(ours, base, quick, repeat=3):
+    """Minimum times of two callables, measured alternately over several rounds (robust to load bursts
+    on a shared machine)."""
+    t_o, t_b = float("inf"), float("inf")
+    for _ in range(3 if quick else 6):
+        t_o = min(t_o, best_time(ours, repeat=repeat))
+        t_b = min(t_b, best_time(base, repeat=repeat))
+    return t_o, t_b
+
+
+def mc_sweep_vs_gemv(quick: bool) -> dict:
+    b, xi = _batch()
+    A = xi.astype(np.float32)
+    v = np.random.default_rng(0).standard_normal(K_BIG).astype(np.float32)
+    ours, base = _paired(lambda: b.run(1, measure=False), lambda: A @ v, quick)
+    acc = b.acc_total[0] / (b.sweeps * b.N)
+    return {"name": "mc_sweep_vs_gemv", "ratio": ours / base, "ours_s": ours, "baseline_s": base,
+            "note": f"one P=2 sweep N={N_BIG} K={K_BIG} T={T_BIG} (acceptance {acc:.2f}) / float32 GEMV (N,K); "
+                    "lower is better, target <= 1.5 (stretch 1.2)"}
+
+
+def _numpy_loop(xi, spins, S, beta, nflips, rng):
+    N, K = xi.shape
+    for _ in range(nflips):
+        i = rng.integers(N)
+        row = xi[i]
+        s = spins[i]
+        dE = (2.0 / N) * (s * np.dot(row, S) - K)
+        if rng.random() * (1.0 + np.exp(beta * dE)) < 1.0:
+            spins[i] = -s
+            S -= 2 * s * row
+
+
+def mc_vs_numpy_loop(quick: bool) -> dict:
+    b, xi = _batch()
+    spins = b.spins[0].astype(np.int64)
+    S = b.S[0].astype(np.int64)
+    xi64 = xi.astype(np.int64)
+    rng = np.random.default_rng(0)
+    nflips = 200 if quick else 500
+    ours, t = _paired(lambda: b.run(1, measure=False),
+                      lambda: _numpy_loop(xi64, spins, S, 1.0 / T_BIG, nflips, rng), quick, repeat=2)
+    base = t * N_BIG / nflips
+    return {"name": "mc_vs_numpy_loop", "ratio": base / ours, "ours_s": ours, "baseline_s": base,
+            "note": f"per-flip numpy loop ({nflips} flips scaled to one sweep) / numba sweep; "
+                    "higher is better, target >= 100"}
+
+
+def mc_dense_vs_pairwise(quick: bool) -> dict:
+    b2, _ = _batch(P=2)
+    b4, _ = _batch(P=4)
+    t4, t2 = _paired(lambda: b4.run(1, measure=False), lambda: b2.run(1, measure=False), quick)
+    # the same at low acceptance (retrieval state, T = 0.1, started at xi^1), for information
+    c2 = _batch(P=2, T=0.1, init="pattern")[0]
+    c4 = _batch(P=4, T=0.1, init="pattern")[0]
+    r4, r2 = _paired(lambda: c4.run(1, measure=False), lambda: c2.run(1, measure=False), True)
+    return {"name": "mc_dense_vs_pairwise", "ratio": t4 / t2, "ours_s": t4, "baseline_s": t2,
+            "note": f"P=4 sweep / P=2 sweep at N={N_BIG} K={K_BIG} T={T_BIG} (about half the flips accepted); "
+                    f"in a retrieval state (T=0.1, acceptance < 1%) the ratio is {r4 / r2:.2f}; "
+                    "lower is better, target <= 2"}
+
+
+def mc_batched_8(quick: bool) -> dict:
+    N, K = 4000, 500
+    b1, _ = _batch(N=N, K=K)
+    b8, _ = _batch(N=N, K=K, replicas=8)
+    t8, t1 = _paired(lambda: b8.run(1, measure=False), lambda: b1.run(1, measure=False), quick)
+    return {"name": "mc_batched_8", "ratio": t8 / t1, "ours_s": t8, "baseline_s": t1,
+            "note": f"8 chains sharing patterns / 1 chain, one sweep N={N} K={K}; "
+                    "lower is better, target <= 5 on 2 cores"}
+
+
+BENCHMARKS = [mc_sweep_vs_gemv, mc_vs_numpy_loop, mc_dense_vs_pairwise, mc_batched_8]

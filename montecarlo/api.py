@@ -1,0 +1,125 @@
+"""High-level entry point for sweeps: one (P, N, alpha, T) storage point -> small dict of floats."""
+from __future__ import annotations
+
+import numpy as np
+
+from hopfield.patterns import random_patterns
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+from .measure import combine_chains, detect_burn_in, summarize_series
+from .rng import seed_sequence
+from .sampler import DYNAMICS, INITS, SCHEDULES, TIES, ChainBatch
+
+__all__ = ["storage_point", "storage_K", "storage_patterns"]
+
+
+def storage_K(P, N, alpha) -> int:
+    """K = max(1, round(alpha N^(P-1))): at least one (the condensed) pattern, also for alpha = 0."""
+    return max(1, int(round(alpha * float(N) ** (P - 1))))
+
+
+def storage_patterns(P, N, alpha, *, seed=0, point=0, sample=0, dilution=0.0):
+    """Patterns of disorder sample ``sample`` of a point: drawn from SeedSequence((seed, point, 3, sample))."""
+    K = storage_K(P, N, alpha)
+    gen = np.random.default_rng(seed_sequence(seed, point, 3, sample))
+    return random_patterns(N, K, gen, dilution=dilution)
+
+
+def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1, dynamics="heat_bath",
+                  schedule="random", init="pattern", seed=0, point=0, dilution=0.0, tempering=False,
+                  ties="random", ladder=None) -> dict:
+    """Monte Carlo of the dense/pairwise Hebbian network at one storage point.
+
+    Energy: distinct-index P-body Hebbian H (storage.md), K = max(1, round(alpha N^(P-1))) patterns
+    (K >= 1 also at alpha = 0: the low-storage Curie-Weiss limit), entries +-1, or {-1, 0, 1} with
+    P(0) = ``dilution``. ``samples`` disorder samples, each with patterns from the stream
+    (seed, point, sample); ``replicas`` chains per sample share the patterns (for q).
+
+    ``sweeps`` is the total number of sweeps run (N proposals each); the first ``burn_in`` are
+    discarded. ``burn_in=None``: detected by MSER on the chain-averaged E and m series (at most
+    sweeps / 2) and reported. ``T = 0`` switches to the T = 0 dynamics (flip iff DeltaE < 0, ``ties`` rule).
+    ``tempering=True``: each (sample, replica) runs a ladder of temperatures (``ladder``, ascending,
+    first = T; default 8 geometric values from T to max(2 T, 1.5 (1 + sqrt(alpha)))) with parallel
+    tempering swaps; only the chain at T is measured.
+
+    Returns plain floats: m, m_err (overlap with xi^1: mean over replicas and samples; the error is
+    the disorder spread when samples >= 2, else the thermal blocking error), abs_m, abs_m_err, E,
+    E_err (energy per neuron), q, q_err (two-replica overlap; NaN if replicas == 1), acceptance,
+    tau_m (integrated autocorrelation time of m in sweeps, mean over chains), burn_in, K, N,
+    too_short (post-burn-in length < 50 tau_int of m or E in some chain), and extras (thermal and
+    disorder errors separately, tau_E, swap_rates with tempering, the settings used).
+    Deterministic for a given (seed, point), whatever the number of threads.
+    """
+    P = check_integer("P", P, low=2, high=12)
+    N = check_integer("N", N, low=P)
+    alpha = check_real("alpha", alpha, low=0.0)
+    T = check_real("T", T, low=0.0)
+    sweeps = check_integer("sweeps", sweeps, low=2)
+    if burn_in is not None:
+        burn_in = check_integer("burn_in", burn_in, low=0, high=sweeps - 2)
+    replicas = check_integer("replicas", replicas, low=1)
+    samples = check_integer("samples", samples, low=1)
+    check_choice("dynamics", dynamics, tuple(DYNAMICS))
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    check_choice("init", init, INITS)
+    check_choice("ties", ties, tuple(TIES))
+    seed = check_integer("seed", seed, low=0)
+    point = check_integer("point", point, low=0)
+    dilution = check_real("dilution", dilution, low=0.0, high=1.0, high_open=True)
+    K = storage_K(P, N, alpha)
+    if K * N > 2 ** 33:
+        raise ParameterError("K * N", K * N, "<= 2^33 (pattern memory: K N bytes per sample)")
+    if T == 0.0 or DYNAMICS[dynamics] == DYNAMICS["zero"]:
+        dynamics = "zero"
+        if tempering:
+            raise ParameterError("tempering", tempering, "False at T = 0")
+    if tempering:
+        if ladder is None:
+            hi = max(2.0 * T, 1.5 * (1.0 + np.sqrt(alpha)))
+            temps = np.geomspace(T, hi, 8)
+        else:
+            temps = np.asarray(ladder, dtype=float)
+            if temps.ndim != 1 or temps.size < 2 or temps[0] != T or np.any(np.diff(temps) <= 0):
+                raise ParameterError("ladder", ladder,
+                                     "an ascending 1-D sequence of >= 2 temperatures starting at T")
+    else:
+        temps = np.array([T if T > 0 else 0.0])
+    pats = np.stack([storage_patterns(P, N, alpha, seed=seed, point=point, sample=d, dilution=dilution)
+                     for d in range(samples)])
+    batch = ChainBatch(pats, P, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
+                       init=init, tempering=tempering, seed=seed, point=point)
+    ser = batch.run(sweeps)
+    E, m, acc, q = ser["E"][:, 0, :], ser["m"][:, 0, :], ser["acc"][:, 0, :], ser["q"][:, 0, :]
+    if burn_in is None:
+        # MSER on the chain-averaged series: the transient is common to all chains, the noise is not
+        b = max(detect_burn_in(E.mean(axis=0)), detect_burn_in(m.mean(axis=0)))
+        burn_in = int(min(b, sweeps // 2))
+    sl = slice(burn_in, None)
+    grp = np.arange(batch.G) // replicas
+    sm = [summarize_series(m[g, sl]) for g in range(batch.G)]
+    sa = [summarize_series(np.abs(m[g, sl])) for g in range(batch.G)]
+    se = [summarize_series(E[g, sl]) for g in range(batch.G)]
+    out = {"K": K, "N": N, "P": P, "alpha": alpha, "T": T, "burn_in": burn_in, "sweeps": sweeps,
+           "replicas": replicas, "samples": samples, "dynamics": dynamics, "schedule": schedule,
+           "init": init, "seed": seed, "point": point, "dilution": dilution, "tempering": bool(tempering)}
+    for key, summ in (("m", sm), ("abs_m", sa), ("E", se)):
+        mean, err, eth, edis = combine_chains(summ, grp)
+        out[key], out[key + "_err"] = mean, err
+        out[key + "_err_thermal"], out[key + "_err_disorder"] = eth, edis
+    if batch.pairs.shape[0]:
+        sq = [summarize_series(q[p, sl]) for p in range(batch.pairs.shape[0])]
+        qgrp = batch.pairs[:, 0] // replicas
+        mean, err, eth, edis = combine_chains(sq, qgrp)
+        out.update(q=mean, q_err=err, q_err_thermal=eth, q_err_disorder=edis)
+    else:
+        out.update(q=float("nan"), q_err=float("nan"), q_err_thermal=float("nan"), q_err_disorder=float("nan"))
+    out["acceptance"] = float(acc[:, sl].mean())
+    out["tau_m"] = float(np.mean([s["tau"] for s in sm]))
+    out["tau_E"] = float(np.mean([s["tau"] for s in se]))
+    tau_max = max(max(s["tau"] for s in sm), max(s["tau"] for s in se))
+    out["too_short"] = bool((sweeps - burn_in) < 50.0 * tau_max)
+    out["plateau"] = bool(all(s["plateau"] for s in sm + se))
+    if tempering:
+        out["swap_rates"] = batch.swap_rates()
+        out["ladder"] = temps
+    return out

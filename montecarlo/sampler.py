@@ -1,0 +1,333 @@
+"""Batched Monte Carlo chains for Hebbian networks: replicas x temperatures x disorder samples.
+
+:class:`ChainBatch` owns the state of many chains (spins int8, overlaps int32, xoshiro256**
+streams), advances them with the numba kernels in :mod:`montecarlo.kernels` (parallel over
+chains with ``prange``; NUMBA_NUM_THREADS is respected), optionally couples the temperatures of
+each (sample, replica) group by parallel tempering, records time series, and can be saved to /
+restored from a dict of arrays (bit-for-bit resumption).
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from hopfield.patterns import check_patterns
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+from . import kernels as _k
+from .rng import stream_states
+
+__all__ = ["ChainBatch", "DYNAMICS", "SCHEDULES", "TIES", "INITS"]
+
+DYNAMICS = {"heat_bath": _k.DYN_HEAT_BATH, "glauber": _k.DYN_HEAT_BATH, "metropolis": _k.DYN_METROPOLIS,
+            "zero": _k.DYN_ZERO, "T0": _k.DYN_ZERO}
+SCHEDULES = {"random": _k.SCHED_RANDOM, "sequential": _k.SCHED_SEQUENTIAL,
+             "permutation": _k.SCHED_PERMUTATION}
+TIES = {"random": _k.TIES_RANDOM, "frozen": _k.TIES_FROZEN}
+INITS = ("pattern", "random")
+
+_STATE_KEYS = ("spins", "S", "rng", "cbeta", "perm", "swap_rng", "swap_att", "swap_acc", "acc_total",
+               "sweeps", "parity")
+
+
+def _as_pattern_stack(patterns):
+    arr = np.asarray(patterns)
+    if arr.ndim == 2:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ParameterError("patterns.shape", arr.shape, "(N, K) or (samples, N, K)")
+    return np.ascontiguousarray(np.stack([check_patterns(a) for a in arr]), dtype=np.int8)
+
+
+class ChainBatch:
+    """Many Monte Carlo chains of a Hebbian network (distinct-index P-body energy, hopfield.HebbianNetwork).
+
+    Parameters
+    ----------
+    patterns : int8 (N, K) or (samples, N, K), entries in {-1, 0, 1}; one pattern set per disorder sample
+    P : interaction order (>= 2)
+    temperatures : sequence of temperatures T > 0 (a ladder; length nT >= 1). Ignored (but recorded)
+        for ``dynamics="zero"``, which needs nT = 1.
+    replicas : replicas per disorder sample (share the patterns; independent streams and starts)
+    dynamics : "heat_bath" (Glauber, default), "metropolis", "zero" (T = 0: flip iff DeltaE < 0)
+    schedule : "random" (site drawn uniformly, default), "sequential" (systematic scan), "permutation"
+    ties : T = 0 tie rule for DeltaE = 0: "random" (flip with prob. 1/2, default) or "frozen"
+    init : "pattern" (start at xi^1; blank sites random) or "random", or an int8 array (chains, N)
+    tempering : swap temperatures between neighbouring slots of each (sample, replica) group
+    seed, point : stream keys; chain c uses SeedSequence((seed, point, 0, c))
+
+    Chain index c = (sample * replicas + replica) * nT + slot, initially at temperature slot.
+
+    Without tempering the chains run chain-major (one parallel launch per call, spin snapshots for
+    q_ab kept in chunks of about ``SNAPSHOT_BYTES``); with tempering they run in lockstep (swaps
+    after every sweep). Both give the same trajectories bit for bit (``lockstep = True`` forces the
+    lockstep kernel).
+    """
+
+    SNAPSHOT_BYTES = 1 << 25
+    lockstep = False
+
+    def __init__(self, patterns, P=2, temperatures=(1.0,), *, replicas=1, dynamics="heat_bath",
+                 schedule="random", ties="random", init="pattern", tempering=False, seed=0, point=0):
+        self.P = check_integer("P", P, low=2, high=12)
+        self.patterns = _as_pattern_stack(patterns)
+        self.samples, self.N, self.K = self.patterns.shape
+        if self.N < self.P:
+            raise ParameterError("N", self.N, f"N >= P = {self.P}")
+        if self.N >= 2 ** 31 - 1:
+            raise ParameterError("N", self.N, "N < 2^31")
+        self.replicas = check_integer("replicas", replicas, low=1)
+        self.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
+        self.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
+        self.ties = check_choice("ties", ties, tuple(TIES))
+        self.seed = check_integer("seed", seed, low=0)
+        self.point = check_integer("point", point, low=0)
+        self.tempering = bool(tempering)
+        temps = np.atleast_1d(np.asarray(temperatures, dtype=object))
+        if temps.ndim != 1 or temps.size < 1:
+            raise ParameterError("temperatures", temperatures, "a non-empty 1-D sequence")
+        zero = DYNAMICS[self.dynamics] == _k.DYN_ZERO
+        if zero:
+            if temps.size != 1:
+                raise ParameterError("temperatures", list(temps), "a single value for dynamics='zero'")
+            self.temperatures = np.array([0.0])
+            ladder = np.array([np.inf])
+            if self.tempering:
+                raise ParameterError("tempering", tempering, "False for dynamics='zero'")
+        else:
+            self.temperatures = np.array([check_real("T", t, low=0.0, low_open=True) for t in temps])
+            ladder = 1.0 / self.temperatures
+        self.nT = self.temperatures.size
+        self.ladder = ladder
+        self.G = self.samples * self.replicas
+        self.C = self.G * self.nT
+        # pattern constants
+        self.nrow = np.ascontiguousarray(np.count_nonzero(self.patterns, axis=2).astype(np.int32))
+        self.ncol = np.ascontiguousarray(np.count_nonzero(self.patterns, axis=1).astype(np.int32))
+        self.c4 = 3.0 * self.ncol.astype(np.float64) - 5.0  # constant of the P = 4 kernel
+        self.pidx = np.repeat(np.arange(self.samples, dtype=np.int64), self.replicas * self.nT)
+        self.coef = _k.newton_coefficients(self.P)
+        self.scale = self.P / float(self.N) ** (self.P - 1)
+        N, K, P = self.N, self.K, self.P
+        if P == 2:
+            self.wide = K * N >= 2 ** 31
+        elif P == 4:
+            self.wide = K * (N + 3) ** 3 >= 2 ** 52
+        else:
+            self.wide = True
+        if P >= 3 and K * (N + P) ** (P - 1) * 2 ** P >= 2 ** 62:
+            raise ParameterError("K * N^(P-1)", K * N ** (P - 1), "< 2^62 / 2^P (exact int64 kernel)")
+        # pairs of replica groups sharing patterns (for q_ab)
+        pairs = [(d * self.replicas + a, d * self.replicas + b) for d in range(self.samples)
+                 for a in range(self.replicas) for b in range(a + 1, self.replicas)]
+        self.pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        # state
+        self.rng = stream_states(self.seed, self.point, range(self.C), tag=0)
+        self.swap_rng = stream_states(self.seed, self.point, range(self.G), tag=1)
+        self.perm = np.arange(self.C, dtype=np.int64).reshape(self.G, self.nT)
+        self.cbeta = np.tile(self.ladder, self.G).astype(np.float64)
+        self.swap_att = np.zeros((self.G, max(self.nT - 1, 1)), dtype=np.int64)
+        self.swap_acc = np.zeros_like(self.swap_att)
+        self.acc_total = np.zeros(self.C, dtype=np.int64)
+        self.sweeps = 0
+        self.parity = 0
+        self.init = init if isinstance(init, str) else "array"
+        self.spins = self._initial_spins(init)
+        # overlaps: int16 while |S| <= N < 2^15 (twice the SIMD width), else int32
+        self.S = np.zeros((self.C, self.K), dtype=np.int16 if self.N < 2 ** 15 else np.int32)
+        _k.recompute_overlaps(self.patterns, self.pidx, self.spins, self.S)
+        # P = 4: per-chain cache A_mu, B_mu (functions of S only, not part of a checkpoint)
+        self.use_cache = bool(P == 4 and not self.wide)
+        self.diluted = bool((self.patterns == 0).any())
+        self.AB = np.zeros((self.C, 2, self.K if self.use_cache else 0))
+        self.Bsum = np.zeros(self.C)
+        self._refresh_cache()
+        self._series = []
+
+    # ------------------------------------------------------------------ setup
+    def _initial_spins(self, init):
+        if isinstance(init, str):
+            check_choice("init", init, INITS)
+            spins = np.empty((self.C, self.N), dtype=np.int8)
+            for c in range(self.C):
+                g = np.random.default_rng(np.random.SeedSequence([self.seed, self.point, 2, c]))
+                rand = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)
+                if init == "pattern":
+                    xi = self.patterns[self.pidx[c], :, 0]
+                    spins[c] = np.where(xi != 0, xi, rand)
+                else:
+                    spins[c] = rand
+            return spins
+        arr = np.asarray(init)
+        if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
+            raise ParameterError("init", f"array of shape {arr.shape}",
+                                 f"'pattern', 'random' or a +-1 array of shape ({self.C}, {self.N})")
+        return np.ascontiguousarray(arr, dtype=np.int8)
+
+    def _refresh_cache(self):
+        if self.use_cache:
+            _k.init_p4_cache(self.S, self.c4, self.pidx, self.AB, self.Bsum)
+
+    # ------------------------------------------------------------------ running
+    def run(self, sweeps, *, measure=True):
+        """Advance all chains by ``sweeps`` sweeps; return (and keep) the recorded time series.
+
+        Returns a dict: ``E`` (G, nT, sweeps) energy per neuron, ``m`` (G, nT, sweeps) overlap with
+        xi^1, ``acc`` (G, nT, sweeps) acceptance fraction per sweep, ``q`` (pairs, nT, sweeps)
+        two-replica overlaps; indexed by group g = sample * replicas + replica and temperature slot.
+        """
+        sweeps = check_integer("sweeps", sweeps, low=0)
+        n = sweeps if measure else 0
+        rec_E = np.zeros((self.G, self.nT, n))
+        rec_m = np.zeros((self.G, self.nT, n))
+        rec_a = np.zeros((self.G, self.nT, n))
+        rec_q = np.zeros((self.pairs.shape[0], self.nT, n))
+        if sweeps:
+            # never more threads than chains: an idle thread in a parallel region only adds latency,
+            # and a lot of it when the machine is shared
+            threads = numba.get_num_threads()
+            numba.set_num_threads(max(1, min(threads, self.C)))
+            try:
+                if self.tempering and self.nT > 1 or self.lockstep:
+                    self._run_lockstep(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
+                else:
+                    self._run_chain_major(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
+            finally:
+                numba.set_num_threads(threads)
+            self.sweeps += sweeps
+            self.parity = (self.parity + sweeps) & 1
+        out = {"E": rec_E, "m": rec_m, "acc": rec_a, "q": rec_q}
+        if measure:
+            self._series.append(out)
+        return out
+
+    def _run_lockstep(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
+        _k.run_batch(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
+                     self.cbeta, self.ladder, self.perm, self.P, self.scale,
+                     DYNAMICS[self.dynamics], SCHEDULES[self.schedule], TIES[self.ties],
+                     self.wide, self.coef, self.use_cache, self.diluted, self.AB, self.Bsum,
+                     sweeps, self.parity, self.tempering and self.nT > 1,
+                     self.swap_rng, self.swap_att, self.swap_acc, self.pairs, measure,
+                     self.acc_total, rec_E, rec_m, rec_a, rec_q)
+
+    def _run_chain_major(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
+        # no tempering: chain c sits at slot c % nT of group c // nT for ever (perm is the identity)
+        npairs = self.pairs.shape[0]
+        need_q = measure and npairs > 0
+        chunk = sweeps
+        if need_q:  # bound the spin snapshots kept for q to ~SNAPSHOT_BYTES
+            chunk = max(1, min(sweeps, self.SNAPSHOT_BYTES // max(1, self.C * self.N)))
+        # q pairs as chain indices, per slot: row p * nT + k
+        pc = (self.pairs[:, None, :] * self.nT + np.arange(self.nT)[None, :, None]).reshape(-1, 2)
+        done = 0
+        while done < sweeps:
+            n = min(chunk, sweeps - done)
+            m = n if measure else 0
+            E = np.zeros((self.C, m))
+            M = np.zeros((self.C, m))
+            A = np.zeros((self.C, m))
+            snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
+            _k.run_chains(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
+                          self.cbeta, self.P, self.scale, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
+                          TIES[self.ties], self.wide, self.coef, self.use_cache, self.diluted, self.AB,
+                          self.Bsum, n, measure, self.acc_total, E, M, A, snap)
+            if measure:
+                sl = slice(done, done + n)
+                rec_E[:, :, sl] = E.reshape(self.G, self.nT, n)
+                rec_m[:, :, sl] = M.reshape(self.G, self.nT, n)
+                rec_a[:, :, sl] = A.reshape(self.G, self.nT, n)
+                if need_q:
+                    q = np.zeros((pc.shape[0], n))
+                    _k.pair_overlaps(snap, pc, q)
+                    rec_q[:, :, sl] = q.reshape(npairs, self.nT, n)
+            done += n
+
+    def series(self):
+        """All time series recorded so far, concatenated along the sweep axis."""
+        if not self._series:
+            return {k: np.zeros((0, 0, 0)) for k in ("E", "m", "acc", "q")}
+        return {k: np.concatenate([s[k] for s in self._series], axis=2) for k in self._series[0]}
+
+    # ------------------------------------------------------------------ observables
+    def overlaps(self):
+        """Mattis overlaps m_mu of every chain, (C, K) float."""
+        return self.S / self.N
+
+    def energies(self):
+        """Total energy H of every chain (from the overlaps)."""
+        return np.array([_k.energy_from_overlaps(self.S[c], self.ncol[self.pidx[c]], self.N, self.P, self.coef)
+                         for c in range(self.C)])
+
+    def delta_energies(self, c):
+        """Exact DeltaE_i of chain c for all sites (kernel formula), float array (N,)."""
+        check_integer("c", c, low=0, high=self.C - 1)
+        d = self.pidx[c]
+        return np.array([self.scale * _k.delta_numerator_chain(
+            self.patterns[d, i], self.S[c], self.ncol[d], self.c4[d], self.nrow[d, i], self.spins[c, i], self.P,
+            self.wide, self.coef, self.use_cache, self.diluted, self.AB[c, 0], self.AB[c, 1], self.Bsum[c])
+            for i in range(self.N)])
+
+    def check_overlaps(self) -> bool:
+        """True iff the incremental overlaps (and the P = 4 cache) equal a recomputation from the spins."""
+        S2 = np.zeros_like(self.S)
+        _k.recompute_overlaps(self.patterns, self.pidx, self.spins, S2)
+        ok = bool(np.array_equal(S2, self.S))
+        if self.use_cache:
+            AB, Bsum = np.zeros_like(self.AB), np.zeros_like(self.Bsum)
+            _k.init_p4_cache(S2, self.c4, self.pidx, AB, Bsum)
+            # B itself is maintained only for diluted patterns (+-1 patterns use its sum)
+            nb = 2 if self.diluted else 1
+            ok = ok and bool(np.array_equal(AB[:, :nb], self.AB[:, :nb]) and np.array_equal(Bsum, self.Bsum))
+        return ok
+
+    def swap_rates(self):
+        """Parallel-tempering swap acceptance per neighbouring pair (nT-1,), pooled over groups (NaN if none)."""
+        att = self.swap_att.sum(axis=0)[: max(self.nT - 1, 0)]
+        acc = self.swap_acc.sum(axis=0)[: max(self.nT - 1, 0)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(att > 0, acc / np.maximum(att, 1), np.nan)
+
+    def acceptance(self):
+        """Fraction of accepted flips per chain over all sweeps run."""
+        return self.acc_total / max(self.sweeps * self.N, 1)
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_dict(self, include_patterns=True):
+        """Full state as a dict of numpy arrays (copies): enough to resume bit for bit."""
+        d = {k: np.array(getattr(self, k)) for k in _STATE_KEYS}
+        d["config"] = np.array([self.P, DYNAMICS[self.dynamics], SCHEDULES[self.schedule], TIES[self.ties],
+                                self.replicas, int(self.tempering), self.seed, self.point], dtype=np.int64)
+        d["temperatures"] = self.temperatures.copy()
+        if include_patterns:
+            d["patterns"] = self.patterns.copy()
+        return d
+
+    def load_state(self, state):
+        """Restore the dynamical state saved by :meth:`state_dict` (same configuration)."""
+        for k in _STATE_KEYS:
+            if k not in state:
+                raise ParameterError("state", f"missing key {k!r}", "a dict from ChainBatch.state_dict()")
+            cur = getattr(self, k)
+            new = np.asarray(state[k])
+            if isinstance(cur, np.ndarray):
+                if new.shape != cur.shape:
+                    raise ParameterError(f"state[{k!r}].shape", new.shape, f"{cur.shape}")
+                setattr(self, k, np.ascontiguousarray(new, dtype=cur.dtype).copy())
+            else:
+                setattr(self, k, int(new))
+        self._series = []
+        self._refresh_cache()
+        return self
+
+    @classmethod
+    def from_state(cls, state, patterns=None):
+        """Rebuild a batch from :meth:`state_dict` (patterns from the dict unless given)."""
+        cfg = [int(v) for v in np.asarray(state["config"])]
+        inv = lambda table, v: next(name for name, code in table.items() if code == v)  # noqa: E731
+        pats = state["patterns"] if patterns is None else patterns
+        dyn = inv(DYNAMICS, cfg[1])
+        temps = state["temperatures"] if dyn not in ("zero", "T0") else [0.0]
+        b = cls(pats, cfg[0], temps, replicas=cfg[4], dynamics=dyn, schedule=inv(SCHEDULES, cfg[2]),
+                ties=inv(TIES, cfg[3]), tempering=bool(cfg[5]), seed=cfg[6], point=cfg[7],
+                init=np.asarray(state["spins"]))
+        return b.load_state(state)

@@ -1,0 +1,93 @@
+"""Critical load from Monte Carlo at T = 0, with a finite-size extrapolation.
+
+Protocol (montecarlo.md, Section 7): for each size N and load alpha, run the T = 0 dynamics
+(flip iff DeltaE_i < 0, random ties) from the condensed pattern xi^1 in ``samples`` independent
+disorder samples until a fixed point (a sweep with no flip) or ``max_sweeps``; a sample succeeds
+when its final overlap m >= ``threshold``. The success fraction p(alpha) is fitted with the logistic
+p = 1 / (1 + exp((alpha - alpha_c(N)) / w)) (binomial weights), and alpha_c(N) is extrapolated
+linearly in 1/N (``scale="1/N"``) or 1/sqrt(N) to N -> infinity.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import curve_fit
+
+from hopfield.validation import ParameterError, check_integer, check_real
+
+__all__ = ["success_fractions", "fit_threshold", "extrapolate_threshold", "mc_capacity"]
+
+
+def _final_overlaps(P, N, alpha, samples, seed, point, max_sweeps, chunk=4):
+    from montecarlo import ChainBatch
+    from montecarlo.api import storage_patterns
+    pats = np.stack([storage_patterns(P, N, alpha, seed=seed, point=point, sample=d) for d in range(samples)])
+    batch = ChainBatch(pats, P, [0.0], replicas=1, dynamics="zero", init="pattern", seed=seed, point=point)
+    done = 0
+    while done < max_sweeps:
+        before = batch.acc_total.copy()
+        batch.run(chunk, measure=False)
+        done += chunk
+        if np.array_equal(batch.acc_total, before):      # no chain flipped a spin in the last chunk
+            break
+    return batch.overlaps()[:, 0], done
+
+
+def success_fractions(P, N, alphas, *, samples=32, seed=0, threshold=0.9, max_sweeps=100):
+    """Fraction of samples whose T = 0 dynamics from xi^1 stays at m >= threshold, per alpha."""
+    P = check_integer("P", P, 2)
+    N = check_integer("N", N, P)
+    samples = check_integer("samples", samples, 1)
+    threshold = check_real("threshold", threshold, 0.0, 1.0)
+    alphas = np.asarray(alphas, dtype=float)
+    if alphas.ndim != 1 or alphas.size == 0 or np.any(alphas <= 0):
+        raise ParameterError("alphas", alphas.tolist(), "a non-empty list of loads alpha > 0")
+    frac, m_mean = np.empty(len(alphas)), np.empty(len(alphas))
+    for k, a in enumerate(alphas):
+        m, _ = _final_overlaps(P, N, a, samples, seed, point=1_000_000 * N + k, max_sweeps=max_sweeps)
+        frac[k] = np.mean(m >= threshold)
+        m_mean[k] = m.mean()
+    return frac, m_mean
+
+
+def _logistic(a, ac, w):
+    return 1.0 / (1.0 + np.exp((a - ac) / w))
+
+
+def fit_threshold(alphas, fractions, samples):
+    """Logistic fit of success fractions: returns (alpha_c, alpha_c_err, width)."""
+    alphas, fractions = np.asarray(alphas, float), np.asarray(fractions, float)
+    # binomial error with a floor (1/(n+2) Laplace rule) so that fractions 0 and 1 carry weight
+    p = (fractions * samples + 1) / (samples + 2)
+    sigma = np.sqrt(p * (1 - p) / samples)
+    i = int(np.argmin(np.abs(fractions - 0.5)))
+    p0 = (alphas[i], max((alphas[-1] - alphas[0]) / 10, 1e-4))
+    (ac, w), cov = curve_fit(_logistic, alphas, fractions, p0=p0, sigma=sigma, absolute_sigma=True, maxfev=10000)
+    return float(ac), float(np.sqrt(cov[0, 0])), float(abs(w))
+
+
+def extrapolate_threshold(Ns, alpha_c, alpha_c_err, scale="1/N"):
+    """Weighted linear fit alpha_c(N) = alpha_inf + b x, x = 1/N or 1/sqrt(N): (alpha_inf, err, b)."""
+    Ns = np.asarray(Ns, float)
+    x = 1.0 / Ns if scale == "1/N" else 1.0 / np.sqrt(Ns)
+    w = 1.0 / np.asarray(alpha_c_err, float) ** 2
+    X = np.stack([np.ones_like(x), x], axis=1)
+    cov = np.linalg.inv(X.T @ (w[:, None] * X))
+    coef = cov @ (X.T @ (w * np.asarray(alpha_c, float)))
+    return float(coef[0]), float(np.sqrt(cov[0, 0])), float(coef[1])
+
+
+def mc_capacity(P, Ns, alphas, *, samples=32, seed=0, threshold=0.9, max_sweeps=100, scale="1/N"):
+    """The whole protocol: success fractions per N, alpha_c(N) with errors, extrapolation."""
+    rows = []
+    for N in Ns:
+        frac, m_mean = success_fractions(P, N, alphas, samples=samples, seed=seed, threshold=threshold,
+                                         max_sweeps=max_sweeps)
+        ac, err, w = fit_threshold(alphas, frac, samples)
+        rows.append({"N": int(N), "fractions": frac.tolist(), "m_mean": m_mean.tolist(),
+                     "alpha_c": ac, "alpha_c_err": err, "width": w})
+    out = {"P": P, "alphas": list(map(float, alphas)), "samples": samples, "threshold": threshold, "sizes": rows}
+    if len(Ns) >= 2:
+        a_inf, a_err, slope = extrapolate_threshold([r["N"] for r in rows], [r["alpha_c"] for r in rows],
+                                                    [r["alpha_c_err"] for r in rows], scale)
+        out.update(alpha_c_inf=a_inf, alpha_c_inf_err=a_err, slope=slope, scale=scale)
+    return out

@@ -1,0 +1,205 @@
+"""Study configuration: TOML in, a validated and fully resolved plain dict out.
+
+A study is a list of sweeps; a sweep is a grid of parameter points of one model, solved by one
+method (``theory``: replica-symmetric solver; ``mc``: Monte Carlo). Grids are given either as a
+list of values or as ``{start, stop, num}`` (inclusive, linearly spaced)::
+
+    [study]
+    name = "ags"
+    seed = 1
+
+    [[sweeps]]
+    name = "ags"
+    model = "hebbian"
+    method = "theory"
+    P = 2
+    alpha = { start = 0.0, stop = 0.16, num = 41 }
+    T = { start = 0.02, stop = 1.5, num = 38 }
+
+Every key is checked before any work starts; a bad key raises :class:`ConfigError` (a
+:class:`~hopfield.validation.ParameterError`) naming the key, its value and the allowed range.
+The resolved config (defaults filled in, grids expanded) is what the HDF5 file records.
+"""
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import tomllib
+
+import numpy as np
+import tomli_w
+
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+__all__ = ["ConfigError", "load_config", "parse_config", "default_config_text", "to_toml", "sweep_by_name"]
+
+MODELS = ("hebbian",)
+METHODS = ("theory", "mc")
+BOUNDARIES = ("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic")
+DYNAMICS = ("heat_bath", "metropolis", "zero_T")
+SCHEDULES = ("random", "sequential")
+INITS = ("pattern", "random")
+
+#: Keys allowed in a sweep table, with their defaults (``None``: required or method-specific).
+THEORY_DEFAULTS = {"boundaries": list(BOUNDARIES), "boundary_points": 61, "chunk": 8}
+MC_DEFAULTS = {"sweeps": 200, "burn_in": 50, "replicas": 2, "samples": 1, "dynamics": "heat_bath",
+               "schedule": "random", "init": "pattern", "dilution": 0.0, "tempering": False,
+               "theory": ""}
+COMMON_KEYS = {"name", "model", "method", "P", "alpha", "T"}
+
+
+class ConfigError(ParameterError):
+    """A configuration key has a bad value (or the TOML text is malformed)."""
+
+
+def _wrap(fn, *args, **kwargs):
+    """Call a validator and re-raise its ParameterError as ConfigError (same message)."""
+    try:
+        return fn(*args, **kwargs)
+    except ParameterError as err:
+        raise ConfigError(err.name, err.value, err.allowed) from None
+
+
+def _grid(key: str, spec, low=None, low_open=False, integer=False) -> list:
+    """Expand a grid spec (list of values, a single value, or {start, stop, num}) to a list."""
+    if isinstance(spec, dict):
+        unknown = set(spec) - {"start", "stop", "num"}
+        if unknown or not {"start", "stop", "num"} <= set(spec):
+            raise ConfigError(key, spec, "a list of values or a table {start, stop, num}")
+        start = _wrap(check_real, f"{key}.start", spec["start"], low, None, low_open)
+        stop = _wrap(check_real, f"{key}.stop", spec["stop"], low, None, low_open)
+        num = _wrap(check_integer, f"{key}.num", spec["num"], 1)
+        values = np.linspace(start, stop, num).tolist()
+    elif isinstance(spec, list):
+        values = spec
+    else:
+        values = [spec]
+    if len(values) == 0:
+        raise ConfigError(key, spec, "a grid with at least one point")
+    checker = check_integer if integer else check_real
+    out = []
+    for v in values:
+        if integer:
+            out.append(_wrap(checker, key, v, 1 if low is None else int(low)))
+        else:
+            out.append(_wrap(checker, key, v, low, None, low_open))
+    if len(set(out)) != len(out):
+        raise ConfigError(key, spec, "distinct grid values")
+    return out
+
+
+def _sweep(raw: dict, index: int) -> dict:
+    where = f"sweeps[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(where, raw, "a table")
+    name = raw.get("name", f"sweep{index}")
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ConfigError(f"{where}.name", name, "an identifier (letters, digits, underscore)")
+    model = _wrap(check_choice, f"{name}.model", raw.get("model", "hebbian"), MODELS)
+    method = _wrap(check_choice, f"{name}.method", raw.get("method", "theory"), METHODS)
+    P = _wrap(check_integer, f"{name}.P", raw.get("P", 2), 2)
+    for key in ("alpha", "T"):
+        if key not in raw:
+            raise ConfigError(f"{name}.{key}", None, "a grid (list or {start, stop, num})")
+    sweep = {"name": name, "model": model, "method": method, "P": P,
+             "alpha": _grid(f"{name}.alpha", raw["alpha"], low=0.0),
+             "T": _grid(f"{name}.T", raw["T"], low=0.0, low_open=True)}
+    defaults = THEORY_DEFAULTS if method == "theory" else dict(MC_DEFAULTS, N=None)
+    unknown = set(raw) - COMMON_KEYS - set(defaults)
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(f"{name}.{key}", raw[key],
+                          f"a known key for method {method!r}: " + ", ".join(sorted(COMMON_KEYS | set(defaults))))
+    for key, default in defaults.items():
+        sweep[key] = copy.deepcopy(raw.get(key, default))
+    if method == "theory":
+        bnds = sweep["boundaries"]
+        if not isinstance(bnds, list):
+            raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(BOUNDARIES))
+        for b in bnds:
+            _wrap(check_choice, f"{name}.boundaries", b, BOUNDARIES)
+        _wrap(check_integer, f"{name}.boundary_points", sweep["boundary_points"], 2)
+        _wrap(check_integer, f"{name}.chunk", sweep["chunk"], 1)
+    else:
+        if sweep["N"] is None:
+            raise ConfigError(f"{name}.N", None, "a list of system sizes N >= 2")
+        sweep["N"] = _grid(f"{name}.N", sweep["N"], low=2, integer=True)
+        _wrap(check_integer, f"{name}.sweeps", sweep["sweeps"], 1)
+        _wrap(check_integer, f"{name}.burn_in", sweep["burn_in"], 0, sweep["sweeps"] - 1)
+        _wrap(check_integer, f"{name}.replicas", sweep["replicas"], 1)
+        _wrap(check_integer, f"{name}.samples", sweep["samples"], 1)
+        _wrap(check_choice, f"{name}.dynamics", sweep["dynamics"], DYNAMICS)
+        _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
+        _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
+        sweep["dilution"] = _wrap(check_real, f"{name}.dilution", sweep["dilution"], 0.0, 1.0, False, True)
+        if not isinstance(sweep["tempering"], bool):
+            raise ConfigError(f"{name}.tempering", sweep["tempering"], "true or false")
+        if not isinstance(sweep["theory"], str):
+            raise ConfigError(f"{name}.theory", sweep["theory"], "the name of a theory sweep, or empty")
+    return sweep
+
+
+def parse_config(text: str, source: str = "<config>") -> dict:
+    """Parse and validate TOML text; return the resolved study config."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(source, str(err), "valid TOML") from None
+    unknown = set(raw) - {"study", "sweeps"}
+    if unknown:
+        key = sorted(unknown)[0]
+        raise ConfigError(key, raw[key], "top-level tables [study] and [[sweeps]] only")
+    study = raw.get("study", {})
+    if not isinstance(study, dict):
+        raise ConfigError("study", study, "a table")
+    bad = set(study) - {"name", "seed"}
+    if bad:
+        key = sorted(bad)[0]
+        raise ConfigError(f"study.{key}", study[key], "study keys: name, seed")
+    resolved = {"study": {"name": str(study.get("name", "study")),
+                          "seed": _wrap(check_integer, "study.seed", study.get("seed", 0), 0, 2**63 - 1)}}
+    sweeps = raw.get("sweeps")
+    if not isinstance(sweeps, list) or not sweeps:
+        raise ConfigError("sweeps", sweeps, "at least one [[sweeps]] table")
+    resolved["sweeps"] = [_sweep(s, i) for i, s in enumerate(sweeps)]
+    names = [s["name"] for s in resolved["sweeps"]]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError("sweeps.name", name, "unique sweep names")
+    for s in resolved["sweeps"]:
+        if s["method"] == "mc" and s["theory"]:
+            target = sweep_by_name(resolved, s["theory"], missing_ok=True)
+            if target is None or target["method"] != "theory":
+                raise ConfigError(f"{s['name']}.theory", s["theory"], "the name of a theory sweep in this study")
+    return resolved
+
+
+def load_config(path=None) -> dict:
+    """Load a config file (or the embedded default study when ``path`` is None)."""
+    if path is None:
+        return parse_config(default_config_text(), "default study")
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as err:
+        raise ConfigError("CONFIG", str(path), f"a readable TOML file ({err.strerror})") from None
+    return parse_config(text, str(path))
+
+
+def default_config_text() -> str:
+    """The embedded default study (``statmech/default.toml``)."""
+    return importlib.resources.files("statmech").joinpath("default.toml").read_text(encoding="utf-8")
+
+
+def to_toml(config: dict) -> str:
+    """The resolved config as TOML text (what the HDF5 file records)."""
+    return tomli_w.dumps(config)
+
+
+def sweep_by_name(config: dict, name: str, missing_ok: bool = False):
+    for s in config["sweeps"]:
+        if s["name"] == name:
+            return s
+    if missing_ok:
+        return None
+    raise KeyError(name)

@@ -1,0 +1,863 @@
+"""Replica-symmetric (RS) theory of Hebbian storage, vectorised over (alpha, T) grids.
+
+Conventions (/work/shared/physics/storage.md): spins +-1, H = -(N/2) sum_mu m_mu^P with distinct
+indices, K = alpha N^(P-1) patterns, T = 1/beta, one condensed pattern with Mattis overlap m,
+Edwards-Anderson parameter q. All averages are over z ~ N(0, 1) (``statmech.quadrature``).
+
+P = 2 (Amit-Gutfreund-Sompolinsky), free energy per neuron
+
+    f = alpha/2 + m^2/2 + (alpha/(2 beta)) [ln D - beta q / D] + (alpha beta/2) r (1 - q)
+        - (1/beta) E_z ln 2cosh(beta (m + sqrt(alpha r) z)),          D = 1 - beta (1 - q),
+
+    m = E_z tanh(g),  q = E_z tanh^2(g),  g = beta (m + sqrt(alpha r) z),  r = q / D^2.
+
+Dense P >= 3 (K = alpha N^(P-1), no reaction term; glassy part = P-spin glass, J^2 = alpha P!/2)
+
+    -beta f = ln 2 + E_z ln cosh(g) - beta (P-1)/2 m^P + (beta^2 alpha P!/8)(1 - P q^(P-1) + (P-1) q^P)
+    g = beta (P/2) m^(P-1) + beta z sqrt(alpha P! P q^(P-1) / 4),   m = E_z tanh(g),  q = E_z tanh^2(g).
+
+For P >= 3 the spin-glass side is only approximate in RS: the true spin-glass transition and the
+low-temperature glass need one step of replica-symmetry breaking (1RSB spec). The RS spin-glass
+solution, its fold and the RS transition f_SG = f_para are reported as such.
+
+Both cases are written as one field X = beta (a(m) + sqrt(v(q)) z) ~ N(beta a, beta^2 v):
+
+    P = 2:  a = m,             v = alpha q / D^2
+    P >= 3: a = (P/2) m^(P-1), v = alpha P! P q^(P-1) / 4
+
+and solved by Newton on R(m, q) = (E tanh X - m, E tanh^2 X - q) with the analytic Jacobian
+(Stein's lemma, d/d(var) E F(X) = E F''(X)/2):
+
+    dM/dm = beta a' E[1-t^2]        dM/dq = -beta^2 v' E[t(1-t^2)]
+    dQ/dm = 2 beta a' E[t(1-t^2)]   dQ/dq =  beta^2 v' E[(1-t^2)(1-3t^2)]
+
+Stability: ``stability_<branch>`` is the largest real part of the eigenvalues of this Jacobian of
+the fixed-point map (m, q) -> (M, Q) at the solution (full 2x2, also for the spin glass where m = 0
+is imposed). Values < 1 mean a locally attracting fixed point; the retrieval branch ends at a fold
+(spinodal) where this eigenvalue reaches 1 and it meets the unstable partner solution (> 1). For
+the paramagnet at P = 2 the q-eigenvalue is alpha beta^2/(1-beta)^2, which crosses 1 at
+T_g = 1 + sqrt(alpha).
+
+Which state is thermodynamic. In the n -> 0 replica limit the glassy saddle points *maximise* f
+in q (Jensen: the quenched f is >= the annealed f, and the annealed f is the paramagnetic one),
+while the m direction is a genuine minimisation. So the m = 0 "background" state is the existing
+m = 0 solution with the larger f (spin glass where it exists and f_SG >= f_para; for P = 2 the
+RS paramagnet exists only for T > 1 at alpha > 0, where D > 0), and the retrieval state is the
+thermodynamic one where f_R < f_background (AGS T_c). Taking the literal minimum would pick the
+paramagnet whose f -> -infinity as T -> 0 for P >= 3 (negative entropy), which is unphysical.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import erf
+
+from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
+from statmech.quadrature import lncosh_average, tanh_moments
+
+__all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
+           "solve_T0", "free_energy", "alpha_of_y"]
+
+PHASES = {0: "paramagnet", 1: "spin_glass", 2: "mixed", 3: "retrieval"}
+BRANCHES = ("retrieval", "spin_glass", "paramagnet")
+
+#: a retrieval solution needs m > M_MIN, a spin-glass solution q > Q_MIN (else it is the m = 0 / q = 0 one)
+M_MIN = 1e-6
+Q_MIN = 1e-6
+TOL = 1e-12
+MAXITER = 50
+_LAMBDAS = np.array([0.5, 0.25, 0.1, 0.03, 0.01, 0.001])   # backtracking steps after a failed full step
+_RETRY_STAB = 0.5     # warm-start failures with previous stability below this are retried cold
+_NEAR_FOLD = 0.8     # previous stability above this: a failed predictor means the fold was passed
+_MAX_DAMPED = 2      # warm starts: more damped Newton steps than this = beyond a fold
+_N_PRE = 12          # plain map iterations used only to build a cold starting point for Newton
+
+OBSERVABLE_INFO = {}
+for _b, _txt in (("retrieval", "retrieval branch (m > 0)"),
+                 ("spin_glass", "spin-glass branch (m = 0, q > 0; RS approximation for P >= 3)"),
+                 ("paramagnet", "paramagnetic branch (m = q = 0)")):
+    OBSERVABLE_INFO.update({
+        f"m_{_b}": f"Mattis overlap m with the condensed pattern, {_txt}; dimensionless in [0, 1]; NaN where the branch does not exist",
+        f"q_{_b}": f"Edwards-Anderson order parameter q = E tanh^2, {_txt}; dimensionless in [0, 1]; NaN where absent",
+        f"r_{_b}": f"AGS noise parameter r = q/(1-beta(1-q))^2, {_txt}; dimensionless; NaN for P >= 3 or where absent",
+        f"f_{_b}": f"RS free energy per neuron f, {_txt}; units of the coupling (same as T); NaN where absent",
+        f"residual_{_b}": f"max |residual| of the saddle-point equations (m, q) at the returned point, {_txt}",
+        f"converged_{_b}": f"Newton converged to residual <= tol, {_txt}; bool",
+        f"iterations_{_b}": f"Newton iterations used (last attempt), {_txt}; int",
+        f"stability_{_b}": f"largest real eigenvalue of the Jacobian of the fixed-point map (m,q)->(E tanh, E tanh^2); < 1 locally stable; {_txt}",
+        f"exists_{_b}": f"the branch exists here (converged, and m > {M_MIN:g} for retrieval / q > {Q_MIN:g} for spin glass; RS paramagnet needs 1-beta > 0 at P = 2, alpha > 0), {_txt}; bool",
+    })
+OBSERVABLE_INFO.update({
+    "m": "Mattis overlap of the thermodynamic state (see phase); dimensionless",
+    "q": "Edwards-Anderson parameter of the thermodynamic state; dimensionless",
+    "f": "free energy per neuron of the thermodynamic state (retrieval if f_R < f of the m = 0 state, "
+         "else the m = 0 state with the larger f: spin glass or paramagnet); units of the coupling",
+    "phase": "int8 phase code: 0 paramagnet, 1 spin_glass, 2 mixed (retrieval exists but metastable), 3 retrieval (thermodynamic)",
+})
+
+
+# ----------------------------------------------------------------------------------------------
+# validation
+# ----------------------------------------------------------------------------------------------
+def _check_P(P) -> int:
+    return check_integer("P", P, low=2)
+
+
+def _check_alpha_array(alpha) -> np.ndarray:
+    a = check_array_real("alpha", alpha, low=0.0)
+    if a.ndim > 1:
+        raise ParameterError("alpha", alpha, "a 1-D array of values alpha >= 0")
+    return np.atleast_1d(a)
+
+
+def _check_T_array(T) -> np.ndarray:
+    t = check_array_real("T", T, low=0.0, low_open=True)
+    if t.ndim > 1:
+        raise ParameterError("T", T, "a 1-D array of values T > 0")
+    return np.atleast_1d(t)
+
+
+# ----------------------------------------------------------------------------------------------
+# the field X = beta (a(m) + sqrt(v(q)) z) and the equations
+# ----------------------------------------------------------------------------------------------
+def _field(P, alpha, beta, m, q):
+    """mu = beta a, sigma = beta sqrt(v), a'(m), v'(q), feasibility mask."""
+    if P == 2:
+        D = 1.0 - beta * (1.0 - q)
+        ok = ((D > 0.0) | (alpha == 0)) & (q >= 0.0) & (q <= 1.0) & (np.abs(m) <= 1.0)
+        Ds = np.where(ok & (D > 0.0), D, 1.0)
+        v = alpha * q / Ds ** 2
+        dv = alpha * (Ds - 2.0 * beta * q) / Ds ** 3
+        a, da = m, np.ones_like(m)
+    else:
+        c = alpha * math.factorial(P) * P / 4.0
+        ok = (q >= 0.0) & (q <= 1.0) & (np.abs(m) <= 1.0)
+        qs = np.clip(q, 0.0, 1.0)
+        v = c * qs ** (P - 1)
+        dv = c * (P - 1) * qs ** (P - 2)
+        a = 0.5 * P * m ** (P - 1)
+        da = 0.5 * P * (P - 1) * m ** (P - 2)
+    v = np.where(ok, np.maximum(v, 0.0), 0.0)
+    return beta * a, beta * np.sqrt(v), da, dv, ok
+
+
+def _equations(P, alpha, beta, m, q):
+    """Residuals (Rm, Rq), Jacobian of the map (Jmm, Jmq, Jqm, Jqq) and feasibility."""
+    mu, sig, da, dv, ok = _field(P, alpha, beta, m, q)
+    t1, d1, d2, d3 = tanh_moments(mu, sig)
+    Rm = t1 - m
+    Rq = (1.0 - d1) - q
+    J = (beta * da * d1, -beta ** 2 * dv * d2, 2.0 * beta * da * d2, beta ** 2 * dv * d3)
+    bad = ~ok | ~np.isfinite(Rm) | ~np.isfinite(Rq)
+    Rm = np.where(bad, np.inf, Rm)
+    Rq = np.where(bad, np.inf, Rq)
+    return Rm, Rq, J, ~bad
+
+
+def _largest_eig(J):
+    Jmm, Jmq, Jqm, Jqq = J
+    half = 0.5 * (Jmm + Jqq)
+    disc = half ** 2 - (Jmm * Jqq - Jmq * Jqm)
+    return half + np.sqrt(np.maximum(disc, 0.0))
+
+
+def free_energy(P, alpha, T, m, q, r=None):
+    """RS free energy per neuron f(m, q[, r]) (module docstring), vectorised; for P = 2 r
+    defaults to its saddle value q / (1 - beta(1-q))^2. f is stationary in (m, q, r) exactly at
+    solutions of the saddle-point equations. NaN where undefined (P = 2 with 1 - beta(1-q) <= 0
+    and alpha > 0). At alpha = 0 the glassy terms vanish identically."""
+    P = _check_P(P)
+    alpha, T, m, q = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (alpha, T, m, q)))
+    beta = 1.0 / T
+    if P == 2:
+        D = 1.0 - beta * (1.0 - q)
+        good = (D > 0) | (alpha == 0)
+        Ds = np.where(D > 0, D, 1.0)
+        if r is None:
+            r = q / Ds ** 2
+        r = np.broadcast_to(np.asarray(r, dtype=np.float64), m.shape)
+        glass = np.where(alpha > 0, alpha / (2 * beta) * (np.log(Ds) - beta * q / Ds)
+                         + 0.5 * alpha * beta * r * (1 - q), 0.0)
+        lnc = lncosh_average(beta * m, beta * np.sqrt(np.maximum(alpha * r, 0.0)))
+        f = alpha / 2 + m ** 2 / 2 + glass - lnc / beta
+        return np.where(good, f, np.nan)
+    c = alpha * math.factorial(P) * P / 4.0
+    lnc = lncosh_average(beta * 0.5 * P * m ** (P - 1), beta * np.sqrt(c * np.clip(q, 0, 1) ** (P - 1)))
+    h = 1 - P * q ** (P - 1) + (P - 1) * q ** P
+    mbf = lnc - beta * (P - 1) / 2 * m ** P + beta ** 2 * alpha * math.factorial(P) / 8 * h
+    return -mbf / beta
+
+
+# ----------------------------------------------------------------------------------------------
+# vectorised Newton with backtracking line search
+# ----------------------------------------------------------------------------------------------
+def _newton(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=None):
+    """Solve R(m, q) = 0 at many points at once (1-D arrays). ``fix_m`` points keep m fixed
+    (spin glass: m = 0 by symmetry) and solve for q alone. Newton step from the analytic
+    Jacobian; step length by Deuflhard's natural monotonicity test (the simplified Newton
+    correction |A^-1 R(x + lam dx)| with the old A = J - 1 must be <= (1 - lam/2)|dx|; affine
+    invariant, so the stiff q-equation does not block good m-steps), trying lam = 1 and then
+    1/2 ... 1/1000 in one batch; a point whose line
+    search fails is stopped with converged = False, and so is a point collapsing onto the
+    m = 0 (q = 0 for the spin glass) solution, which is not on the branch sought, or one whose
+    residual did not halve within 5 iterations (stagnation: no root nearby), or (warm starts,
+    ``max_damped`` given) one that needed more than ``max_damped`` damped steps: from a start
+    next to the solution Newton takes full steps, and repeated damping means the start sits
+    beyond a fold, where there is no root to find. Returns m, q, residual (max norm),
+    converged, iterations, stability (largest eigenvalue of the map's Jacobian)."""
+    m = np.array(m, dtype=np.float64)
+    q = np.array(q, dtype=np.float64)
+    n = m.size
+    Rm, Rq, J, ok = _equations(P, alpha, beta, m, q)
+    Rm[fix_m] = 0.0
+    J = np.array(J)                                   # (4, n): Jmm, Jmq, Jqm, Jqq
+    res = np.maximum(np.abs(Rm), np.abs(Rq))
+    conv = res <= tol
+    dead = ~ok
+    its = np.zeros(n, dtype=np.int64)
+    res_ref = res.copy()
+    damped = np.zeros(n, dtype=np.int64)
+    any_fix = fix_m.any()
+    for it in range(maxiter):
+        act = np.flatnonzero(~conv & ~dead)
+        if act.size == 0:
+            break
+        its[act] += 1
+        a11, a12, a21, a22 = J[:, act]
+        a11 = a11 - 1.0
+        a22 = a22 - 1.0
+        rm, rq = Rm[act], Rq[act]
+        fm = fix_m[act]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            det = a11 * a22 - a12 * a21
+            dm = (rq * a12 - rm * a22) / det
+            dq = (rm * a21 - rq * a11) / det
+            if any_fix:
+                dm[fm] = 0.0
+                dq[fm] = -rq[fm] / a22[fm]
+        finite = np.isfinite(dm) & np.isfinite(dq)
+        if not finite.all():
+            dead[act[~finite]] = True
+            act, dm, dq, a11, a12, a21, a22, det, fm = (x[finite] for x in (act, dm, dq, a11, a12, a21, a22, det, fm))
+        norm0 = dm * dm + dq * dq          # natural monotonicity test (Deuflhard): |A^-1 R| must shrink
+        # step length: the full step for everyone, then the shorter steps _LAMBDAS of the
+        # points that failed, in one batched evaluation (the largest acceptable one is taken)
+        pending = np.arange(act.size)
+        for lam in (None, _LAMBDAS):
+            if pending.size == 0:
+                break
+            if lam is None:
+                nl, sel, lt = 1, pending, 1.0
+            else:
+                nl = lam.size
+                sel = np.repeat(pending, nl)
+                lt = np.tile(lam, pending.size)
+            idx = act[sel]
+            mt = m[idx] + lt * dm[sel]
+            qt = q[idx] + lt * dq[sel]
+            rmt, rqt, Jt, okt = _equations(P, alpha[idx], beta[idx], mt, qt)
+            ff = fm[sel]
+            if any_fix:
+                rmt[ff] = 0.0
+            # simplified Newton correction at the trial point with the old Jacobian A = J - 1
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                bm = (rqt * a12[sel] - rmt * a22[sel]) / det[sel]
+                bq = (rmt * a21[sel] - rqt * a11[sel]) / det[sel]
+                if any_fix:
+                    bm[ff] = 0.0
+                    bq[ff] = -rqt[ff] / a22[sel][ff]
+                acc = okt & ((bm * bm + bq * bq <= (1 - 0.5 * lt) ** 2 * norm0[sel])
+                             | (np.maximum(np.abs(rmt), np.abs(rqt)) <= tol))
+            if nl == 1:
+                hit, pick = acc, np.flatnonzero(acc)
+            else:
+                acc = acc.reshape(pending.size, nl)
+                hit = acc.any(axis=1)
+                pick = np.flatnonzero(hit) * nl + acc[hit].argmax(axis=1)   # largest acceptable step
+            ia = act[pending[hit]]
+            if nl > 1:
+                damped[ia] += 1
+            m[ia], q[ia], Rm[ia], Rq[ia] = mt[pick], qt[pick], rmt[pick], rqt[pick]
+            J[:, ia] = np.array(Jt)[:, pick]
+            pending = pending[~hit]
+        dead[act[pending]] = True
+        res[act] = np.maximum(np.abs(Rm[act]), np.abs(Rq[act]))
+        conv[act] = res[act] <= tol
+        # collapse onto the m = 0 (retrieval) or q = 0 (spin glass) solution: not this branch
+        collapsed = np.where(fix_m[act], q[act] < 1e-3 * Q_MIN, np.abs(m[act]) < 1e-3 * M_MIN)
+        dead[act[collapsed & ~conv[act]]] = True
+        if max_damped is not None:
+            dead[(damped > max_damped) & ~conv] = True
+        if it % 5 == 4:   # stagnation (e.g. Newton wandering near a fold's ghost, no root)
+            dead[(res > 0.5 * res_ref) & ~conv] = True
+            res_ref = res.copy()
+    return m, q, res, conv, its, _largest_eig(J)
+
+
+def _cold_start(P, alpha, beta, fix_m, n_pre=_N_PRE):
+    """Starting point for Newton: a few plain iterations of the map from (m, q) = (1, 1)
+    (or (0, 1) for the spin glass). Plain iteration is used only to get close, never as the
+    solver. Infeasible iterates (P = 2, 1 - beta(1-q) <= 0) are pulled back halfway."""
+    m = np.where(fix_m, 0.0, 1.0)
+    q = np.ones_like(m)
+    for _ in range(n_pre):
+        mu, sig, _, _, ok = _field(P, alpha, beta, m, q)
+        t1, d1, _, _ = tanh_moments(mu, sig)
+        mn = np.where(fix_m, 0.0, np.clip(t1, 0.0, 1.0))
+        qn = np.clip(1.0 - d1, 0.0, 1.0)
+        if P == 2:
+            floor = np.where(alpha > 0, np.maximum(1.0 - 1.0 / beta, 0.0), 0.0)
+            qn = np.where(qn <= floor, 0.5 * (q + floor) + 1e-12 * (floor > 0), qn)
+        m, q = mn, qn
+    return m, q
+
+
+def _solve_points(P, alpha, beta, m0, q0, fix_m, tol, maxiter, max_damped=_MAX_DAMPED):
+    """Newton from the given starts; a NaN start means a cold start (``_cold_start``, then
+    Newton without the damped-step limit). For even P the mirror solution -m is folded to m."""
+    cold = ~(np.isfinite(m0) & np.isfinite(q0))
+    m0, q0 = m0.copy(), q0.copy()
+    out = [np.empty(m0.size), np.empty(m0.size), np.empty(m0.size), np.zeros(m0.size, bool),
+           np.zeros(m0.size, np.int64), np.empty(m0.size)]
+    for sel, md in ((cold, None), (~cold, max_damped)):
+        if not sel.any():
+            continue
+        if md is None:
+            m0[sel], q0[sel] = _cold_start(P, alpha[sel], beta[sel], fix_m[sel])
+        part = _newton(P, alpha[sel], beta[sel], m0[sel], q0[sel], fix_m[sel], tol, maxiter, max_damped=md)
+        for x, y in zip(out, part):
+            x[sel] = y
+    if P % 2 == 0:
+        out[0] = np.abs(out[0])
+    return out
+
+
+def _found(out, fix_m):
+    m, q, _, conv, _, _ = out
+    return conv & np.where(fix_m, q > Q_MIN, m > M_MIN)
+
+
+# ----------------------------------------------------------------------------------------------
+# grid solver
+# ----------------------------------------------------------------------------------------------
+def _paramagnet(P, alpha, T):
+    """m = q = 0 branch: f (closed form), existence and stability; arrays shaped like alpha*T."""
+    beta = 1.0 / T
+    zero = np.zeros_like(alpha * T)
+    if P == 2:
+        exists = (T > 1.0) | (alpha == 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            f = np.where(alpha > 0, alpha / 2 + alpha / (2 * beta) * np.log(np.where(T > 1, 1 - beta, 1.0)), 0.0) \
+                - np.log(2.0) / beta
+    else:
+        exists = np.ones(zero.shape, dtype=bool)
+        f = -(np.log(2.0) + beta ** 2 * alpha * math.factorial(P) / 8) / beta
+    f = np.where(exists, f, np.nan)
+    a, b = np.broadcast_arrays(alpha, beta)
+    Rm, Rq, J, ok = _equations(P, a.ravel(), b.ravel(), zero.ravel(), zero.ravel())
+    stab = _largest_eig(J).reshape(zero.shape)
+    res = np.maximum(np.abs(Rm), np.abs(Rq)).reshape(zero.shape)
+    return f, exists, np.where(exists, stab, np.nan), np.where(exists, res, np.nan)
+
+
+def _best_of(P, alpha2, T, fix_m, owner, m0, q0, tol, maxiter, n, max_damped=_MAX_DAMPED):
+    """Run Newton on the candidate starts (``owner``: the stacked point index of each) in one
+    vectorised call and scatter the results to arrays of length n."""
+    m = np.full(n, np.nan)
+    q, res, stab = m.copy(), m.copy(), m.copy()
+    conv = np.zeros(n, dtype=bool)
+    its = np.zeros(n, dtype=np.int64)
+    if owner.size == 0:
+        return m, q, res, conv, its, stab
+    beta = np.full(owner.size, 1.0 / T)
+    sol = _solve_points(P, alpha2[owner], beta, m0, q0, fix_m[owner], tol, maxiter, max_damped=max_damped)
+    for arr, val in zip((m, q, res, conv, its, stab), sol):     # owners are unique
+        arr[owner] = val
+    return m, q, res, conv, its, stab
+
+
+def _neighbour_of(found, status, a_order, nA):
+    """For never-found stacked points (status 0) with an alpha-neighbour (in sorted alpha) in
+    ``found``: arrays (point, neighbour)."""
+    pts, nbs = [], []
+    for k in range(2):
+        idx = k * nA + a_order
+        f = found[idx]
+        cand = (status[idx] == 0) & ~f
+        lower = np.zeros(nA, dtype=bool)
+        lower[1:] = cand[1:] & f[:-1]
+        upper = np.zeros(nA, dtype=bool)
+        upper[:-1] = cand[:-1] & f[1:] & ~lower[:-1]
+        pts += [idx[lower], idx[upper]]
+        nbs += [idx[np.flatnonzero(lower) - 1], idx[np.flatnonzero(upper) + 1]]
+    return np.concatenate(pts), np.concatenate(nbs)
+
+
+def _march(P, alpha, Ts, tol, maxiter):
+    """Retrieval and spin-glass branches on the grid alpha x Ts (Ts ascending), marching in T.
+
+    Stacked problem: points 0..nA-1 retrieval, nA..2nA-1 spin glass (m = 0 imposed). Status per
+    point: 0 never found, 1 found at the previous T, 2 found earlier and lost (passed its fold on
+    this row; not attempted again). Candidate starts, all solved in one Newton call per column:
+    status 1 -> secant predictor in (m, C = (1-q)/T) through the last two solutions (one
+    solution: C held fixed), with Newton stopped after
+    _MAX_DAMPED damped steps (the sign of a start beyond the fold); if that fails and the point
+    was not close to its fold (stability < _NEAR_FOLD), the previous solution itself with twice
+    that limit, in a second call;
+    lowest T -> cold start; status 0 next to an alpha-neighbour that had the branch at the
+    previous T -> that neighbour's solution (continuation in alpha, for branches appearing above
+    the lowest T). A status-1 point that fails all of them although it was far from its fold
+    (stability < _RETRY_STAB at the previous T) is retried from a cold start; newly appeared
+    points seed their never-found neighbours at the same T.
+    Yields (column index, found, m, q, res, conv, its, stab) per column.
+    """
+    nA = alpha.size
+    n = 2 * nA
+    fix_m = np.concatenate([np.zeros(nA, dtype=bool), np.ones(nA, dtype=bool)])
+    alpha2 = np.concatenate([alpha, alpha])
+    a_order = np.argsort(alpha, kind="stable")
+    m_prev = np.full(n, np.nan)
+    q_prev, m_prev2, q_prev2, stab_prev = (m_prev.copy() for _ in range(4))
+    status = np.zeros(n, dtype=np.int8)
+    found = np.zeros(n, dtype=bool)
+    qfloor = 0.0
+    for jj, T in enumerate(Ts):
+        if P == 2:
+            qfloor = max(1.0 - T, 0.0)
+        owner, m0, q0 = [], [], []
+        alive = np.flatnonzero(status == 1)
+        predicted = np.zeros(n, dtype=bool)
+        if alive.size:
+            # predict in (m, C) with C = (1 - q)/T, which stays finite as T -> 0 (at low T a
+            # start at fixed q is far off: 1 - q ~ C T changes in proportion to T): secant
+            # through the last two solutions where both exist, else C held fixed
+            C1 = (1 - q_prev[alive]) / Ts[jj - 1]
+            mp, Cp = m_prev[alive], C1
+            if jj >= 2:
+                w = (T - Ts[jj - 1]) / (Ts[jj - 1] - Ts[jj - 2])
+                two = np.isfinite(m_prev2[alive])
+                mp = np.where(two, mp + w * (mp - m_prev2[alive]), mp)
+                Cp = np.where(two, C1 + w * (C1 - (1 - q_prev2[alive]) / Ts[jj - 2]), C1)
+            qp = 1 - Cp * T
+            good = np.isfinite(mp) & np.isfinite(qp) & (np.abs(mp) <= 1) & (qp <= 1) & (qp > qfloor) & (qp >= 0)
+            mp = np.where(good, mp, m_prev[alive])
+            qp = np.where(good, qp, q_prev[alive])
+            predicted[alive[good]] = True
+            owner.append(alive), m0.append(mp), q0.append(qp)
+        if jj == 0:
+            new = np.flatnonzero(status == 0)
+            owner.append(new), m0.append(np.full(new.size, np.nan)), q0.append(np.full(new.size, np.nan))
+        else:
+            pts, nbs = _neighbour_of(found, status, a_order, nA)
+            owner.append(pts), m0.append(m_prev[nbs]), q0.append(q_prev[nbs])
+        owner, m0, q0 = (np.concatenate(x) for x in (owner, m0, q0))
+        sol = list(_best_of(P, alpha2, T, fix_m, owner, m0, q0, tol, maxiter, n))
+        fnd = _found(sol, fix_m)
+        # a failed predictor: retry from the previous solution itself
+        retry = np.flatnonzero(predicted & ~fnd & (stab_prev < _NEAR_FOLD))
+        if retry.size:
+            again = _best_of(P, alpha2, T, fix_m, retry, m_prev[retry], q_prev[retry],
+                             tol, maxiter, n, max_damped=2 * _MAX_DAMPED)
+            got = _found(again, fix_m)
+            for x, y in zip(sol, again):
+                x[got] = y[got]
+            fnd |= got
+        # cold retry of unexpected losses (far from the fold)
+        retry = np.flatnonzero((status == 1) & ~fnd & (stab_prev < _RETRY_STAB))
+        if retry.size:
+            again = _best_of(P, alpha2, T, fix_m, retry, np.full(retry.size, np.nan),
+                             np.full(retry.size, np.nan), tol, maxiter, n)
+            got = _found(again, fix_m)
+            for x, y in zip(sol, again):
+                x[got] = y[got]
+            fnd |= got
+        # newly appeared points seed their never-found neighbours at this T
+        tried = np.zeros(n, dtype=bool)
+        tried[owner] = True
+        while True:
+            pts, nbs = _neighbour_of(fnd & (status == 0), np.where(tried, 3, status), a_order, nA)
+            if pts.size == 0:
+                break
+            tried[pts] = True
+            again = _best_of(P, alpha2, T, fix_m, pts, sol[0][nbs], sol[1][nbs], tol, maxiter, n)
+            got = _found(again, fix_m)
+            for x, y in zip(sol, again):
+                x[got] = y[got]
+            if not got.any():
+                break
+            fnd |= got
+        found = fnd
+        status = np.where(found, 1, np.where(status >= 1, 2, 0)).astype(np.int8)
+        m_prev2, q_prev2 = m_prev, q_prev
+        m_prev = np.where(found, sol[0], np.nan)
+        q_prev = np.where(found, sol[1], np.nan)
+        stab_prev = np.where(found, sol[5], np.nan)
+        yield jj, found, sol
+
+
+def solve_grid(P, alpha, T, *, tol: float = TOL, maxiter: int = MAXITER) -> dict:
+    """Solve the RS saddle-point equations on the grid alpha x T, all branches.
+
+    Parameters: P >= 2 (integer), alpha (1-D, >= 0), T (1-D, > 0), tol (> 0, max-norm of the
+    residual), maxiter (>= 1, Newton iterations per attempt).
+
+    Method: march in T from low to high, all alpha and both branches in one vectorised Newton
+    call per temperature (see ``_march``): warm starts from a secant predictor along the alpha
+    row, cold starts (a few plain map iterations from m = q = 1, or q = 1 for the spin glass)
+    at the lowest T, continuation in alpha for branches that appear above the lowest T
+    (reentrance). Once a branch has been found on an alpha row and then lost (it passed its
+    fold), it is not attempted at higher T there: those points have converged = False,
+    iterations = 0, residual = NaN (the flags say "not found", never a silent number).
+
+    Returns a dict of arrays of shape (len(alpha), len(T)), see ``OBSERVABLE_INFO``: for b in
+    BRANCHES: m_b, q_b, r_b, f_b, residual_b, converged_b, iterations_b, stability_b, exists_b;
+    and m, q, f, phase (int8, codes in PHASES) of the thermodynamic state.
+    """
+    P = _check_P(P)
+    alpha = _check_alpha_array(alpha)
+    T = _check_T_array(T)
+    tol = check_real("tol", tol, low=0.0, low_open=True)
+    maxiter = check_integer("maxiter", maxiter, low=1)
+
+    nA, nT = alpha.size, T.size
+    order = np.argsort(T, kind="stable")
+    shape = (nA, nT)
+    out = {}
+    for b in ("retrieval", "spin_glass"):
+        for k in ("m", "q", "r", "f", "residual", "stability"):
+            out[f"{k}_{b}"] = np.full(shape, np.nan)
+        out[f"converged_{b}"] = np.zeros(shape, dtype=bool)
+        out[f"iterations_{b}"] = np.zeros(shape, dtype=np.int64)
+        out[f"exists_{b}"] = np.zeros(shape, dtype=bool)
+
+    for jj, found, (m, q, res, conv, its, stab) in _march(P, alpha, T[order], tol, maxiter):
+        j = order[jj]
+        for k, b in enumerate(("retrieval", "spin_glass")):
+            s = slice(k * nA, (k + 1) * nA)
+            e = found[s]
+            out[f"exists_{b}"][:, j] = e
+            out[f"converged_{b}"][:, j] = conv[s]
+            out[f"iterations_{b}"][:, j] = its[s]
+            out[f"residual_{b}"][:, j] = res[s]
+            out[f"m_{b}"][:, j] = np.where(e, m[s], np.nan)
+            out[f"q_{b}"][:, j] = np.where(e, q[s], np.nan)
+            out[f"stability_{b}"][:, j] = np.where(e, stab[s], np.nan)
+    AA, TT = np.meshgrid(alpha, T, indexing="ij")
+    for b in ("retrieval", "spin_glass"):
+        e = out[f"exists_{b}"]
+        mm = np.where(e, out[f"m_{b}"], 0.0)
+        qq = np.where(e, out[f"q_{b}"], 0.0)
+        out[f"f_{b}"][e] = free_energy(P, AA[e], TT[e], mm[e], qq[e])
+        if P == 2:
+            D = 1 - (1 - qq) / TT
+            out[f"r_{b}"] = np.where(e, qq / np.where(e, D, 1.0) ** 2, np.nan)
+    f_p, e_p, st_p, res_p = _paramagnet(P, AA, TT)
+    out.update({"m_paramagnet": np.where(e_p, 0.0, np.nan), "q_paramagnet": np.where(e_p, 0.0, np.nan),
+                "r_paramagnet": np.where(e_p & (P == 2), 0.0, np.nan), "f_paramagnet": f_p,
+                "residual_paramagnet": res_p, "converged_paramagnet": e_p.copy(),
+                "iterations_paramagnet": np.zeros(shape, dtype=np.int64),
+                "stability_paramagnet": st_p, "exists_paramagnet": e_p})
+    out.update(_classify(out))
+    return out
+
+
+def _background(f_sg, e_sg, f_p, e_p):
+    """The m = 0 state: the existing one with the larger f (n -> 0: maximise over q)."""
+    use_sg = e_sg & (~e_p | (np.where(e_sg, f_sg, -np.inf) >= np.where(e_p, f_p, -np.inf)))
+    f_bg = np.where(use_sg, f_sg, np.where(e_p, f_p, np.nan))
+    return use_sg, f_bg
+
+
+def _classify(out):
+    e_r = out["exists_retrieval"]
+    use_sg, f_bg = _background(out["f_spin_glass"], out["exists_spin_glass"],
+                               out["f_paramagnet"], out["exists_paramagnet"])
+    e_bg = np.isfinite(f_bg)
+    retr = e_r & (~e_bg | (out["f_retrieval"] < np.where(e_bg, f_bg, np.inf)))
+    phase = np.where(use_sg, 1, 0).astype(np.int8)
+    phase[e_r & ~retr] = 2
+    phase[retr] = 3
+    m_bg = np.where(use_sg, 0.0, np.where(e_bg, 0.0, np.nan))
+    q_bg = np.where(use_sg, out["q_spin_glass"], np.where(e_bg, 0.0, np.nan))
+    return {"phase": phase,
+            "m": np.where(retr, out["m_retrieval"], m_bg),
+            "q": np.where(retr, out["q_retrieval"], q_bg),
+            "f": np.where(retr, out["f_retrieval"], f_bg)}
+
+
+# ----------------------------------------------------------------------------------------------
+# T = 0
+# ----------------------------------------------------------------------------------------------
+def alpha_of_y(y):
+    """AGS T = 0 retrieval curve: alpha(y) = (1/2)[erf(y)/y - (2/sqrt(pi)) exp(-y^2)]^2, with
+    y = m / sqrt(2 alpha r), m = erf(y)."""
+    y = np.asarray(y, dtype=np.float64)
+    return 0.5 * (erf(y) / y - 2 / np.sqrt(np.pi) * np.exp(-y * y)) ** 2
+
+
+def _y_c():
+    res = minimize_scalar(lambda y: -alpha_of_y(y), bounds=(0.5, 3.0), method="bounded",
+                          options={"xatol": 1e-12})
+    return float(res.x)
+
+
+def _dense_tangency(P):
+    """Fold of m = erf(u), u = A m^(P-1) with A = (P/2)/sqrt(2 Sigma^2): (P-1) u (2/sqrt(pi)) e^{-u^2} = erf(u)."""
+    g = lambda u: (P - 1) * u * 2 / np.sqrt(np.pi) * np.exp(-u * u) - erf(u)
+    u = brentq(g, 1e-3, 10.0, xtol=1e-15, rtol=1e-15)
+    m = erf(u)
+    A = u / m ** (P - 1)
+    return P / (2 * A * A * math.factorial(P)), m
+
+
+def capacity(P) -> tuple[float, float]:
+    """T = 0 storage capacity alpha_c(P) (largest alpha with an RS retrieval solution) and the
+    overlap m_c there. P = 2: max_y alpha(y) (AGS, 0.1379, m = 0.967). P >= 3: tangency of
+    m = erf((P/2) m^(P-1)/sqrt(2 Sigma^2)), Sigma^2 = alpha P! P/4 (alpha_c(3) = 0.1261,
+    alpha_c(4) = 0.03298)."""
+    P = _check_P(P)
+    if P == 2:
+        y = _y_c()
+        return float(alpha_of_y(y)), float(erf(y))
+    a, m = _dense_tangency(P)
+    return float(a), float(m)
+
+
+def solve_T0(P, alpha) -> dict:
+    """T = 0 limit (q -> 1 with C = beta (1 - q) finite), vectorised over alpha (>= 0).
+
+    P = 2: retrieval m = erf(y) with alpha(y) = alpha on the large-y branch, r = m^2/(2 alpha y^2),
+    C = 1 - 1/sqrt(r); energy e = alpha/2 - m^2/2 - alpha r/2. Spin glass: C = 1/(1 + sqrt(pi alpha/2)),
+    e = -1/pi - sqrt(2 alpha/pi).
+    P >= 3: m = erf(y), y = (P/2) m^(P-1)/sqrt(2 Sigma^2), Sigma^2 = alpha P! P/4, largest root;
+    C = sqrt(2/pi) e^{-y^2}/Sigma; e = -m^P/2 - Sigma sqrt(2/pi) e^{-y^2}. RS spin glass:
+    e = -Sigma sqrt(2/pi), C = sqrt(2/pi)/Sigma.
+
+    Returns dict of arrays: m, C, r (NaN for P >= 3), exists (bool), e_retrieval, e_spin_glass,
+    C_spin_glass. Energies are f at T = 0 (units of the coupling).
+    """
+    P = _check_P(P)
+    a_arr = np.atleast_1d(check_array_real("alpha", alpha, low=0.0))
+    ac, _ = capacity(P)
+    n = a_arr.size
+    out = {k: np.full(n, np.nan) for k in ("m", "C", "r", "e_retrieval", "e_spin_glass", "C_spin_glass")}
+    out["exists"] = np.zeros(n, dtype=bool)
+    yc = _y_c() if P == 2 else None
+    for i, a in enumerate(a_arr):
+        if P == 2:
+            out["e_spin_glass"][i] = -1 / np.pi - np.sqrt(2 * a / np.pi)
+            out["C_spin_glass"][i] = 1 / (1 + np.sqrt(np.pi * a / 2))
+            if a == 0:
+                out["m"][i], out["C"][i], out["r"][i], out["e_retrieval"][i] = 1.0, 0.0, 1.0, -0.5
+                out["exists"][i] = True
+                continue
+            if a > ac:
+                continue
+            hi = max(10.0, 4.0 / np.sqrt(a))
+            y = brentq(lambda y: alpha_of_y(y) - a, yc, hi, xtol=1e-14, rtol=1e-15) if a < ac else yc
+            m = erf(y)
+            r = m * m / (2 * a * y * y)
+            out["m"][i], out["r"][i], out["C"][i] = m, r, 1 - 1 / np.sqrt(r)
+            out["e_retrieval"][i] = a / 2 - m * m / 2 - a * r / 2
+            out["exists"][i] = True
+        else:
+            S = np.sqrt(a * math.factorial(P) * P / 4)
+            out["e_spin_glass"][i] = -S * np.sqrt(2 / np.pi)
+            out["C_spin_glass"][i] = np.sqrt(2 / np.pi) / S if S > 0 else np.inf
+            if a == 0:
+                out["m"][i], out["C"][i], out["e_retrieval"][i] = 1.0, 0.0, -0.5
+                out["exists"][i] = True
+                continue
+            if a > ac:
+                continue
+            A = 0.5 * P / np.sqrt(2 * S * S)
+            _, m_tan = _dense_tangency(P)
+            F = lambda m: erf(A * m ** (P - 1)) - m
+            m = brentq(F, m_tan, 1.0, xtol=1e-15, rtol=1e-15) if F(m_tan) > 0 else m_tan
+            y = A * m ** (P - 1)
+            out["m"][i], out["C"][i] = m, np.sqrt(2 / np.pi) * np.exp(-y * y) / S
+            out["e_retrieval"][i] = -m ** P / 2 - S * np.sqrt(2 / np.pi) * np.exp(-y * y)
+            out["exists"][i] = True
+    return out
+
+
+def _alpha_T0_thermodynamic(P):
+    """alpha where the T = 0 retrieval and spin-glass energies cross (T_c -> 0), or None."""
+    ac, _ = capacity(P)
+    d = lambda a: solve_T0(P, a)["e_retrieval"][0] - solve_T0(P, a)["e_spin_glass"][0]
+    lo, hi = 1e-9, ac * (1 - 1e-9)
+    if d(lo) * d(hi) > 0:
+        return None
+    return brentq(d, lo, hi, xtol=1e-13, rtol=1e-14)
+
+
+# ----------------------------------------------------------------------------------------------
+# boundaries
+# ----------------------------------------------------------------------------------------------
+_T_RES = 1e-8        # bisection stops when the bracket is narrower than this (well below 1e-6)
+
+
+def _solve_at(P, alpha, T, m0, q0, fix_m):
+    """Newton from the given starts at per-point temperatures T; returns (found, m, q, stab)."""
+    sol = list(_newton(P, alpha, 1.0 / T, m0, q0, fix_m))
+    if P % 2 == 0:
+        sol[0] = np.abs(sol[0])
+    return _found(sol, fix_m), sol[0], sol[1], sol[5]
+
+
+def _f_background(P, alpha, T, q_sg, sg_ok):
+    """f of the m = 0 state: max(f_SG where found, f_para where it exists) (module docstring)."""
+    f_sg = np.where(sg_ok, free_energy(P, alpha, T, 0.0 * alpha, np.where(sg_ok, q_sg, 0.0)), -np.inf)
+    f_p, e_p, _, _ = _paramagnet(P, alpha, T)
+    f_bg = np.maximum(f_sg, np.where(e_p, f_p, -np.inf))
+    return np.where(np.isfinite(f_bg), f_bg, np.nan)
+
+
+def boundaries(P, alpha) -> dict:
+    """Phase boundaries traced at the given alpha values (1-D, >= 0), located to 1e-8 in T.
+
+    Returns {name: (alpha_values, T_values)} with names
+      "spin_glass":   P = 2: T_g, where the paramagnet's q-eigenvalue alpha beta^2/(1-beta)^2
+                      of the fixed-point map reaches 1 (bisection on the computed Jacobian; closed
+                      form 1 + sqrt(alpha)); P >= 3: the RS transition f_SG(RS) = f_para (RS
+                      approximation only: the real transition needs 1RSB), or the RS spin-glass
+                      fold where that comes first (the m = 0 state switches there);
+      "retrieval_spinodal": T_M, the fold above which the retrieval solution no longer exists
+                      (bisection on existence of a stable (stability < 1) retrieval solution,
+                      Newton warm-started from the bracket's lower end);
+      "retrieval_thermodynamic": T_c, the highest T where f_retrieval = f of the m = 0 state
+                      (bisection with warm starts for both branches; T_c = T_M where f_R stays
+                      below up to the fold, e.g. the continuous transition at alpha = 0, P = 2).
+                      For P >= 3 the line can be non-monotone (retrieval beats the paramagnet at
+                      intermediate T but loses to the RS spin glass at low T); only the upper
+                      branch is traced.
+    Brackets come from a scan with ``solve_grid`` on a T grid (geometric below 0.05, then
+    linear up to P/2, above which no retrieval exists since m <= beta (P/2) m^(P-1)).
+    Curves list the alpha values where the line exists, in increasing alpha, followed by the
+    T = 0 endpoint where there is one: (alpha_c, 0) for the spinodal, (alpha where the T = 0
+    retrieval and spin-glass energies cross, 0) for T_c (0.0519 for P = 2).
+    """
+    P = _check_P(P)
+    alpha = np.sort(_check_alpha_array(alpha))
+    Tmax = 0.5 * P * 1.02 if P > 2 else 1.02
+    Ts = np.unique(np.concatenate([np.geomspace(1e-3, 0.05, 12), np.linspace(0.05, Tmax, 90)]))
+    g = solve_grid(P, alpha, Ts)
+    nA = alpha.size
+    idx = np.arange(nA)
+    out = {}
+
+    # --- spinodal T_M: last scan T where retrieval exists, followed by a T where it does not
+    eR = g["exists_retrieval"]
+    has = eR.any(axis=1)
+    last = np.where(has, _last_true(eR), 0)
+    top = has & (last < Ts.size - 1)
+    lo = Ts[last]
+    hi = np.where(top, Ts[np.minimum(last + 1, Ts.size - 1)], lo)
+    m_lo = g["m_retrieval"][idx, last]
+    q_lo = g["q_retrieval"][idx, last]
+    act = np.flatnonzero(top)
+    while act.size and np.max(hi[act] - lo[act]) > _T_RES:
+        mid = 0.5 * (lo[act] + hi[act])
+        ok, m, q, st = _solve_at(P, alpha[act], mid, m_lo[act], q_lo[act], np.zeros(act.size, bool))
+        ok &= st < 1.0
+        lo[act[ok]], m_lo[act[ok]], q_lo[act[ok]] = mid[ok], m[ok], q[ok]
+        hi[act[~ok]] = mid[~ok]
+    T_M = np.where(top, 0.5 * (lo + hi), np.nan)
+    ac, _ = capacity(P)
+    out["retrieval_spinodal"] = _curve(alpha, T_M, ac)
+
+    # --- thermodynamic T_c: last scan T with f_R < f_background (retrieval existing there)
+    f_bg = _bg_from_grid(g)
+    dR = np.where(eR, g["f_retrieval"] - f_bg, np.nan)
+    below = dR < 0
+    T_c = np.full(nA, np.nan)
+    for i in range(nA):
+        k = np.flatnonzero(below[i])
+        if k.size == 0:
+            continue
+        k = k[-1]
+        if k + 1 < Ts.size and eR[i, k + 1]:
+            T_c[i] = np.nan       # bracket [Ts[k], Ts[k+1]], refined below
+        else:
+            T_c[i] = T_M[i]       # f_R below the m = 0 state up to the fold
+    br = np.flatnonzero(np.isnan(T_c) & below.any(axis=1))
+    if br.size:
+        k = np.array([np.flatnonzero(below[i])[-1] for i in br])
+        lo, hi = Ts[k].copy(), Ts[k + 1].copy()
+        mR, qR = g["m_retrieval"][br, k].copy(), g["q_retrieval"][br, k].copy()
+        qS = g["q_spin_glass"][br, k].copy()
+        sg_ok0 = g["exists_spin_glass"][br, k]
+        qS = np.where(sg_ok0, qS, np.nan)
+        a = alpha[br]
+        while np.max(hi - lo) > _T_RES:
+            mid = 0.5 * (lo + hi)
+            okR, m1, q1, _ = _solve_at(P, a, mid, mR, qR, np.zeros(br.size, bool))
+            okS, _, q2, _ = _solve_at(P, a, mid, np.zeros(br.size), np.where(np.isfinite(qS), qS, 0.5),
+                                      np.ones(br.size, bool))
+            okS &= np.isfinite(qS)
+            fR = free_energy(P, a, mid, np.where(okR, m1, 0.0), np.where(okR, q1, 0.0))
+            fB = _f_background(P, a, mid, q2, okS)
+            neg = okR & (fR < fB)
+            lo, mR, qR = np.where(neg, mid, lo), np.where(neg, m1, mR), np.where(neg, q1, qR)
+            qS = np.where(neg & okS, q2, qS)
+            hi = np.where(neg, hi, mid)
+        T_c[br] = 0.5 * (lo + hi)
+    a0 = _alpha_T0_thermodynamic(P)
+    out["retrieval_thermodynamic"] = _curve(alpha, T_c, a0)
+
+    # --- spin-glass line
+    if P == 2:
+        lo = np.full(nA, 1.0)
+        hi = np.full(nA, 11.0)
+        while np.max(hi - lo) > 1e-12:
+            mid = 0.5 * (lo + hi)
+            z = np.zeros(nA)
+            _, _, J, _ = _equations(P, alpha, 1.0 / mid, z, z)
+            up = J[3] > 1.0                  # q-eigenvalue of the paramagnet > 1: T < T_g
+            lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+        out["spin_glass"] = _curve(alpha, 0.5 * (lo + hi), None)
+    else:
+        # predicate "RS spin glass exists and f_SG >= f_para": true at low T; T_sg is where it
+        # turns false (the crossing, or the SG fold if f_SG stays above f_para up to the fold)
+        eS = g["exists_spin_glass"]
+        pred = eS & (np.where(eS, g["f_spin_glass"] - g["f_paramagnet"], -1.0) >= 0)
+        T_sg = np.full(nA, np.nan)
+        for i in range(nA):
+            k = np.flatnonzero(pred[i])
+            if k.size == 0 or k[-1] + 1 >= Ts.size:
+                continue
+            k = k[-1]
+            lo, hi, q_lo = Ts[k], Ts[k + 1], g["q_spin_glass"][i, k]
+            while hi - lo > _T_RES:
+                mid = 0.5 * (lo + hi)
+                ok, _, q, _ = _solve_at(P, alpha[i:i + 1], np.array([mid]), np.zeros(1), np.array([q_lo]), np.ones(1, bool))
+                fS = free_energy(P, alpha[i], mid, 0.0, q[0])
+                fP = _paramagnet(P, np.array([alpha[i]]), np.array([mid]))[0][0]
+                if ok[0] and fS >= fP:
+                    lo, q_lo = mid, q[0]
+                else:
+                    hi = mid
+            T_sg[i] = 0.5 * (lo + hi)
+        out["spin_glass"] = _curve(alpha, T_sg, None)
+    return out
+
+
+def _last_true(e):
+    """Index of the last True along axis 1 (0 where none)."""
+    n = e.shape[1]
+    return np.where(e.any(axis=1), n - 1 - np.argmax(e[:, ::-1], axis=1), 0)
+
+
+def _bg_from_grid(g):
+    _, f_bg = _background(g["f_spin_glass"], g["exists_spin_glass"], g["f_paramagnet"], g["exists_paramagnet"])
+    return f_bg
+
+
+def _curve(alpha, T, a_end):
+    ok = np.isfinite(T)
+    a, t = alpha[ok], T[ok]
+    if a_end is not None:
+        a, t = np.append(a, a_end), np.append(t, 0.0)
+    return a, t

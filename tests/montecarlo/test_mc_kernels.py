@@ -1,0 +1,121 @@
+"""Kernel exactness: DeltaE against the numpy reference, incremental overlaps, T = 0 rule, RNG."""
+import numpy as np
+import pytest
+
+from hopfield import HebbianNetwork, random_patterns
+from montecarlo import ChainBatch
+from montecarlo.rng import stream_states
+
+
+@pytest.mark.parametrize("P", [2, 3, 4, 5])
+@pytest.mark.parametrize("dilution", [0.0, 0.35])
+def test_delta_energy_matches_reference(P, dilution):
+    rng = np.random.default_rng(10 * P + int(100 * dilution))
+    N, K = 13, 6
+    xi = random_patterns(N, K, rng, dilution=dilution)
+    net = HebbianNetwork(xi, P)
+    b = ChainBatch(xi, P, [1.0], replicas=3, init="random", seed=P)
+    for _ in range(3):
+        b.run(2)
+        for c in range(b.C):
+            s = b.spins[c]
+            ref = np.array([net.delta_energy(s, i) for i in range(N)])
+            ker = b.delta_energies(c)
+            scale = max(1.0, np.abs(ref).max())
+            assert np.max(np.abs(ker - ref)) <= 4e-15 * scale
+            assert b.energies()[c] == pytest.approx(net.energy(s), rel=1e-14, abs=1e-14)
+
+
+@pytest.mark.parametrize("P", [2, 4])
+@pytest.mark.parametrize("dilution", [0.0, 0.2])
+def test_kernel_paths_agree(P, dilution):
+    """The int64 ('wide'), narrow and (P = 4) cached kernels give identical DeltaE."""
+    rng = np.random.default_rng(3)
+    xi = random_patterns(30, 40, rng, dilution=dilution)
+    b = ChainBatch(xi, P, [1.0], init="random", seed=1)
+    assert b.use_cache == (P == 4)
+    b.run(3)
+    first = b.delta_energies(0)
+    b.use_cache = False
+    narrow = b.delta_energies(0)
+    b.wide = True
+    assert np.array_equal(b.delta_energies(0), narrow)
+    assert np.array_equal(first, narrow)
+
+
+@pytest.mark.parametrize("P,dyn,sched", [(2, "heat_bath", "random"), (2, "metropolis", "sequential"),
+                                         (3, "heat_bath", "permutation"), (4, "metropolis", "random")])
+def test_incremental_overlaps_exact(P, dyn, sched):
+    rng = np.random.default_rng(4)
+    N = 60
+    xi = random_patterns(N, 25, rng, dilution=0.1)
+    b = ChainBatch(xi, P, [3.0], replicas=2, dynamics=dyn, schedule=sched, init="random", seed=2)
+    b.run(200)
+    assert b.acceptance().min() > 0.2  # many flips happened
+    assert b.check_overlaps()
+
+
+def test_zero_temperature_reaches_fixed_point():
+    rng = np.random.default_rng(5)
+    xi = random_patterns(200, 10, rng)
+    for P in (2, 3):
+        b = ChainBatch(xi, P, [0.0], replicas=2, dynamics="zero", ties="frozen", init="random", seed=3)
+        b.run(60)
+        for c in range(b.C):
+            assert b.delta_energies(c).min() >= 0.0
+
+
+def test_zero_temperature_ties_random_vs_frozen():
+    # a site blank in every pattern has DeltaE = 0: random ties flip it, frozen ties never do
+    xi = random_patterns(20, 3, 1)
+    xi[0] = 0
+    fro = ChainBatch(xi, 2, [0.0], dynamics="zero", ties="frozen", init="pattern", seed=1, schedule="sequential")
+    s0 = fro.spins[0, 0]
+    fro.run(20)
+    assert fro.spins[0, 0] == s0
+    ran = ChainBatch(xi, 2, [0.0], dynamics="zero", ties="random", init="pattern", seed=1, schedule="sequential")
+    vals = []
+    for _ in range(20):
+        ran.run(1)
+        vals.append(ran.spins[0, 0])
+    assert len(set(vals)) == 2
+
+
+def test_streams_distinct_and_keyed():
+    a = stream_states(1, 2, range(5))
+    b = stream_states(1, 2, [3])
+    assert np.array_equal(a[3], b[0])
+    assert len({tuple(r) for r in a}) == 5
+    assert not np.array_equal(stream_states(1, 3, [0]), stream_states(1, 2, [0]))
+
+
+def test_schedules_visit_uniformly():
+    # infinite temperature Metropolis accepts every flip: the flip counts per site show the schedule
+    xi = random_patterns(50, 2, 0)
+    for sched in ("random", "sequential", "permutation"):
+        b = ChainBatch(xi, 2, [1e12], dynamics="metropolis", schedule=sched, init="pattern", seed=9)
+        start = b.spins.copy()
+        b.run(1)
+        flipped = (b.spins != start).sum()
+        if sched == "random":
+            assert 8 < flipped < 36  # odd Poisson(1) count: N (1 - e^-2) / 2 = 21.6 on average
+        else:
+            assert flipped == 50
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(P=st.integers(2, 5), N=st.integers(5, 11), K=st.integers(1, 5), dil=st.sampled_from([0.0, 0.3]),
+       seed=st.integers(0, 10 ** 6))
+def test_delta_energy_property(P, N, K, dil, seed):
+    rng = np.random.default_rng(seed)
+    xi = random_patterns(N, K, rng, dilution=dil)
+    net = HebbianNetwork(xi, P)
+    b = ChainBatch(xi, P, [0.7], init="random", seed=seed % 1000, schedule="permutation")
+    b.run(2)
+    s = b.spins[0]
+    ref = np.array([net.delta_energy(s, i) for i in range(N)])
+    assert np.max(np.abs(b.delta_energies(0) - ref)) <= 4e-15 * max(1.0, np.abs(ref).max())
+    assert b.check_overlaps()

@@ -1,0 +1,256 @@
+"""Replica-symmetric storage theory (statmech.storage): validation targets of storage.md."""
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.optimize import brentq, minimize_scalar
+from scipy.special import erf
+
+from hopfield.validation import ParameterError
+from statmech import quadrature as Q
+from statmech import storage as S
+
+
+@pytest.fixture(scope="module")
+def bnd2():
+    return S.boundaries(2, np.array([0.0, 0.01, 0.05, 0.1, 0.13]))
+
+
+# ------------------------------------------------------------------------------ quadrature
+@pytest.mark.parametrize("mu,sigma", [(0.3, 0.2), (1.0, 0.49), (0.3, 0.51), (1.5, 3.0), (-2.0, 40.0), (0.0, 1e3)])
+def test_tanh_moments_match_adaptive_quadrature(mu, sigma):
+    def avg(f):
+        g = lambda x: f(x) * np.exp(-0.5 * ((x - mu) / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+        pts = sorted({0.0, mu, -20.0, 20.0})
+        lo, hi = mu - 40 * sigma, mu + 40 * sigma
+        edges = [lo] + [p for p in pts if lo < p < hi] + [hi]
+        return sum(integrate.quad(g, a, b, epsabs=1e-15, limit=400)[0] for a, b in zip(edges[:-1], edges[1:]))
+    t = np.tanh
+    want = [avg(t), avg(lambda x: 1 - t(x) ** 2), avg(lambda x: t(x) * (1 - t(x) ** 2)),
+            avg(lambda x: (1 - t(x) ** 2) * (1 - 3 * t(x) ** 2))]
+    got = Q.tanh_moments(np.array([mu]), np.array([sigma]))
+    for g, w in zip(got, want):
+        assert abs(g[0] - w) < 1e-12
+    assert abs(Q.lncosh_average(mu, sigma) - avg(lambda x: np.logaddexp(x, -x))) < 1e-11
+
+
+def test_gauss_hermite_normalisation():
+    z, w = Q.gauss_hermite(64)
+    assert abs(w.sum() - 1) < 1e-14
+    assert abs(Q.gaussian_average(z ** 2) - 1) < 1e-12 and abs(Q.gaussian_average(z ** 4) - 3) < 1e-11
+
+
+# ------------------------------------------------------------------------------ T = 0
+def test_ags_capacity():
+    alpha_c, m_c = S.capacity(2)
+    # independent: maximise alpha(y) = (1/2)[erf(y)/y - 2/sqrt(pi) exp(-y^2)]^2 here
+    a = lambda y: 0.5 * (erf(y) / y - 2 / np.sqrt(np.pi) * np.exp(-y * y)) ** 2
+    r = minimize_scalar(lambda y: -a(y), bounds=(0.5, 3), method="bounded", options={"xatol": 1e-10})
+    assert abs(alpha_c + r.fun) < 1e-10
+    assert round(alpha_c, 4) == 0.1379
+    assert abs(m_c - 0.967) < 5e-4
+
+
+@pytest.mark.parametrize("P,spec", [(3, 0.1261), (4, 0.03298)])
+def test_dense_capacity_matches_independent_bisection(P, spec):
+    def exists(alpha):        # nontrivial root of m = erf((P/2) m^(P-1) / sqrt(2 Sigma^2))?
+        s2 = alpha * math.factorial(P) * P / 4
+        m = np.linspace(1e-3, 1, 20001)
+        F = erf(0.5 * P * m ** (P - 1) / np.sqrt(2 * s2)) - m
+        return (F > 0).any()
+    lo, hi = 1e-4, 1.0
+    for _ in range(40):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if exists(mid) else (lo, mid)
+    alpha_c, m_c = S.capacity(P)
+    assert abs(alpha_c - lo) < 1e-6
+    assert abs(alpha_c - spec) < 5e-5            # the spec's values are right
+    t0 = S.solve_T0(P, [0.99 * alpha_c, 1.01 * alpha_c])
+    assert t0["exists"].tolist() == [True, False]
+    assert abs(t0["m"][0] - erf(0.5 * P * t0["m"][0] ** (P - 1) / np.sqrt(2 * 0.99 * alpha_c * math.factorial(P) * P / 4))) < 1e-12
+
+
+@pytest.mark.parametrize("P,alpha", [(2, 0.05), (2, 0.12), (3, 0.08)])
+def test_T0_limit_matches_low_temperature_solution(P, alpha):
+    t0 = S.solve_T0(P, alpha)
+    g = S.solve_grid(P, [alpha], [0.002, 0.004])
+    assert g["exists_retrieval"].all()
+    m = g["m_retrieval"][0]
+    assert abs(2 * m[0] - m[1] - t0["m"][0]) < 1e-4                # linear extrapolation to T = 0
+    f = g["f_retrieval"][0]
+    assert abs(2 * f[0] - f[1] - t0["e_retrieval"][0]) < 1e-4
+    fs = g["f_spin_glass"][0]
+    assert abs(2 * fs[0] - fs[1] - t0["e_spin_glass"][0]) < 1e-3
+    if P == 2:   # C = sqrt(2/(pi alpha r)) exp(-y^2) and r = 1/(1-C)^2 hold together
+        y = t0["m"][0] / np.sqrt(2 * alpha * t0["r"][0])
+        assert abs(t0["C"][0] - np.sqrt(2 / (np.pi * alpha * t0["r"][0])) * np.exp(-y * y)) < 1e-10
+
+
+# ------------------------------------------------------------------------------ lines, P = 2
+def test_spin_glass_line_is_one_plus_sqrt_alpha(bnd2):
+    a, T = bnd2["spin_glass"]
+    assert np.allclose(T, 1 + np.sqrt(a), atol=1e-6, rtol=0)
+    g = S.solve_grid(2, [0.05], [1 + np.sqrt(0.05) - 1e-3, 1 + np.sqrt(0.05) + 1e-3])
+    assert g["exists_spin_glass"][0].tolist() == [True, False]
+
+
+def test_thermodynamic_line_ends_near_0051(bnd2):
+    a, T = bnd2["retrieval_thermodynamic"]
+    assert T[-1] == 0.0
+    assert abs(a[-1] - 0.051) < 0.001           # we find 0.05185
+    assert abs(a[-1] - 0.05185) < 1e-4
+    t0 = S.solve_T0(2, [a[-1] - 1e-4, a[-1] + 1e-4])
+    d = t0["e_retrieval"] - t0["e_spin_glass"]
+    assert d[0] < 0 < d[1]
+
+
+def test_spinodal_and_Tc_at_alpha_005(bnd2):
+    a, TM = bnd2["retrieval_spinodal"]
+    _, Tc = bnd2["retrieval_thermodynamic"]
+    i = np.flatnonzero(a == 0.05)[0]
+    assert abs(TM[i] - 0.542255) < 2e-6 and abs(Tc[i] - 0.216383) < 2e-6
+    assert a[-1] == pytest.approx(S.capacity(2)[0]) and TM[-1] == 0.0
+    # independently from the grid solver: retrieval exists just below T_M, not just above
+    g = S.solve_grid(2, [0.05], [0.3, TM[i] - 1e-5, TM[i] + 1e-5])
+    assert g["exists_retrieval"][0].tolist() == [True, True, False]
+    g = S.solve_grid(2, [0.05], [0.1, Tc[i] - 1e-5, Tc[i] + 1e-5])
+    d = g["f_retrieval"][0] - g["f_spin_glass"][0]
+    assert d[1] < 0 < d[2]
+    assert g["phase"][0].tolist() == [3, 3, 2]
+
+
+def test_alpha0_spinodal_is_T1(bnd2):
+    a, TM = bnd2["retrieval_spinodal"]
+    assert a[0] == 0 and abs(TM[0] - 1) < 1e-6
+
+
+# ------------------------------------------------------------------------------ limits
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_low_storage_limit_is_curie_weiss(P):
+    T = np.array([0.3, 0.6, 0.8]) if P > 2 else np.array([0.3, 0.6, 0.95])
+    g = S.solve_grid(P, [0.0], T)
+    for j, t in enumerate(T):
+        F = lambda m: np.tanh(0.5 * P * m ** (P - 1) / t) - m
+        grid = np.linspace(1e-3, 1, 2001)
+        k = np.flatnonzero(np.diff(np.sign(F(grid))))[-1]      # largest root
+        m_ref = brentq(F, grid[k], grid[k + 1], xtol=1e-15)
+        assert abs(g["m_retrieval"][0, j] - m_ref) < 1e-10
+        assert abs(g["q_retrieval"][0, j] - m_ref ** 2) < 1e-10
+
+
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_paramagnet_free_energy_closed_form(P):
+    a, T = np.array([0.02, 0.1]), np.array([1.3, 2.0])
+    g = S.solve_grid(P, a, T)
+    A, TT = np.meshgrid(a, T, indexing="ij")
+    b = 1 / TT
+    if P == 2:   # AGS at m = q = r = 0
+        want = A / 2 + A / (2 * b) * np.log(1 - b) - TT * np.log(2)
+    else:
+        want = -(np.log(2) + b ** 2 * A * math.factorial(P) / 8) / b
+    assert np.allclose(g["f_paramagnet"], want, atol=1e-13, rtol=0)
+    assert np.allclose(S.free_energy(P, A, TT, 0 * A, 0 * A), want, atol=1e-13, rtol=0)
+
+
+@pytest.mark.parametrize("P,alpha,T,branch", [(2, 0.05, 0.3, "retrieval"), (2, 0.1, 0.5, "spin_glass"),
+                                             (3, 0.05, 0.4, "retrieval"), (3, 0.05, 0.1, "spin_glass"),
+                                             (4, 0.01, 0.5, "retrieval")])
+def test_free_energy_is_stationary_at_the_solution(P, alpha, T, branch):
+    g = S.solve_grid(P, [alpha], [T])
+    assert g[f"exists_{branch}"][0, 0]
+    m, q = g[f"m_{branch}"][0, 0], g[f"q_{branch}"][0, 0]
+    h = 1e-5
+    kw = {"r": g[f"r_{branch}"][0, 0]} if P == 2 else {}
+    f = lambda dm, dq: S.free_energy(P, alpha, T, m + dm, q + dq, **kw)
+    assert abs(f(0, 0) - g[f"f_{branch}"][0, 0]) < 1e-14
+    dfdq = (f(0, h) - f(0, -h)) / (2 * h)
+    assert abs(dfdq) < 1e-8
+    if branch == "retrieval":
+        assert abs((f(h, 0) - f(-h, 0)) / (2 * h)) < 1e-8
+        assert (f(h, 0) + f(-h, 0) - 2 * f(0, 0)) > 0          # a minimum in m
+    if P == 2:
+        r = kw["r"]
+        fr = lambda dr: S.free_energy(P, alpha, T, m, q, r=r + dr)
+        assert abs((fr(h) - fr(-h)) / (2 * h)) < 1e-8
+    # the saddle point is not stationary away from the solution: the check can fail
+    assert abs((f(0, 0.01 + h) - f(0, 0.01 - h)) / (2 * h)) > 1e-5
+
+
+# ------------------------------------------------------------------------------ grid contract
+def test_grid_contract_and_phases():
+    a, T = np.array([0.01, 0.1, 0.16, 0.05]), np.array([0.3, 0.1, 1.5, 0.9])
+    g = S.solve_grid(2, a, T)
+    for b in S.BRANCHES:
+        for k in ("m", "q", "r", "f", "residual", "converged", "iterations", "stability", "exists"):
+            assert g[f"{k}_{b}"].shape == (4, 4), (k, b)
+        e = g[f"exists_{b}"]
+        assert g[f"converged_{b}"][e].all()
+        assert np.isnan(g[f"m_{b}"][~e]).all()
+        assert (g[f"residual_{b}"][e] <= 1e-12).all()
+    assert g["converged_retrieval"].dtype == bool and g["phase"].dtype == np.int8
+    assert set(S.PHASES) == {0, 1, 2, 3}
+    assert g["phase"][0, 0] == 3            # alpha 0.01, T 0.3: retrieval
+    assert g["phase"][1, 1] == 2            # alpha 0.1, T 0.1: retrieval metastable
+    assert g["phase"][2, 0] == 1            # alpha 0.16, T 0.3: spin glass
+    assert g["phase"][3, 2] == 0            # alpha 0.05, T 1.5: paramagnet
+    assert (g["stability_retrieval"][g["exists_retrieval"]] < 1).all()
+    assert all(k in S.OBSERVABLE_INFO for k in g)
+
+
+def test_grid_independent_of_T_order():
+    a, T = np.array([0.02, 0.1]), np.array([0.7, 0.2, 0.45])
+    g1 = S.solve_grid(2, a, T)
+    g2 = S.solve_grid(2, a, np.sort(T))
+    o = np.argsort(T)
+    assert np.allclose(g1["m_retrieval"][:, o], g2["m_retrieval"], atol=1e-11, equal_nan=True)
+
+
+def test_nonconvergence_is_flagged():
+    g = S.solve_grid(2, [0.1], [0.3], maxiter=1)
+    assert not g["converged_retrieval"][0, 0] and not g["exists_retrieval"][0, 0]
+    assert np.isnan(g["m_retrieval"][0, 0]) and g["iterations_retrieval"][0, 0] == 1
+    g = S.solve_grid(2, [0.1], [0.3])
+    assert g["converged_retrieval"][0, 0] and g["exists_retrieval"][0, 0]
+
+
+def test_reentrant_retrieval_found_by_alpha_continuation():
+    # RS AGS: alpha slightly above alpha_c(T=0) = 0.13791 has retrieval only at small T > 0
+    g = S.solve_grid(2, [0.1375, 0.138], [0.002, 0.02, 0.06])
+    assert g["exists_retrieval"][1].tolist() == [False, True, False]
+
+
+# ------------------------------------------------------------------------------ dense lines
+def test_dense_boundaries_P3():
+    b = S.boundaries(3, np.array([0.0, 0.02, 0.05]))
+    a, TM = b["retrieval_spinodal"]
+    assert a[-1] == pytest.approx(0.126095, abs=1e-6) and TM[-1] == 0
+    # alpha = 0: fold of m = tanh(beta (3/2) m^2): T_M = max_m 1.5 m^2 / atanh(m)
+    r = minimize_scalar(lambda m: -1.5 * m * m / np.arctanh(m), bounds=(0.1, 0.999), method="bounded",
+                        options={"xatol": 1e-12})
+    assert abs(TM[0] + r.fun) < 1e-6
+    aS, TS = b["spin_glass"]
+    assert np.allclose(TS / np.sqrt(aS), TS[0] / np.sqrt(aS[0]), rtol=1e-5)   # RS SG scales as sqrt(alpha)
+
+
+# ------------------------------------------------------------------------------ validation
+@pytest.mark.parametrize("call", [
+    lambda: S.solve_grid(2, [-0.1], [1.0]),
+    lambda: S.solve_grid(2, [0.1], [0.0]),
+    lambda: S.solve_grid(2, [0.1], [-1.0]),
+    lambda: S.solve_grid(1, [0.1], [1.0]),
+    lambda: S.solve_grid(2.5, [0.1], [1.0]),
+    lambda: S.solve_grid(2, [0.1], [np.nan]),
+    lambda: S.solve_grid(2, [], [1.0]),
+    lambda: S.solve_grid(2, [0.1], [1.0], maxiter=0),
+    lambda: S.solve_grid(2, [0.1], [1.0], tol=0),
+    lambda: S.boundaries(2, [-0.1]),
+    lambda: S.boundaries(True, [0.1]),
+    lambda: S.capacity(1),
+    lambda: S.solve_T0(3, -1.0),
+    lambda: S.free_energy(0, 0.1, 1.0, 0.5, 0.5),
+])
+def test_bad_inputs_raise(call, monkeypatch):
+    monkeypatch.setattr(S, "_newton", lambda *a, **k: pytest.fail("work started before validation"))
+    with pytest.raises(ParameterError):
+        call()
