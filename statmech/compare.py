@@ -1,6 +1,6 @@
 """Monte Carlo against replica theory, point by point, with a finite-size extrapolation.
 
-For every (alpha, T) of a Monte Carlo sweep: the RS value ``m_rs``, the simulated m(N) with error
+For every grid point (all axes but N) of a Monte Carlo sweep: the RS value ``m_rs``, the simulated m(N) with error
 bars, and a weighted least-squares fit m(N) = m_inf + a/N (two or more sizes), giving m_inf with
 its error and the z-score (m_inf - m_rs)/err.
 """
@@ -11,6 +11,8 @@ import numpy as np
 from .store import read_study
 
 __all__ = ["compare", "extrapolate", "format_table"]
+
+ROW_KEYS = {"sweep", "m_rs", "N", "m", "m_err", "m_inf", "m_inf_err", "z"}
 
 
 def extrapolate(N, m, err):
@@ -26,26 +28,29 @@ def extrapolate(N, m, err):
 
 
 def compare(path) -> list:
-    """One row per (sweep, alpha, T) of every Monte Carlo sweep in the file."""
+    """One row per grid point (all axes but N) of every Monte Carlo sweep in the file."""
     _, sweeps = read_study(path)
     rows = []
     for res in sweeps.values():
         if res.attrs.get("method") != "mc" or "m" not in res.data:
             continue
         Ns = res.coords["N"]
-        for ia, a in enumerate(res.coords["alpha"]):
-            for iT, T in enumerate(res.coords["T"]):
-                ok = res.done[:, ia, iT]
-                if not ok.any():
-                    continue
-                m = res.data["m"][ok, ia, iT]
-                err = res.data["m_err"][ok, ia, iT]
-                m_inf, m_inf_err = extrapolate(Ns[ok], m, err)
-                m_rs = float(np.nanmax(res.data["m_rs"][ok, ia, iT]))
-                rows.append({"sweep": res.name, "alpha": float(a), "T": float(T), "m_rs": m_rs,
-                             "N": [int(n) for n in Ns[ok]], "m": m.tolist(), "m_err": err.tolist(),
-                             "m_inf": m_inf, "m_inf_err": m_inf_err,
-                             "z": (m_inf - m_rs) / m_inf_err if m_inf_err > 0 else float("nan")})
+        others = res.dims[1:]
+        for rest in np.ndindex(res.shape[1:]):
+            sel = (slice(None),) + rest
+            ok = res.done[sel]
+            if not ok.any():
+                continue
+            m = res.data["m"][sel][ok]
+            err = res.data["m_err"][sel][ok]
+            m_inf, m_inf_err = extrapolate(Ns[ok], m, err)
+            m_rs = float(np.nanmax(res.data["m_rs"][sel][ok])) if "m_rs" in res.data else float("nan")
+            row = {"sweep": res.name}
+            row.update({d: float(res.coords[d][i]) for d, i in zip(others, rest)})
+            row.update({"m_rs": m_rs, "N": [int(n) for n in Ns[ok]], "m": m.tolist(), "m_err": err.tolist(),
+                        "m_inf": m_inf, "m_inf_err": m_inf_err,
+                        "z": (m_inf - m_rs) / m_inf_err if m_inf_err > 0 else float("nan")})
+            rows.append(row)
     return rows
 
 
@@ -55,6 +60,7 @@ def format_table(rows) -> str:
     lines = []
     for r in rows:
         sizes = "  ".join(f"N={n}: {m:.4f}({e:.4f})" for n, m, e in zip(r["N"], r["m"], r["m_err"]))
-        lines.append(f"{r['sweep']}  alpha={r['alpha']:g} T={r['T']:g}  RS m={r['m_rs']:.4f}  {sizes}  "
+        where = " ".join(f"{k}={v:g}" for k, v in r.items() if k not in ROW_KEYS)
+        lines.append(f"{r['sweep']}  {where}  RS m={r['m_rs']:.4f}  {sizes}  "
                      f"N->inf: {r['m_inf']:.4f}({r['m_inf_err']:.4f})  z={r['z']:+.2f}")
     return "\n".join(lines)

@@ -33,19 +33,17 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 __all__ = ["ConfigError", "load_config", "parse_config", "default_config_text", "to_toml", "sweep_by_name"]
 
-MODELS = ("hebbian",)
 METHODS = ("theory", "mc")
-BOUNDARIES = ("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic")
 DYNAMICS = ("heat_bath", "metropolis", "zero_T")
 SCHEDULES = ("random", "sequential")
 INITS = ("pattern", "random")
 
-#: Keys allowed in a sweep table, with their defaults (``None``: required or method-specific).
-THEORY_DEFAULTS = {"boundaries": list(BOUNDARIES), "boundary_points": 61, "chunk": 8}
+#: Method keys allowed in a sweep table besides the family's parameters, with their defaults
+#: (theory sweeps trace every line of their family unless ``boundaries`` says otherwise).
+THEORY_DEFAULTS = {"boundaries": [], "boundary_points": 61, "chunk": 8}
 MC_DEFAULTS = {"sweeps": 200, "burn_in": 50, "replicas": 2, "samples": 1, "dynamics": "heat_bath",
-               "schedule": "random", "init": "pattern", "dilution": 0.0, "tempering": False,
+               "schedule": "random", "init": "pattern", "tempering": False,
                "theory": ""}
-COMMON_KEYS = {"name", "model", "method", "P", "alpha", "T"}
 
 
 class ConfigError(ParameterError):
@@ -88,54 +86,84 @@ def _grid(key: str, spec, low=None, low_open=False, integer=False) -> list:
     return out
 
 
+def _param(name: str, key: str, p, raw: dict):
+    """Resolve one family parameter: a scalar, or (axis parameters) a grid given as a list/table."""
+    if key not in raw:
+        if p.default is None:
+            what = "a grid (list or {start, stop, num}) or a value" if p.axis else f"a {p.kind} value"
+            raise ConfigError(f"{name}.{key}", None, what)
+        return copy.deepcopy(p.default)
+    value = raw[key]
+    if p.axis and isinstance(value, (list, dict)):
+        return _grid(f"{name}.{key}", value, low=p.low, low_open=p.low_open, integer=p.kind == "int")
+    if p.kind == "choice":
+        return _wrap(check_choice, f"{name}.{key}", value, p.choices)
+    if p.kind == "int":
+        return _wrap(check_integer, f"{name}.{key}", value, p.low, p.high)
+    return _wrap(check_real, f"{name}.{key}", value, p.low, p.high, p.low_open)
+
+
 def _sweep(raw: dict, index: int) -> dict:
+    from .models import FAMILIES
     where = f"sweeps[{index}]"
     if not isinstance(raw, dict):
         raise ConfigError(where, raw, "a table")
     name = raw.get("name", f"sweep{index}")
     if not isinstance(name, str) or not name.isidentifier():
         raise ConfigError(f"{where}.name", name, "an identifier (letters, digits, underscore)")
-    model = _wrap(check_choice, f"{name}.model", raw.get("model", "hebbian"), MODELS)
+    model = _wrap(check_choice, f"{name}.model", raw.get("model", "hebbian"), tuple(FAMILIES))
+    family = FAMILIES[model]
     method = _wrap(check_choice, f"{name}.method", raw.get("method", "theory"), METHODS)
-    P = _wrap(check_integer, f"{name}.P", raw.get("P", 2), 2)
-    for key in ("alpha", "T"):
-        if key not in raw:
-            raise ConfigError(f"{name}.{key}", None, "a grid (list or {start, stop, num})")
-    sweep = {"name": name, "model": model, "method": method, "P": P,
-             "alpha": _grid(f"{name}.alpha", raw["alpha"], low=0.0),
-             "T": _grid(f"{name}.T", raw["T"], low=0.0, low_open=True)}
-    defaults = THEORY_DEFAULTS if method == "theory" else dict(MC_DEFAULTS, N=None)
-    unknown = set(raw) - COMMON_KEYS - set(defaults)
+    sweep = {"name": name, "model": model, "method": method}
+    for key, p in family.params.items():
+        sweep[key] = _param(name, key, p, raw)
+    dims = [a for a in family.axes if isinstance(sweep[a], list)]
+    if not dims:
+        raise ConfigError(f"{name}.{family.axes[0]}", raw.get(family.axes[0]),
+                          "a grid in at least one of " + ", ".join(family.axes))
+    defaults = dict(THEORY_DEFAULTS, boundaries=list(family.boundaries)) if method == "theory" \
+        else dict(MC_DEFAULTS, N=None)
+    known = {"name", "model", "method"} | set(family.params) | set(defaults)
+    unknown = set(raw) - known
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(f"{name}.{key}", raw[key],
-                          f"a known key for method {method!r}: " + ", ".join(sorted(COMMON_KEYS | set(defaults))))
+        raise ConfigError(f"{name}.{key}", raw[key], f"a known key for model {model!r}, method {method!r}: "
+                          + ", ".join(sorted(known)))
     for key, default in defaults.items():
         sweep[key] = copy.deepcopy(raw.get(key, default))
     if method == "theory":
         bnds = sweep["boundaries"]
         if not isinstance(bnds, list):
-            raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(BOUNDARIES))
+            raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(family.boundaries))
         for b in bnds:
-            _wrap(check_choice, f"{name}.boundaries", b, BOUNDARIES)
+            _wrap(check_choice, f"{name}.boundaries", b, family.boundaries)
+        if bnds and not set(family.plane) <= set(dims):
+            raise ConfigError(f"{name}.boundaries", bnds, "[] unless " + " and ".join(family.plane)
+                              + " are both grids (the lines live in that plane)")
         _wrap(check_integer, f"{name}.boundary_points", sweep["boundary_points"], 2)
         _wrap(check_integer, f"{name}.chunk", sweep["chunk"], 1)
     else:
         if sweep["N"] is None:
             raise ConfigError(f"{name}.N", None, "a list of system sizes N >= 2")
         sweep["N"] = _grid(f"{name}.N", sweep["N"], low=2, integer=True)
-        _wrap(check_integer, f"{name}.sweeps", sweep["sweeps"], 1)
-        _wrap(check_integer, f"{name}.burn_in", sweep["burn_in"], 0, sweep["sweeps"] - 1)
+        dims = ["N"] + dims
+        _wrap(check_integer, f"{name}.sweeps", sweep["sweeps"], 2)
+        if sweep["burn_in"] != "auto":
+            try:
+                check_integer(f"{name}.burn_in", sweep["burn_in"], 0, sweep["sweeps"] - 2)
+            except ParameterError:
+                raise ConfigError(f"{name}.burn_in", sweep["burn_in"],
+                                  f'"auto" or an integer 0 <= burn_in <= sweeps - 2 = {sweep["sweeps"] - 2}') from None
         _wrap(check_integer, f"{name}.replicas", sweep["replicas"], 1)
         _wrap(check_integer, f"{name}.samples", sweep["samples"], 1)
         _wrap(check_choice, f"{name}.dynamics", sweep["dynamics"], DYNAMICS)
         _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
         _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
-        sweep["dilution"] = _wrap(check_real, f"{name}.dilution", sweep["dilution"], 0.0, 1.0, False, True)
         if not isinstance(sweep["tempering"], bool):
             raise ConfigError(f"{name}.tempering", sweep["tempering"], "true or false")
         if not isinstance(sweep["theory"], str):
             raise ConfigError(f"{name}.theory", sweep["theory"], "the name of a theory sweep, or empty")
+    sweep["dims"] = dims
     return sweep
 
 

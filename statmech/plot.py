@@ -12,6 +12,8 @@ __all__ = ["plot_study"]
 #: phase code -> (region name, colour); codes as in statmech.storage.PHASES
 REGIONS = {0: ("paramagnet", "#f2f2f2"), 1: ("spin glass", "#c6dbef"),
            2: ("mixed (retrieval metastable)", "#fdd0a2"), 3: ("retrieval", "#a1d99b")}
+LABELS = {"alpha": r"load $\alpha = K/N^{P-1}$", "T": r"temperature $T = 1/\beta$",
+          "rho": r"dataset entropy $\rho = (1-r^2)/(M r^2)$", "r": "example quality r", "N": "N"}
 LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "retrieval_spinodal": ("T_M: retrieval spinodal", "tab:red", "--"),
          "retrieval_thermodynamic": ("T_c: retrieval is the global minimum", "tab:green", "-")}
@@ -20,53 +22,82 @@ LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
 def _phase_panel(ax, res, mc_sweeps):
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
-    alpha, T = res.coords["alpha"], res.coords["T"]
-    if "phase" in res.data:
-        phase = np.where(res.done, res.data["phase"], np.nan).astype(float)
-        cmap = ListedColormap([REGIONS[k][1] for k in range(4)])
-        ax.pcolormesh(alpha, T, phase.T, cmap=cmap, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4),
-                      shading="nearest", rasterized=True)
-        handles = [Patch(color=REGIONS[k][1], label=REGIONS[k][0]) for k in range(4)
-                   if np.any(phase == k)]
-        for k in range(4):
-            ii, jj = np.nonzero(phase == k)
-            if len(ii) > 0.03 * phase.size:
-                ax.text(np.median(alpha[ii]), np.median(T[jj]), REGIONS[k][0].split(" (")[0],
-                        ha="center", va="center", fontsize=9, color="0.25", style="italic")
-    else:
-        handles = []
+    xname, yname = res.dims
+    x, y = res.coords[xname], res.coords[yname]
+    phase = np.where(res.done, res.data["phase"], np.nan).astype(float)
+    cmap = ListedColormap([REGIONS[k][1] for k in range(4)])
+    ax.pcolormesh(x, y, phase.T, cmap=cmap, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4),
+                  shading="nearest", rasterized=True)
+    handles = [Patch(color=REGIONS[k][1], label=REGIONS[k][0]) for k in range(4) if np.any(phase == k)]
+    for k in range(4):
+        ii, jj = np.nonzero(phase == k)
+        if len(ii) > 0.03 * phase.size:
+            ax.text(np.median(x[ii]), np.median(y[jj]), REGIONS[k][0].split(" (")[0],
+                    ha="center", va="center", fontsize=9, color="0.25", style="italic")
     for name, curve in res.boundaries.items():
         label, colour, style = LINES.get(name, (name, "k", "-"))
-        if len(curve.get("alpha", [])):
-            ax.plot(curve["alpha"], curve["T"], style, color=colour, lw=1.8, label=label)
+        if len(curve.get(xname, [])):
+            ax.plot(curve[xname], curve[yname], style, color=colour, lw=1.8, label=label)
     for mc in mc_sweeps:
-        a, t = np.meshgrid(mc.coords["alpha"], mc.coords["T"], indexing="ij")
-        ax.plot(a.ravel(), t.ravel(), "k^", ms=6, label=f"Monte Carlo points ({mc.name})")
-    ax.set_xlim(alpha.min(), alpha.max())
-    ax.set_ylim(0, T.max())
-    P = res.attrs.get("P")
-    ax.set_xlabel(r"load $\alpha = K/N^{P-1}$")
-    ax.set_ylabel(r"temperature $T = 1/\beta$")
-    ax.set_title(f"{res.name}: Hebbian storage, P = {P} (RS theory)\n"
-                 r"$H = -\frac{N}{2}\sum_\mu m_\mu^P$ (distinct indices)", fontsize=10)
-    ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7, loc="upper right")
+        if xname in mc.coords and yname in mc.coords:
+            a, t = np.meshgrid(mc.coords[xname], mc.coords[yname], indexing="ij")
+            ax.plot(a.ravel(), t.ravel(), "k^", ms=6, label=f"Monte Carlo points ({mc.name})")
+    ax.set_xlim(x.min(), x.max())
+    ax.set_ylim(0 if yname == "T" else y.min(), y.max())
+    ax.set_xlabel(LABELS.get(xname, xname))
+    ax.set_ylabel(LABELS.get(yname, yname))
+    ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7, loc="best", framealpha=0.8)
+
+
+def _line_panel(ax, res):
+    """A theory sweep that is not a 2-D map: m against its last axis, one line per other value."""
+    xname = res.dims[-1]
+    key = "m" if "m" in res.data else sorted(res.data)[0]
+    for rest in list(np.ndindex(res.shape[:-1]))[:8]:
+        label = ", ".join(f"{d} = {res.coords[d][i]:g}" for d, i in zip(res.dims[:-1], rest))
+        ax.plot(res.coords[xname], np.where(res.done[rest], res.data[key][rest], np.nan), label=label or None)
+    ax.set_xlabel(LABELS.get(xname, xname))
+    ax.set_ylabel(key)
+    if len(res.dims) > 1:
+        ax.legend(fontsize=7)
+
+
+def _theory_panel(ax, res, mc_sweeps):
+    if len(res.dims) == 2 and "phase" in res.data:
+        _phase_panel(ax, res, mc_sweeps)
+    else:
+        _line_panel(ax, res)
+    fixed = ", ".join(f"{k} = {v}" for k, v in res.attrs.items()
+                      if k not in ("model", "method", "convention", "sweep_config"))
+    ax.set_title(f"{res.name}: {res.attrs.get('model')} ({fixed}), RS theory\n"
+                 r"$H = -\frac{N}{2}\sum_\mu m_\mu^P$ (distinct indices)", fontsize=9)
 
 
 def _mc_panel(ax, mc, theory):
-    T = mc.coords["T"]
-    for ia, a in enumerate(mc.coords["alpha"]):
-        if theory is not None and "m_retrieval" in theory.data:
-            ja = int(np.argmin(np.abs(theory.coords["alpha"] - a)))
-            m_th = np.where(theory.done[ja], theory.data["m_retrieval"][ja], np.nan)
-            ax.plot(theory.coords["T"], m_th, "-", color="0.3",
-                    label=f"RS theory, alpha = {theory.coords['alpha'][ja]:g}")
+    xname = mc.dims[-1]
+    x = mc.coords[xname]
+    for rest in list(np.ndindex(mc.shape[1:-1]))[:4]:
+        where = dict(zip(mc.dims[1:-1], rest))
+        label = ", ".join(f"{d} = {mc.coords[d][i]:g}" for d, i in where.items())
+        if theory is not None and "m_retrieval" in theory.data and xname in theory.coords:
+            sel = []
+            for d in theory.dims:
+                if d == xname:
+                    sel.append(slice(None))
+                else:
+                    val = mc.coords[d][where[d]] if d in where else theory.coords[d][0]
+                    sel.append(int(np.argmin(np.abs(theory.coords[d] - val))))
+            sel = tuple(sel)
+            ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data["m_retrieval"][sel], np.nan),
+                    "-", color="0.3", label=f"RS theory {label}")
         for iN, N in enumerate(mc.coords["N"]):
-            m = mc.data.get("m", np.full(mc.shape, np.nan))[iN, ia]
-            err = mc.data.get("m_err", np.zeros(mc.shape))[iN, ia]
-            ok = mc.done[iN, ia]
-            ax.errorbar(T[ok], m[ok], yerr=err[ok], fmt="o", ms=4, capsize=2,
-                        label=f"MC N = {N}, alpha = {a:g}")
-    ax.set_xlabel(r"temperature $T = 1/\beta$")
+            idx = (iN,) + rest
+            ok = mc.done[idx]
+            m = mc.data.get("m", np.full(mc.shape, np.nan))[idx]
+            err = mc.data.get("m_err", np.zeros(mc.shape))[idx]
+            ax.errorbar(x[ok] * (1 + 0.004 * (iN - 1)), m[ok], yerr=err[ok], fmt="o", ms=4, capsize=2,
+                        label=f"MC N = {N} {label}")
+    ax.set_xlabel(LABELS.get(xname, xname))
     ax.set_ylabel(r"Mattis overlap $m$ with the condensed pattern")
     ax.set_title(f"{mc.name}: Monte Carlo vs replica theory", fontsize=10)
     ax.set_ylim(-0.05, 1.05)
@@ -94,7 +125,7 @@ def plot_study(path, out=None) -> str:
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 4.4 * rows), squeeze=False)
     k = 0
     for res in theory:
-        _phase_panel(axes.flat[k], res, [m for m in mc if linked(m) is res])
+        _theory_panel(axes.flat[k], res, [m for m in mc if linked(m) is res])
         k += 1
     for m in mc:
         _mc_panel(axes.flat[k], m, linked(m))

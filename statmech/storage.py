@@ -58,7 +58,7 @@ from hopfield.validation import ParameterError, check_array_real, check_integer,
 from statmech.quadrature import lncosh_average, tanh_moments
 
 __all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
-           "solve_T0", "free_energy", "alpha_of_y"]
+           "solve_T0", "free_energy", "alpha_of_y", "thermodynamic_capacity"]
 
 PHASES = {0: "paramagnet", 1: "spin_glass", 2: "mixed", 3: "retrieval"}
 BRANCHES = ("retrieval", "spin_glass", "paramagnet")
@@ -123,37 +123,45 @@ def _check_T_array(T) -> np.ndarray:
 # the field X = beta (a(m) + sqrt(v(q)) z) and the equations
 # ----------------------------------------------------------------------------------------------
 def _field(P, alpha, beta, m, q):
-    """mu = beta a, sigma = beta sqrt(v), a'(m), v'(q), feasibility mask."""
+    """mu = beta a, sigma = beta sqrt(v), a'(m), v'(q), feasibility mask (|m| <= 1, 0 <= q <= 1,
+    and for P = 2 with alpha > 0: D = 1 - beta(1-q) > 0)."""
+    ok = (np.abs(m) <= 1.0) & (np.abs(q - 0.5) <= 0.5)
     if P == 2:
         D = 1.0 - beta * (1.0 - q)
-        ok = ((D > 0.0) | (alpha == 0)) & (q >= 0.0) & (q <= 1.0) & (np.abs(m) <= 1.0)
-        Ds = np.where(ok & (D > 0.0), D, 1.0)
-        v = alpha * q / Ds ** 2
-        dv = alpha * (Ds - 2.0 * beta * q) / Ds ** 3
-        a, da = m, np.ones_like(m)
+        bad_D = D <= 0.0
+        if bad_D.any():
+            ok &= ~bad_D | (alpha == 0)
+            D = np.where(bad_D, 1.0, D)
+        qa = alpha * q
+        v = qa / (D * D)
+        dv = alpha * (D - 2.0 * beta * q) / (D * D * D)
+        a, da = m, 1.0
     else:
-        c = alpha * math.factorial(P) * P / 4.0
-        ok = (q >= 0.0) & (q <= 1.0) & (np.abs(m) <= 1.0)
+        c = alpha * (math.factorial(P) * P / 4.0)
         qs = np.clip(q, 0.0, 1.0)
         v = c * qs ** (P - 1)
         dv = c * (P - 1) * qs ** (P - 2)
         a = 0.5 * P * m ** (P - 1)
         da = 0.5 * P * (P - 1) * m ** (P - 2)
-    v = np.where(ok, np.maximum(v, 0.0), 0.0)
-    return beta * a, beta * np.sqrt(v), da, dv, ok
+    if not ok.all():
+        v = np.where(ok, v, 0.0)
+    return beta * a, beta * np.sqrt(np.maximum(v, 0.0)), da, dv, ok
 
 
 def _equations(P, alpha, beta, m, q):
-    """Residuals (Rm, Rq), Jacobian of the map (Jmm, Jmq, Jqm, Jqq) and feasibility."""
+    """Residuals (Rm, Rq), Jacobian of the map (Jmm, Jmq, Jqm, Jqq) and feasibility; infeasible
+    points get infinite residuals."""
     mu, sig, da, dv, ok = _field(P, alpha, beta, m, q)
     t1, d1, d2, d3 = tanh_moments(mu, sig)
     Rm = t1 - m
     Rq = (1.0 - d1) - q
-    J = (beta * da * d1, -beta ** 2 * dv * d2, 2.0 * beta * da * d2, beta ** 2 * dv * d3)
-    bad = ~ok | ~np.isfinite(Rm) | ~np.isfinite(Rq)
-    Rm = np.where(bad, np.inf, Rm)
-    Rq = np.where(bad, np.inf, Rq)
-    return Rm, Rq, J, ~bad
+    bd = beta * da
+    b2 = beta * beta * dv
+    J = (bd * d1, -b2 * d2, 2.0 * bd * d2, b2 * d3)
+    if not ok.all():
+        Rm[~ok] = np.inf
+        Rq[~ok] = np.inf
+    return Rm, Rq, J, ok
 
 
 def _largest_eig(J):
@@ -683,6 +691,13 @@ def solve_T0(P, alpha) -> dict:
     return out
 
 
+def thermodynamic_capacity(P):
+    """alpha where the T = 0 retrieval and (RS) spin-glass energies cross, i.e. the T = 0 end of
+    the T_c line (0.05185 for P = 2, classic "0.051"; 0.08879 for P = 3, 0.01638 for P = 4),
+    or None if they do not cross below alpha_c."""
+    return _alpha_T0_thermodynamic(_check_P(P))
+
+
 def _alpha_T0_thermodynamic(P):
     """alpha where the T = 0 retrieval and spin-glass energies cross (T_c -> 0), or None."""
     ac, _ = capacity(P)
@@ -696,7 +711,12 @@ def _alpha_T0_thermodynamic(P):
 # ----------------------------------------------------------------------------------------------
 # boundaries
 # ----------------------------------------------------------------------------------------------
-_T_RES = 1e-8        # bisection stops when the bracket is narrower than this (well below 1e-6)
+# boundaries
+# ----------------------------------------------------------------------------------------------
+_T_RES = 1e-8        # T bisection (P >= 3 spin-glass line) stops below this bracket width
+_A_RES = 1e-11       # alpha bisection (retrieval lines) stops below this bracket width
+_N_SCAN = 97         # alpha scan points (bracketing) of the retrieval lines
+_N_SHAPE = 48        # first-pass temperatures (shape of a line, for the arclength spacing)
 
 
 def _solve_at(P, alpha, T, m0, q0, fix_m):
@@ -715,99 +735,167 @@ def _f_background(P, alpha, T, q_sg, sg_ok):
     return np.where(np.isfinite(f_bg), f_bg, np.nan)
 
 
-def boundaries(P, alpha) -> dict:
-    """Phase boundaries traced at the given alpha values (1-D, >= 0), located to 1e-8 in T.
+def _alpha0_tops(P):
+    """Upper (alpha = 0) ends of the retrieval lines: (T_M(0), T_c(0)). P = 2: both 1 (continuous
+    Curie-Weiss transition). P >= 3, m = tanh(beta (P/2) m^(P-1)): T_M(0) = max_m (P/2) m^(P-1) /
+    atanh(m) (fold), T_c(0) where f_R = (P-1)/2 m^P - T ln 2cosh(beta (P/2) m^(P-1)) equals the
+    paramagnet's -T ln 2 (first-order transition)."""
+    if P == 2:
+        return 1.0, 1.0
+    h = lambda m: 0.5 * P * m ** (P - 1)
+    r = minimize_scalar(lambda m: -h(m) / np.arctanh(m), bounds=(1e-3, 1 - 1e-12), method="bounded",
+                        options={"xatol": 1e-13})
+    m_t, T_M = float(r.x), float(-r.fun)
 
-    Returns {name: (alpha_values, T_values)} with names
+    def m_of(T):       # largest root, in (m_t, 1) below T_M
+        return brentq(lambda m: np.tanh(h(m) / T) - m, m_t, 1 - 1e-16, xtol=1e-16, rtol=1e-15)
+
+    def df(T):
+        m = m_of(T)
+        x = h(m) / T
+        return 0.5 * (P - 1) * m ** P - T * (x + np.log1p(np.exp(-2 * x)) - np.log(2.0))   # f_R - f_para
+    T_c = brentq(df, 0.2 * T_M, T_M * (1 - 1e-12), xtol=1e-15, rtol=1e-15)
+    return T_M, T_c
+
+
+def _line_predicate(P, kind, a, T, mR, qR, qS):
+    """Is (a, T) inside the region bounded by the line? kind "spinodal": a stable retrieval
+    solution exists; "thermodynamic": it exists and its f is below the m = 0 state's (f_R <
+    f_background, as in ``solve_grid``'s phase 3). Newton warm-started from (mR, qR) and, for the
+    spin glass, qS (NaN: cold start). Returns (inside, m, q, q_sg) with q_sg NaN where no SG."""
+    n = a.size
+    beta = 1.0 / T
+    fix = np.zeros(n, dtype=bool)
+    sol = _solve_points(P, a, beta, mR, qR, fix, TOL, MAXITER, max_damped=None)
+    okR = _found(sol, fix) & (sol[5] < 1.0)
+    if kind == "spinodal":
+        return okR, sol[0], sol[1], qS
+    fix = np.ones(n, dtype=bool)
+    solS = _solve_points(P, a, beta, np.zeros(n), qS, fix, TOL, MAXITER, max_damped=None)
+    okS = _found(solS, fix)
+    fR = free_energy(P, a, T, np.where(okR, sol[0], 0.0), np.where(okR, sol[1], 0.0))
+    fB = _f_background(P, a, T, solS[1], okS)
+    inside = okR & (~np.isfinite(fB) | (fR < np.where(np.isfinite(fB), fB, 0.0)))
+    return inside, sol[0], sol[1], np.where(okS, solS[1], np.nan)
+
+
+def _grid_predicate(g, kind):
+    if kind == "spinodal":
+        return g["exists_retrieval"] & (np.nan_to_num(g["stability_retrieval"], nan=2.0) < 1.0)
+    return g["phase"] == 3
+
+
+def _alpha_on_lines(P, kinds, Ts, a_hi):
+    """alpha(T) of the lines ``kinds`` (each with its own 1-D array of temperatures in Ts): the
+    region inside the line is alpha < alpha(T) at each T (the retrieval lines are single-valued
+    in T, re-entrance included). Bracket from one ``solve_grid`` scan on an alpha grid
+    [0, a_hi] (grown if the region reaches a_hi), checked by a warm-started solve at the upper
+    end (a scan false negative moves the bracket up), then bisection in alpha with warm starts
+    from the inner end down to _A_RES. NaN where no bracket was found."""
+    T_u, col = np.unique(np.concatenate(Ts), return_inverse=True)
+    while True:
+        A = np.linspace(0.0, a_hi, _N_SCAN)
+        g = solve_grid(P, A, T_u)
+        preds = [_grid_predicate(g, k) for k in kinds]
+        if not any(p[-1].any() for p in preds):
+            break
+        a_hi *= 1.5
+    out, start = [], 0
+    da = A[1] - A[0]
+    for kind, T, pred in zip(kinds, Ts, preds):
+        cols = col[start:start + T.size]
+        start += T.size
+        p = pred[:, cols]
+        k = np.argmin(p, axis=0)                 # first alpha outside
+        good = p[0]
+        lo_i = np.maximum(k - 1, 0)
+        lo, hi = A[lo_i], A[k]
+        mR, qR = g["m_retrieval"][lo_i, cols], g["q_retrieval"][lo_i, cols]
+        qS = g["q_spin_glass"][lo_i, cols]
+        act = np.flatnonzero(good)
+        for _ in range(_N_SCAN):                 # bracket check: is the outer end really outside?
+            if act.size == 0:
+                break
+            ins, m, q, qs = _line_predicate(P, kind, hi[act], T[act], mR[act], qR[act], qS[act])
+            act = act[ins]
+            lo[act], mR[act], qR[act], qS[act] = hi[act], m[ins], q[ins], qs[ins]
+            hi[act] += da
+        act = np.flatnonzero(good)
+        while act.size:
+            mid = 0.5 * (lo[act] + hi[act])
+            ins, m, q, qs = _line_predicate(P, kind, mid, T[act], mR[act], qR[act], qS[act])
+            i_in, i_out = act[ins], act[~ins]
+            lo[i_in], mR[i_in], qR[i_in], qS[i_in] = mid[ins], m[ins], q[ins], qs[ins]
+            hi[i_out] = mid[~ins]
+            act = act[hi[act] - lo[act] > _A_RES]
+        out.append(np.where(good, 0.5 * (lo + hi), np.nan))
+    return out
+
+
+def _arclength_temperatures(a, T, n):
+    """n - 2 temperatures equally spaced in arclength (alpha / max alpha, T / max T) along the
+    polyline (a, T) (ordered along the line, T strictly decreasing)."""
+    da = np.diff(a) / max(np.max(a), 1e-300)
+    dT = np.diff(T) / np.max(T)
+    s = np.concatenate([[0.0], np.cumsum(np.hypot(da, dT))])
+    return np.interp(np.linspace(0.0, s[-1], n)[1:-1], s, T)
+
+
+def boundaries(P, alpha, *, points=None) -> dict:
+    """Phase boundaries in the (alpha, T) plane.
+
+    Returns {name: (alpha_values, T_values)}, each curve an ordered polyline along its line:
+      "retrieval_spinodal": T_M, the fold beyond which the retrieval solution no longer exists
+                      (a stable retrieval solution exists for alpha < alpha_M(T));
+      "retrieval_thermodynamic": T_c, where f_retrieval = f of the m = 0 state (retrieval is the
+                      thermodynamic state, ``solve_grid`` phase 3, for alpha < alpha_c(T)). For
+                      P >= 3 the line turns back in alpha: retrieval beats the paramagnet at
+                      intermediate T (upper branch) and loses to the RS spin glass at low T
+                      (lower branch); both branches are on the curve;
       "spin_glass":   P = 2: T_g, where the paramagnet's q-eigenvalue alpha beta^2/(1-beta)^2
                       of the fixed-point map reaches 1 (bisection on the computed Jacobian; closed
                       form 1 + sqrt(alpha)); P >= 3: the RS transition f_SG(RS) = f_para (RS
                       approximation only: the real transition needs 1RSB), or the RS spin-glass
-                      fold where that comes first (the m = 0 state switches there);
-      "retrieval_spinodal": T_M, the fold above which the retrieval solution no longer exists
-                      (bisection on existence of a stable (stability < 1) retrieval solution,
-                      Newton warm-started from the bracket's lower end);
-      "retrieval_thermodynamic": T_c, the highest T where f_retrieval = f of the m = 0 state
-                      (bisection with warm starts for both branches; T_c = T_M where f_R stays
-                      below up to the fold, e.g. the continuous transition at alpha = 0, P = 2).
-                      For P >= 3 the line can be non-monotone (retrieval beats the paramagnet at
-                      intermediate T but loses to the RS spin glass at low T); only the upper
-                      branch is traced.
-    Brackets come from a scan with ``solve_grid`` on a T grid (geometric below 0.05, then
-    linear up to P/2, above which no retrieval exists since m <= beta (P/2) m^(P-1)).
-    Curves list the alpha values where the line exists, in increasing alpha, followed by the
-    T = 0 endpoint where there is one: (alpha_c, 0) for the spinodal, (alpha where the T = 0
-    retrieval and spin-glass energies cross, 0) for T_c (0.0519 for P = 2).
+                      fold where that comes first (the m = 0 state switches there). Evaluated at
+                      the given alpha values (sorted, increasing), where the line exists.
+
+    The two retrieval lines are traced as alpha(T), single-valued in T for the re-entrant
+    spinodal near alpha_c (P = 2: alpha_M(T) exceeds alpha_c(T = 0) at small T > 0) and for
+    both T_c branches at P >= 3. Each runs from its alpha = 0 end (P = 2: T = 1; P >= 3: the
+    dense Curie-Weiss fold T_M(0) and first-order point T_c(0)) to its T = 0 end ((alpha_c, 0)
+    from ``capacity``; (alpha where the T = 0 retrieval and spin-glass energies cross, 0), 0.05185
+    for P = 2), with ``points`` points (default len(alpha), at least 3) equally spaced in
+    arclength of (alpha / max alpha, T / T(alpha = 0)) (a first pass on _N_SHAPE temperatures
+    gives the shape). At each interior point T is exact and alpha is located by bisection to
+    1e-11 (see ``_alpha_on_lines``); the ends are exact.
     """
     P = _check_P(P)
     alpha = np.sort(_check_alpha_array(alpha))
-    Tmax = 0.5 * P * 1.02 if P > 2 else 1.02
-    Ts = np.unique(np.concatenate([np.geomspace(1e-3, 0.05, 12), np.linspace(0.05, Tmax, 90)]))
-    g = solve_grid(P, alpha, Ts)
-    nA = alpha.size
-    idx = np.arange(nA)
-    out = {}
-
-    # --- spinodal T_M: last scan T where retrieval exists, followed by a T where it does not
-    eR = g["exists_retrieval"]
-    has = eR.any(axis=1)
-    last = np.where(has, _last_true(eR), 0)
-    top = has & (last < Ts.size - 1)
-    lo = Ts[last]
-    hi = np.where(top, Ts[np.minimum(last + 1, Ts.size - 1)], lo)
-    m_lo = g["m_retrieval"][idx, last]
-    q_lo = g["q_retrieval"][idx, last]
-    act = np.flatnonzero(top)
-    while act.size and np.max(hi[act] - lo[act]) > _T_RES:
-        mid = 0.5 * (lo[act] + hi[act])
-        ok, m, q, st = _solve_at(P, alpha[act], mid, m_lo[act], q_lo[act], np.zeros(act.size, bool))
-        ok &= st < 1.0
-        lo[act[ok]], m_lo[act[ok]], q_lo[act[ok]] = mid[ok], m[ok], q[ok]
-        hi[act[~ok]] = mid[~ok]
-    T_M = np.where(top, 0.5 * (lo + hi), np.nan)
+    n = max(alpha.size, 3) if points is None else check_integer("points", points, low=3)
+    tops = _alpha0_tops(P)
     ac, _ = capacity(P)
-    out["retrieval_spinodal"] = _curve(alpha, T_M, ac)
-
-    # --- thermodynamic T_c: last scan T with f_R < f_background (retrieval existing there)
-    f_bg = _bg_from_grid(g)
-    dR = np.where(eR, g["f_retrieval"] - f_bg, np.nan)
-    below = dR < 0
-    T_c = np.full(nA, np.nan)
-    for i in range(nA):
-        k = np.flatnonzero(below[i])
-        if k.size == 0:
-            continue
-        k = k[-1]
-        if k + 1 < Ts.size and eR[i, k + 1]:
-            T_c[i] = np.nan       # bracket [Ts[k], Ts[k+1]], refined below
-        else:
-            T_c[i] = T_M[i]       # f_R below the m = 0 state up to the fold
-    br = np.flatnonzero(np.isnan(T_c) & below.any(axis=1))
-    if br.size:
-        k = np.array([np.flatnonzero(below[i])[-1] for i in br])
-        lo, hi = Ts[k].copy(), Ts[k + 1].copy()
-        mR, qR = g["m_retrieval"][br, k].copy(), g["q_retrieval"][br, k].copy()
-        qS = g["q_spin_glass"][br, k].copy()
-        sg_ok0 = g["exists_spin_glass"][br, k]
-        qS = np.where(sg_ok0, qS, np.nan)
-        a = alpha[br]
-        while np.max(hi - lo) > _T_RES:
-            mid = 0.5 * (lo + hi)
-            okR, m1, q1, _ = _solve_at(P, a, mid, mR, qR, np.zeros(br.size, bool))
-            okS, _, q2, _ = _solve_at(P, a, mid, np.zeros(br.size), np.where(np.isfinite(qS), qS, 0.5),
-                                      np.ones(br.size, bool))
-            okS &= np.isfinite(qS)
-            fR = free_energy(P, a, mid, np.where(okR, m1, 0.0), np.where(okR, q1, 0.0))
-            fB = _f_background(P, a, mid, q2, okS)
-            neg = okR & (fR < fB)
-            lo, mR, qR = np.where(neg, mid, lo), np.where(neg, m1, mR), np.where(neg, q1, qR)
-            qS = np.where(neg & okS, q2, qS)
-            hi = np.where(neg, hi, mid)
-        T_c[br] = 0.5 * (lo + hi)
     a0 = _alpha_T0_thermodynamic(P)
-    out["retrieval_thermodynamic"] = _curve(alpha, T_c, a0)
+    ends = (ac, ac if a0 is None else a0)
+    kinds = ("spinodal", "thermodynamic")
+    names = ("retrieval_spinodal", "retrieval_thermodynamic")
+    u = np.linspace(0.0, 1.0, _N_SHAPE + 2)[1:-1]
+    shape_T = [top * 0.5 * (1.0 + np.cos(np.pi * u)) for top in tops]      # descending, both ends dense
+    shape_a = _alpha_on_lines(P, kinds, shape_T, 1.1 * ac)
+    Ts = []
+    for top, end, a1, T1 in zip(tops, ends, shape_a, shape_T):
+        ok = np.isfinite(a1)
+        Ts.append(_arclength_temperatures(np.r_[0.0, a1[ok], end], np.r_[top, T1[ok], 0.0], n))
+    amax = np.nanmax(np.concatenate(shape_a + [np.array(ends)]))
+    out = {}
+    for name, top, end, T, a in zip(names, tops, ends, Ts, _alpha_on_lines(P, kinds, Ts, 1.1 * amax)):
+        ok = np.isfinite(a)
+        out[name] = (np.r_[0.0, a[ok], end], np.r_[top, T[ok], 0.0])
+    out["spin_glass"] = _spin_glass_line(P, alpha)
+    return out
 
-    # --- spin-glass line
+
+def _spin_glass_line(P, alpha):
+    nA = alpha.size
     if P == 2:
         lo = np.full(nA, 1.0)
         hi = np.full(nA, 11.0)
@@ -817,47 +905,33 @@ def boundaries(P, alpha) -> dict:
             _, _, J, _ = _equations(P, alpha, 1.0 / mid, z, z)
             up = J[3] > 1.0                  # q-eigenvalue of the paramagnet > 1: T < T_g
             lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-        out["spin_glass"] = _curve(alpha, 0.5 * (lo + hi), None)
-    else:
-        # predicate "RS spin glass exists and f_SG >= f_para": true at low T; T_sg is where it
-        # turns false (the crossing, or the SG fold if f_SG stays above f_para up to the fold)
-        eS = g["exists_spin_glass"]
-        pred = eS & (np.where(eS, g["f_spin_glass"] - g["f_paramagnet"], -1.0) >= 0)
-        T_sg = np.full(nA, np.nan)
-        for i in range(nA):
-            k = np.flatnonzero(pred[i])
-            if k.size == 0 or k[-1] + 1 >= Ts.size:
-                continue
-            k = k[-1]
-            lo, hi, q_lo = Ts[k], Ts[k + 1], g["q_spin_glass"][i, k]
-            while hi - lo > _T_RES:
-                mid = 0.5 * (lo + hi)
-                ok, _, q, _ = _solve_at(P, alpha[i:i + 1], np.array([mid]), np.zeros(1), np.array([q_lo]), np.ones(1, bool))
-                fS = free_energy(P, alpha[i], mid, 0.0, q[0])
-                fP = _paramagnet(P, np.array([alpha[i]]), np.array([mid]))[0][0]
-                if ok[0] and fS >= fP:
-                    lo, q_lo = mid, q[0]
-                else:
-                    hi = mid
-            T_sg[i] = 0.5 * (lo + hi)
-        out["spin_glass"] = _curve(alpha, T_sg, None)
-    return out
+        return _curve(alpha, 0.5 * (lo + hi))
+    # predicate "RS spin glass exists and f_SG >= f_para": true at low T; T_sg is where it
+    # turns false (the crossing, or the SG fold if f_SG stays above f_para up to the fold)
+    Ts = np.unique(np.concatenate([np.geomspace(1e-3, 0.05, 12), np.linspace(0.05, 0.5 * P * 1.02, 90)]))
+    g = solve_grid(P, alpha, Ts)
+    eS = g["exists_spin_glass"]
+    pred = eS & (np.where(eS, g["f_spin_glass"] - g["f_paramagnet"], -1.0) >= 0)
+    T_sg = np.full(nA, np.nan)
+    for i in range(nA):
+        k = np.flatnonzero(pred[i])
+        if k.size == 0 or k[-1] + 1 >= Ts.size:
+            continue
+        k = k[-1]
+        lo, hi, q_lo = Ts[k], Ts[k + 1], g["q_spin_glass"][i, k]
+        while hi - lo > _T_RES:
+            mid = 0.5 * (lo + hi)
+            ok, _, q, _ = _solve_at(P, alpha[i:i + 1], np.array([mid]), np.zeros(1), np.array([q_lo]), np.ones(1, bool))
+            fS = free_energy(P, alpha[i], mid, 0.0, q[0])
+            fP = _paramagnet(P, np.array([alpha[i]]), np.array([mid]))[0][0]
+            if ok[0] and fS >= fP:
+                lo, q_lo = mid, q[0]
+            else:
+                hi = mid
+        T_sg[i] = 0.5 * (lo + hi)
+    return _curve(alpha, T_sg)
 
 
-def _last_true(e):
-    """Index of the last True along axis 1 (0 where none)."""
-    n = e.shape[1]
-    return np.where(e.any(axis=1), n - 1 - np.argmax(e[:, ::-1], axis=1), 0)
-
-
-def _bg_from_grid(g):
-    _, f_bg = _background(g["f_spin_glass"], g["exists_spin_glass"], g["f_paramagnet"], g["exists_paramagnet"])
-    return f_bg
-
-
-def _curve(alpha, T, a_end):
+def _curve(alpha, T):
     ok = np.isfinite(T)
-    a, t = alpha[ok], T[ok]
-    if a_end is not None:
-        a, t = np.append(a, a_end), np.append(t, 0.0)
-    return a, t
+    return alpha[ok], T[ok]

@@ -1,9 +1,10 @@
 """Run a study: expand sweeps into pure tasks, run them on local processes, write the store.
 
 A task is a plain dict; :func:`run_task` turns it into ``(sweep, index, values, attrs)``. Theory
-tasks solve a block of ``chunk`` alpha columns (vectorised over the block and every T, with warm
-starts inside the block); the block size is fixed by the config, never by the number of workers,
-so the numbers do not depend on how many workers ran. Monte Carlo tasks run one grid point; their
+tasks solve a block of ``chunk`` values of the sweep's first axis (vectorised over the block and
+the other axes, with warm starts inside the block); the block size is fixed by the config, never
+by the number of workers, so the numbers do not depend on how many workers ran. The family of the
+sweep (:mod:`statmech.models`) supplies the solver, the line tracer and the sampler. Monte Carlo tasks run one grid point; their
 random streams are keyed by (study seed, flat point index, chain). One process (the caller) writes
 the file, atomically, as results arrive; rerunning on an existing file skips finished points.
 """
@@ -25,13 +26,13 @@ from .store import StoreError, SweepResult, now_iso, read_study, write_study
 
 __all__ = ["run_study", "plan_tasks", "run_task", "StudyMismatch"]
 
-CONVENTION = ("H = -(1/(2 N^(P-1))) sum_mu sum_{distinct i_1..i_P} xi_i1..xi_iP sigma_i1..sigma_iP "
-              "(= -(N/2) sum_mu m_mu^P up to repeated indices), K = alpha N^(P-1), T = 1/beta")
-
 COORD_ATTRS = {
     "alpha": {"long_name": "load alpha = K / N^(P-1)", "units": "1"},
     "T": {"long_name": "temperature T = 1/beta (package convention)", "units": "1"},
     "N": {"long_name": "number of neurons", "units": "1"},
+    "rho": {"long_name": "dataset entropy rho = (1 - r^2) / (M r^2)", "units": "1"},
+    "r": {"long_name": "example quality r", "units": "1"},
+    "M": {"long_name": "examples per archetype", "units": "1"},
 }
 
 
@@ -39,21 +40,16 @@ class StudyMismatch(ConfigError):
     """The output file holds a sweep made with a different config."""
 
 
-def _coords(sweep: dict) -> dict:
-    coords = {}
-    if sweep["method"] == "mc":
-        coords["N"] = np.asarray(sweep["N"], dtype=np.int64)
-    coords["alpha"] = np.asarray(sweep["alpha"], dtype=np.float64)
-    coords["T"] = np.asarray(sweep["T"], dtype=np.float64)
-    return coords
-
-
 def _new_result(sweep: dict) -> SweepResult:
-    res = SweepResult(sweep["name"], _coords(sweep))
-    res.attrs = {"model": sweep["model"], "method": sweep["method"], "P": sweep["P"],
-                 "convention": CONVENTION, "sweep_config": to_toml(sweep)}
+    from .models import FAMILIES
+    family = FAMILIES[sweep["model"]]
+    coords = {d: np.asarray(sweep[d], dtype=np.int64 if d == "N" else np.float64) for d in sweep["dims"]}
+    res = SweepResult(sweep["name"], coords)
+    res.attrs = {"model": sweep["model"], "method": sweep["method"], "convention": family.convention,
+                 "sweep_config": to_toml(sweep)}
+    res.attrs.update({k: sweep[k] for k, p in family.params.items() if not isinstance(sweep[k], list)})
     for c in res.coords:
-        res.var_attrs[c] = dict(COORD_ATTRS[c])
+        res.var_attrs[c] = dict(COORD_ATTRS.get(c, {"long_name": c}))
     return res
 
 
@@ -64,11 +60,11 @@ def plan_tasks(config: dict, results: dict) -> list:
     for sweep in config["sweeps"]:
         res = results[sweep["name"]]
         if sweep["method"] == "theory":
-            n_alpha = len(sweep["alpha"])
-            for start in range(0, n_alpha, sweep["chunk"]):
-                idx = list(range(start, min(start + sweep["chunk"], n_alpha)))
-                if not res.done[idx, :].all():
-                    tasks.append({"kind": "theory", "sweep": sweep, "alpha_index": idx})
+            n_first = res.shape[0]
+            for start in range(0, n_first, sweep["chunk"]):
+                idx = list(range(start, min(start + sweep["chunk"], n_first)))
+                if not res.done[idx].all():
+                    tasks.append({"kind": "theory", "sweep": sweep, "first_index": idx})
             wanted = set(sweep["boundaries"])
             if wanted and not wanted <= set(res.boundaries):
                 tasks.append({"kind": "boundaries", "sweep": sweep})
@@ -81,22 +77,21 @@ def plan_tasks(config: dict, results: dict) -> list:
 
 def run_task(task: dict):
     """Run one task (in any process): returns ``(sweep name, kind, index, values, attrs)``."""
+    from .models import FAMILIES
     sweep = task["sweep"]
+    family = FAMILIES[sweep["model"]]
     if task["kind"] == "theory":
-        from .storage import OBSERVABLE_INFO, solve_grid
-        idx = task["alpha_index"]
-        alpha = np.asarray(sweep["alpha"])[idx]
-        values = solve_grid(sweep["P"], alpha, np.asarray(sweep["T"]))
-        attrs = {k: ({"long_name": OBSERVABLE_INFO[k]} if k in OBSERVABLE_INFO else {}) for k in values}
-        return sweep["name"], "theory", (idx, slice(None)), values, attrs
+        dims, idx = sweep["dims"], task["first_index"]
+        values = {a: np.atleast_1d(np.asarray(sweep[a], dtype=float)) for a in family.axes}
+        values[dims[0]] = values[dims[0]][idx]
+        out = family.solve(sweep, values)
+        shape = tuple(len(idx) if d == dims[0] else len(sweep[d]) for d in dims)
+        out = {k: np.asarray(v).reshape(shape) for k, v in out.items()}
+        info = family.observables()
+        attrs = {k: ({"long_name": info[k]} if k in info else {}) for k in out}
+        return sweep["name"], "theory", (idx,), out, attrs
     if task["kind"] == "boundaries":
-        from .storage import boundaries
-        alpha = np.asarray(sweep["alpha"])
-        a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
-        curves = boundaries(sweep["P"], a)
-        curves = {k: {"alpha": np.asarray(v[0]), "T": np.asarray(v[1])} for k, v in curves.items()
-                  if k in sweep["boundaries"]}
-        return sweep["name"], "boundaries", None, curves, {}
+        return sweep["name"], "boundaries", None, family.trace(sweep, sweep["boundaries"]), {}
     if task["kind"] == "mc":
         from .mc import mc_point
         values, attrs = mc_point(sweep, task["index"], task["point"], task["seed"])
@@ -110,8 +105,7 @@ def _apply(results: dict, outcome) -> None:
     if kind == "boundaries":
         res.boundaries.update(values)
         for bname in values:
-            res.boundary_attrs[bname] = {"long_name": f"{bname} line, traced in the (alpha, T) plane",
-                                         "convention": CONVENTION}
+            res.boundary_attrs[bname] = {"long_name": f"{bname} line", "convention": res.attrs["convention"]}
         return
     res.set_points(index, values, attrs)
 

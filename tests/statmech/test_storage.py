@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 from scipy import integrate
-from scipy.optimize import brentq, minimize_scalar
+from scipy.optimize import brentq, fsolve, minimize_scalar
 from scipy.special import erf
 
 from hopfield.validation import ParameterError
@@ -118,6 +118,21 @@ def test_spinodal_and_Tc_at_alpha_005(bnd2):
     d = g["f_retrieval"][0] - g["f_spin_glass"][0]
     assert d[1] < 0 < d[2]
     assert g["phase"][0].tolist() == [3, 3, 2]
+
+
+def test_spinodal_is_the_fold_of_the_equations(bnd2):
+    # independent: solve R(m, q; T) = 0 together with det(J - 1) = 0 for (m, q, T)
+    a, TM = bnd2["retrieval_spinodal"]
+    for al, tm in zip(a[1:4], TM[1:4]):
+        g = S.solve_grid(2, [al], [tm - 1e-3])
+        def F(x):
+            m, q, T = x
+            Rm, Rq, J, _ = S._equations(2, np.array([al]), np.array([1 / T]), np.array([m]), np.array([q]))
+            Jmm, Jmq, Jqm, Jqq = (j[0] for j in J)
+            return [Rm[0], Rq[0], (Jmm - 1) * (Jqq - 1) - Jmq * Jqm]
+        x = fsolve(F, [g["m_retrieval"][0, 0], g["q_retrieval"][0, 0], tm - 1e-3], xtol=1e-12)
+        assert np.max(np.abs(F(x))) < 1e-12
+        assert abs(x[2] - tm) < 1e-6
 
 
 def test_alpha0_spinodal_is_T1(bnd2):

@@ -78,7 +78,7 @@ def test_resume_computes_only_missing(tmp_path):
     write_study(out, root, [res, sweeps["dense"]])
     tasks = plan_tasks(cfg, {"ags": res, "dense": sweeps["dense"]})
     assert [t["kind"] for t in tasks] == ["theory", "boundaries"]
-    assert tasks[0]["alpha_index"] == [2, 3]
+    assert tasks[0]["first_index"] == [2, 3]
     again = run_study(cfg, out)
     for k, v in ref.items():
         np.testing.assert_array_equal(again["ags"].data[k], v, err_msg=k)

@@ -1,0 +1,654 @@
+"""Monte Carlo of dense Hebbian networks learning from examples (supervised / unsupervised), numba CPU.
+
+Energies: :class:`hopfield.learning.SupervisedNetwork` / :class:`hopfield.learning.UnsupervisedNetwork`
+(learning.md section 0; distinct indices, R^{P/2} and M normalisations). Exact single-flip energy
+differences (montecarlo.md 2.2-2.3), never the P-body tensor:
+
+    DeltaE_i = scale * sum_v x_i^v E_{P-1}(cavity power sums of x^v),   E_k = k! e_k (Newton)
+
+- Supervised (O(K P/2) per proposal): vectors a^mu = Mbar^mu (integer example sums, int16),
+  x_j = Mbar_j sigma_j. Running odd-power overlaps V_{h,mu} = sum_j (Mbar_j^mu)^(2h+1) sigma_j
+  (int64, exact; h = 0..P/2-1; V_0 is the example-mean overlap in integer units) and constants
+  W_{h,mu} = sum_j (Mbar_j^mu)^(2h). Cavity power sums: p_k = V - a_i^k sigma_i (k odd),
+  p_k = W - a_i^k (k even). scale = P / (R^{P/2} M^P N^{P-1}).
+- Unsupervised (O(K M) per proposal): per-example overlaps S_{mu a} = eta^{mu,a} . sigma (int32);
+  +-1 entries so p_odd = S' = S - x_i, p_even = N - 1; scale = P / (R^{P/2} M N^{P-1}). This is the
+  storage kernel on the K M examples times 1 / (R^{P/2} M).
+- Both keep the archetype overlaps S^xi_mu = xi^mu . sigma (int32, O(K) per accepted flip) for
+  measurement. Newton's identities run in float64 on exact integer inputs (closed forms at P = 2, 4).
+
+Acceptance as in :mod:`montecarlo.kernels`: heat bath (flip iff u (1 + e^{beta DeltaE}) < 1), Metropolis
+(one uniform per uphill move), T = 0 (flip iff DeltaE < 0; ties DeltaE == 0 exactly: random bit or
+frozen). Schedules: "random" (site drawn uniformly, N proposals per sweep; default), "sequential",
+"permutation". Chains run in parallel (prange) with xoshiro256** streams keyed by (seed, point, chain)
+(:mod:`montecarlo.rng`): results are bit-identical whatever NUMBA_NUM_THREADS.
+
+"Plefka" variant of the papers: not implemented (the exact kernel has the same cost).
+"""
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from hopfield.learning import (_check_P, check_examples, example_sums, make_dataset, resolve_quality)
+from hopfield.patterns import check_patterns
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+from .measure import combine_chains, detect_burn_in, summarize_series
+from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
+
+__all__ = ["LearningBatch", "learning_point", "learning_K", "learning_dataset", "SETTINGS"]
+
+DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO = 0, 1, 2
+SCHED_RANDOM, SCHED_SEQUENTIAL, SCHED_PERMUTATION = 0, 1, 2
+TIES_RANDOM, TIES_FROZEN = 0, 1
+DYNAMICS = {"heat_bath": DYN_HEAT_BATH, "glauber": DYN_HEAT_BATH, "metropolis": DYN_METROPOLIS,
+            "zero": DYN_ZERO, "T0": DYN_ZERO}
+SCHEDULES = {"random": SCHED_RANDOM, "sequential": SCHED_SEQUENTIAL, "permutation": SCHED_PERMUTATION}
+TIES = {"random": TIES_RANDOM, "frozen": TIES_FROZEN}
+SETTINGS = ("supervised", "unsupervised")
+INITS = ("archetype", "random", "example", "mean")
+
+
+def newton_coefficients(P: int) -> np.ndarray:
+    """coef[k, j] = (-1)^(j-1) (k-1)!/(k-j)!, so that E_k = k! e_k = sum_j coef[k, j] E_{k-j} p_j."""
+    c = np.zeros((P + 1, P + 1), dtype=np.float64)
+    for k in range(1, P + 1):
+        for j in range(1, k + 1):
+            c[k, j] = (-1) ** (j - 1) * (math.factorial(k - 1) // math.factorial(k - j))
+    return c
+
+
+# =========================================================================== kernels
+@njit(inline="always", cache=True)
+def _draw_order(order, N, sched, s0, s1, s2, s3):
+    if sched == SCHED_RANDOM:
+        for a in range(N):
+            i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
+            order[a] = i
+    else:
+        for a in range(N):
+            order[a] = a
+        if sched == SCHED_PERMUTATION:
+            for a in range(N - 1, 0, -1):
+                b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
+                tmp = order[a]
+                order[a] = order[b]
+                order[b] = tmp
+    return s0, s1, s2, s3
+
+
+@njit(inline="always", cache=True)
+def _accept(D, bscale, dyn, ties, s0, s1, s2, s3):
+    """Acceptance of a proposal with DeltaE = D * scale (bscale = beta * scale; unused at T = 0)."""
+    flip = False
+    if dyn == DYN_HEAT_BATH:
+        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        flip = u * (1.0 + math.exp(bscale * D)) < 1.0
+    elif dyn == DYN_METROPOLIS:
+        if D <= 0.0:
+            flip = True
+        else:
+            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+            flip = u < math.exp(-bscale * D)
+    else:
+        if D < 0.0:
+            flip = True
+        elif D == 0.0 and ties == TIES_RANDOM:
+            x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+            flip = (x >> np.uint64(63)) == np.uint64(1)
+    return flip, s0, s1, s2, s3
+
+
+@njit(cache=True)
+def sup_numerator(row, V, W, sig, P, coef, p, E):
+    """D_i (float64) with DeltaE_i = scale * D_i, supervised: row = Mbar[i] (K,), V (P/2, K), W (P/2+1, K)."""
+    K = row.shape[0]
+    s = float(sig)
+    acc = 0.0
+    for mu in range(K):
+        a = row[mu]
+        if a == 0:
+            continue
+        fa = float(a)
+        x = fa * s
+        if P == 2:
+            acc += x * (float(V[0, mu]) - x)
+        elif P == 4:
+            p1 = float(V[0, mu]) - x
+            a2 = fa * fa
+            p2 = W[1, mu] - a2
+            p3 = float(V[1, mu]) - a2 * x
+            acc += x * (p1 * (p1 * p1 - 3.0 * p2) + 2.0 * p3)
+        else:
+            apow = 1.0
+            for j in range(1, P):
+                apow *= fa
+                if j & 1:
+                    p[j] = float(V[(j - 1) // 2, mu]) - apow * s
+                else:
+                    p[j] = W[j // 2, mu] - apow
+            E[0] = 1.0
+            for q in range(1, P):
+                t = 0.0
+                for j in range(1, q + 1):
+                    t += coef[q, j] * E[q - j] * p[j]
+                E[q] = t
+            acc += x * E[P - 1]
+    return acc
+
+
+@njit(cache=True)
+def uns_numerator(row, S, N, sig, P, coef, p, E):
+    """D_i (float64) with DeltaE_i = scale * D_i, unsupervised: row = eta[i] (K M,) +-1, S (K M,)."""
+    L = row.shape[0]
+    acc = 0.0
+    if P == 2:
+        t = 0
+        for k in range(L):
+            t += np.int64(row[k]) * np.int64(S[k])
+        return float(np.int64(sig) * t - L)
+    if P == 4:
+        c4 = 3.0 * N - 5.0
+        for k in range(L):
+            y = float(np.int64(row[k]) * np.int64(sig) * np.int64(S[k]) - 1)  # y = x S', x^2 = 1
+            acc += y * (y * y - c4)
+        return acc
+    ne = float(N - 1)
+    for k in range(L):
+        x = float(np.int64(row[k]) * np.int64(sig))
+        sp = float(S[k]) - x
+        E[0] = 1.0
+        for q in range(1, P):
+            t = 0.0
+            for j in range(1, q + 1):
+                pj = sp if (j & 1) else ne
+                t += coef[q, j] * E[q - j] * pj
+            E[q] = t
+        acc += x * E[P - 1]
+    return acc
+
+
+@njit(cache=True)
+def sup_energy(V, W, P, coef):
+    """sum_mu E_P (= P! e_P) of x = Mbar sigma from the full power sums (float64)."""
+    K = V.shape[1]
+    E = np.empty(P + 1)
+    tot = 0.0
+    for mu in range(K):
+        E[0] = 1.0
+        for q in range(1, P + 1):
+            t = 0.0
+            for j in range(1, q + 1):
+                pj = float(V[(j - 1) // 2, mu]) if (j & 1) else W[j // 2, mu]
+                t += coef[q, j] * E[q - j] * pj
+            E[q] = t
+        tot += E[P]
+    return tot
+
+
+@njit(cache=True)
+def uns_energy(S, N, P, coef):
+    """sum_{mu a} E_P (= P! e_P) of x = eta sigma (+-1 entries: p_odd = S, p_even = N), float64."""
+    E = np.empty(P + 1)
+    tot = 0.0
+    for k in range(S.shape[0]):
+        sp = float(S[k])
+        E[0] = 1.0
+        for q in range(1, P + 1):
+            t = 0.0
+            for j in range(1, q + 1):
+                pj = sp if (j & 1) else float(N)
+                t += coef[q, j] * E[q - j] * pj
+            E[q] = t
+        tot += E[P]
+    return tot
+
+
+@njit(cache=True)
+def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps):
+    """``nsweeps`` supervised sweeps of one chain in place; returns the number of accepted flips."""
+    N = Mb.shape[0]
+    K = Mb.shape[1]
+    H = V.shape[0]
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    p = np.empty(P + 1)
+    E = np.empty(P + 1)
+    accepted = 0
+    for _sw in range(nsweeps):
+        s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
+        for a in range(N):
+            i = order[a]
+            row = Mb[i]
+            sig = spins[i]
+            D = sup_numerator(row, V, W, sig, P, coef, p, E)
+            flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            if flip:
+                accepted += 1
+                spins[i] = -sig
+                two = 2 * np.int64(sig)
+                for mu in range(K):
+                    av = np.int64(row[mu])
+                    a2 = av * av
+                    pw = av
+                    for h in range(H):
+                        V[h, mu] -= two * pw
+                        pw *= a2
+                    Sxi[mu] -= np.int32(two) * np.int32(xi[i, mu])
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return accepted
+
+
+@njit(cache=True)
+def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps):
+    """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M)); returns accepted flips."""
+    N = eta.shape[0]
+    L = eta.shape[1]
+    K = xi.shape[1]
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    p = np.empty(P + 1)
+    E = np.empty(P + 1)
+    accepted = 0
+    for _sw in range(nsweeps):
+        s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
+        for a in range(N):
+            i = order[a]
+            row = eta[i]
+            sig = spins[i]
+            D = uns_numerator(row, S, N, sig, P, coef, p, E)
+            flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            if flip:
+                accepted += 1
+                spins[i] = -sig
+                two = 2 * np.int32(sig)
+                for k in range(L):
+                    S[k] -= two * np.int32(row[k])
+                for mu in range(K):
+                    Sxi[mu] -= two * np.int32(xi[i, mu])
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return accepted
+
+
+@njit(parallel=True, cache=True)
+def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
+                   escale, nscale, acc_total, rec_E, rec_m, rec_n, rec_a, snap):
+    """Chain-major supervised run (prange over chains), recording E/N, m_1, n_1, acceptance, snapshots."""
+    C = spins.shape[0]
+    N = spins.shape[1]
+    keep = snap.shape[1] > 0
+    for c in prange(C):
+        d = pidx[c]
+        order = np.empty(N, dtype=np.int64)
+        for t in range(nsweeps):
+            acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code,
+                            ties, order, 1)
+            acc_total[c] += acc
+            if measure:
+                rec_E[c, t] = escale * sup_energy(V[c], W[d], P, coef) / N
+                rec_m[c, t] = Sxi[c, 0] / N
+                rec_n[c, t] = nscale * V[c, 0, 0]
+                rec_a[c, t] = acc / N
+                if keep:
+                    for i in range(N):
+                        snap[c, t, i] = spins[c, i]
+
+
+@njit(parallel=True, cache=True)
+def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
+                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap):
+    """Chain-major unsupervised run (prange over chains); n_1 from the sum of the M overlaps of class 1."""
+    C = spins.shape[0]
+    N = spins.shape[1]
+    keep = snap.shape[1] > 0
+    for c in prange(C):
+        d = pidx[c]
+        order = np.empty(N, dtype=np.int64)
+        for t in range(nsweeps):
+            acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code, ties,
+                            order, 1)
+            acc_total[c] += acc
+            if measure:
+                rec_E[c, t] = escale * uns_energy(S[c], N, P, coef) / N
+                rec_m[c, t] = Sxi[c, 0] / N
+                tot = 0
+                for a in range(M):
+                    tot += S[c, a]
+                rec_n[c, t] = nscale * tot
+                rec_a[c, t] = acc / N
+                if keep:
+                    for i in range(N):
+                        snap[c, t, i] = spins[c, i]
+
+
+# =========================================================================== batch
+class LearningBatch:
+    """Many Monte Carlo chains of a supervised or unsupervised dense Hebbian network.
+
+    Parameters
+    ----------
+    setting : "supervised" or "unsupervised"
+    examples : +-1 int (N, K, M) or (samples, N, K, M) (layout of :func:`hopfield.learning.make_examples`)
+    archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H)
+    P : even interaction order
+    T : temperature (ignored for dynamics "zero"; T = 0 selects it)
+    r, rho : dataset quality or entropy (exactly one): fixes R = r^2 (1 + rho)
+    replicas, dynamics, schedule, ties, seed, point : as :class:`montecarlo.ChainBatch`
+    init : "archetype" (xi^1), "random", "example" (eta^{1,1}), "mean" (sign(Mbar^1), ties +1), or a +-1
+        int8 array (chains, N)
+
+    Chain c = sample * replicas + replica uses the data of its sample and the stream
+    SeedSequence((seed, point, 0, c)); random starts use SeedSequence((seed, point, 2, c)).
+    """
+
+    SNAPSHOT_BYTES = 1 << 25
+
+    def __init__(self, setting, examples, archetypes, P=2, T=1.0, *, r=None, rho=None, replicas=1,
+                 dynamics="heat_bath", schedule="random", ties="random", init="archetype", seed=0, point=0):
+        self.setting = check_choice("setting", setting, SETTINGS)
+        self.P = _check_P(P)
+        ex = np.asarray(examples)
+        if ex.ndim == 3:
+            ex = ex[None]
+        if ex.ndim != 4:
+            raise ParameterError("examples.shape", ex.shape, "(N, K, M) or (samples, N, K, M)")
+        self.examples = np.ascontiguousarray(np.stack([check_examples(e) for e in ex]))
+        self.samples, self.N, self.K, self.M = self.examples.shape
+        xi = np.asarray(archetypes)
+        if xi.ndim == 2:
+            xi = xi[None]
+        if xi.shape != (self.samples, self.N, self.K):
+            raise ParameterError("archetypes.shape", xi.shape, f"({self.samples}, {self.N}, {self.K}) or (N, K)")
+        self.archetypes = np.ascontiguousarray(np.stack([check_patterns(a, "archetypes") for a in xi]))
+        if self.N < self.P:
+            raise ParameterError("N", self.N, f"N >= P = {self.P}")
+        if self.N >= 2 ** 31 // max(self.M, 1):
+            raise ParameterError("N", self.N, "N M < 2^31")
+        self.r, self.rho, self.R = resolve_quality(self.M, r, rho)
+        self.replicas = check_integer("replicas", replicas, low=1)
+        self.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
+        self.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
+        self.ties = check_choice("ties", ties, tuple(TIES))
+        self.seed = check_integer("seed", seed, low=0)
+        self.point = check_integer("point", point, low=0)
+        if DYNAMICS[self.dynamics] == DYN_ZERO:
+            self.T = 0.0
+        else:
+            self.T = check_real("T", T, low=0.0)
+            if self.T == 0.0:
+                self.dynamics = "zero"
+        self.beta = 0.0 if self.T == 0.0 else 1.0 / self.T
+        self.C = self.samples * self.replicas
+        self.pidx = np.repeat(np.arange(self.samples, dtype=np.int64), self.replicas)
+        self.coef = newton_coefficients(self.P)
+        N, M, P, R = self.N, self.M, self.P, self.R
+        if self.setting == "supervised":
+            self.Mbar = np.ascontiguousarray(np.stack([example_sums(e) for e in self.examples]))
+            if N * float(M) ** (P - 1) >= 2 ** 62:
+                raise ParameterError("N M^(P-1)", N * M ** (P - 1), "< 2^62 (exact int64 power overlaps)")
+            self.H = P // 2
+            mb = self.Mbar.astype(np.float64)
+            self.W = np.ascontiguousarray(np.stack(
+                [np.stack([(mb[d] ** (2 * h)).sum(axis=0) for h in range(self.H + 1)]) for d in range(self.samples)]))
+            self.scale = P / (R ** (P / 2) * float(M) ** P * float(N) ** (P - 1))
+            self.escale = -1.0 / (2.0 * R ** (P / 2) * float(M) ** P * float(N) ** (P - 1))
+            self.nscale = self.r / (M * R * N)
+        else:
+            self.eta2 = self.examples.reshape(self.samples, N, self.K * M)
+            self.scale = P / (R ** (P / 2) * float(M) * float(N) ** (P - 1))
+            self.escale = -1.0 / (2.0 * R ** (P / 2) * float(M) * float(N) ** (P - 1))
+            self.nscale = self.r / (M * R * N)
+        self.rng = stream_states(self.seed, self.point, range(self.C), tag=0)
+        self.acc_total = np.zeros(self.C, dtype=np.int64)
+        self.sweeps = 0
+        self.init = init if isinstance(init, str) else "array"
+        self.spins = self._initial_spins(init)
+        self.recompute()
+        self._series = []
+
+    # ------------------------------------------------------------------ state
+    def _initial_spins(self, init):
+        if isinstance(init, str):
+            check_choice("init", init, INITS)
+            spins = np.empty((self.C, self.N), dtype=np.int8)
+            for c in range(self.C):
+                d = self.pidx[c]
+                if init == "archetype":
+                    spins[c] = self.archetypes[d, :, 0]
+                elif init == "example":
+                    spins[c] = self.examples[d, :, 0, 0]
+                elif init == "mean":
+                    spins[c] = np.where(self.examples[d, :, 0, :].sum(axis=1) >= 0, 1, -1)
+                else:
+                    g = np.random.default_rng(seed_sequence(self.seed, self.point, 2, c))
+                    spins[c] = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)
+            return spins
+        arr = np.asarray(init)
+        if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
+            raise ParameterError("init", f"array of shape {arr.shape}",
+                                 f"one of {INITS} or a +-1 array of shape ({self.C}, {self.N})")
+        return np.ascontiguousarray(arr, dtype=np.int8)
+
+    def _overlaps_from_spins(self):
+        s = self.spins.astype(np.int64)
+        Sxi = np.stack([s[c] @ self.archetypes[self.pidx[c]].astype(np.int64) for c in range(self.C)])
+        if self.setting == "supervised":
+            V = np.empty((self.C, self.H, self.K), dtype=np.int64)
+            for c in range(self.C):
+                mb = self.Mbar[self.pidx[c]].astype(np.int64)
+                for h in range(self.H):
+                    V[c, h] = s[c] @ mb ** (2 * h + 1)
+            return Sxi.astype(np.int32), V
+        S = np.stack([s[c] @ self.eta2[self.pidx[c]].astype(np.int64) for c in range(self.C)])
+        return Sxi.astype(np.int32), S.astype(np.int32)
+
+    def recompute(self):
+        """Recompute every running overlap from the spins (O(N K M) per chain)."""
+        Sxi, X = self._overlaps_from_spins()
+        self.Sxi = np.ascontiguousarray(Sxi)
+        if self.setting == "supervised":
+            self.V = np.ascontiguousarray(X)
+        else:
+            self.S = np.ascontiguousarray(X)
+
+    def check_overlaps(self) -> bool:
+        """True iff the incremental overlaps equal a recomputation from the spins (exact integers)."""
+        Sxi, X = self._overlaps_from_spins()
+        mine = self.V if self.setting == "supervised" else self.S
+        return bool(np.array_equal(Sxi, self.Sxi) and np.array_equal(X, mine))
+
+    # ------------------------------------------------------------------ observables
+    def delta_energies(self, c):
+        """Exact DeltaE_i of chain c for all sites (the kernel formula), float (N,)."""
+        c = check_integer("c", c, low=0, high=self.C - 1)
+        d = self.pidx[c]
+        p = np.empty(self.P + 1)
+        E = np.empty(self.P + 1)
+        if self.setting == "supervised":
+            return np.array([self.scale * sup_numerator(self.Mbar[d, i], self.V[c], self.W[d], self.spins[c, i],
+                                                        self.P, self.coef, p, E) for i in range(self.N)])
+        return np.array([self.scale * uns_numerator(self.eta2[d, i], self.S[c], self.N, self.spins[c, i], self.P,
+                                                    self.coef, p, E) for i in range(self.N)])
+
+    def energies(self):
+        """Total energy H of every chain, from the running overlaps (float (C,))."""
+        if self.setting == "supervised":
+            return np.array([self.escale * sup_energy(self.V[c], self.W[self.pidx[c]], self.P, self.coef)
+                             for c in range(self.C)])
+        return np.array([self.escale * uns_energy(self.S[c], self.N, self.P, self.coef) for c in range(self.C)])
+
+    def archetype_overlaps(self):
+        """m_mu of every chain, (C, K)."""
+        return self.Sxi / self.N
+
+    def example_mean_overlaps(self):
+        """n_mu = (r / (R N)) etabar^mu . sigma of every chain, (C, K)."""
+        if self.setting == "supervised":
+            return self.nscale * self.V[:, 0, :].astype(np.float64)
+        return self.nscale * self.S.reshape(self.C, self.K, self.M).sum(axis=2, dtype=np.int64)
+
+    def example_overlaps(self):
+        """Per-example overlaps n_{mu,a} = eta^{mu,a} . sigma / N of every chain, (C, K, M)."""
+        s = self.spins.astype(np.int64)
+        return np.stack([np.einsum("ikm,i->km", self.examples[self.pidx[c]].astype(np.int64), s[c])
+                         for c in range(self.C)]) / self.N
+
+    def acceptance(self):
+        return self.acc_total / max(self.sweeps * self.N, 1)
+
+    # ------------------------------------------------------------------ running
+    def run(self, sweeps, *, measure=True):
+        """Advance every chain by ``sweeps`` sweeps. Returns dict of (C, sweeps) series: E (per neuron),
+        m (archetype 1 overlap), n (example-mean overlap of class 1), acc, and q (pairs, sweeps) for the
+        replica pairs of each sample (``self.pairs``)."""
+        sweeps = check_integer("sweeps", sweeps, low=0)
+        n = sweeps if measure else 0
+        pairs = [(d * self.replicas + a, d * self.replicas + b) for d in range(self.samples)
+                 for a in range(self.replicas) for b in range(a + 1, self.replicas)]
+        self.pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+        out = {k: np.zeros((self.C, n)) for k in ("E", "m", "n", "acc")}
+        out["q"] = np.zeros((self.pairs.shape[0], n))
+        need_q = measure and self.pairs.shape[0] > 0
+        chunk = max(1, min(sweeps, self.SNAPSHOT_BYTES // max(1, self.C * self.N))) if need_q else max(sweeps, 1)
+        dyn, sch, ti = DYNAMICS[self.dynamics], SCHEDULES[self.schedule], TIES[self.ties]
+        bscale = self.beta * self.scale
+        threads = numba.get_num_threads()
+        numba.set_num_threads(max(1, min(threads, self.C)))
+        try:
+            done = 0
+            while done < sweeps:
+                k = min(chunk, sweeps - done)
+                m = k if measure else 0
+                rec = [np.zeros((self.C, m)) for _ in range(4)]
+                snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
+                if self.setting == "supervised":
+                    run_chains_sup(self.Mbar, self.W, self.archetypes, self.pidx, self.spins, self.V, self.Sxi,
+                                   self.rng, bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale,
+                                   self.nscale, self.acc_total, *rec, snap)
+                else:
+                    run_chains_uns(self.eta2, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
+                                   bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale, self.nscale,
+                                   self.M, self.acc_total, *rec, snap)
+                if measure:
+                    sl = slice(done, done + k)
+                    for key, arr in zip(("E", "m", "n", "acc"), rec):
+                        out[key][:, sl] = arr
+                    if need_q:
+                        a = snap[self.pairs[:, 0]].astype(np.int32)
+                        b = snap[self.pairs[:, 1]].astype(np.int32)
+                        out["q"][:, sl] = (a * b).sum(axis=2) / self.N
+                done += k
+        finally:
+            numba.set_num_threads(threads)
+        self.sweeps += sweeps
+        if measure:
+            self._series.append(out)
+        return out
+
+
+# =========================================================================== high level
+def learning_K(P, N, alpha) -> int:
+    """K = max(1, round(alpha N^(P-1))) (P = 2: alpha N), as :func:`montecarlo.storage_K`."""
+    return max(1, int(round(alpha * float(N) ** (P - 1))))
+
+
+def learning_dataset(N, K, M, *, r=None, rho=None, seed=0, point=0, sample=0):
+    """Archetypes (N, K) and examples (N, K, M) of disorder sample ``sample``.
+
+    One generator from SeedSequence((seed, point, 3, sample)) draws the archetypes first (so they equal
+    :func:`montecarlo.storage_patterns` of the same keys when K matches), then the examples.
+    """
+    gen = np.random.default_rng(seed_sequence(seed, point, 3, sample))
+    return make_dataset(N, K, M, r=r, rho=rho, rng=gen)
+
+
+def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None, sweeps, burn_in=None,
+                   replicas=2, samples=1, dynamics="heat_bath", schedule="random", init="archetype",
+                   ties="random", seed=0, point=0) -> dict:
+    """Monte Carlo of a supervised / unsupervised dense Hebbian network at one point -> dict of floats.
+
+    Mirrors :func:`montecarlo.storage_point`. Dataset: K archetypes (``K`` directly, or
+    K = max(1, round(alpha N^(P-1))); default K = 1), M examples each of quality r (or entropy rho;
+    exactly one), drawn per disorder sample from (seed, point, sample) (:func:`learning_dataset`).
+    ``replicas`` chains per sample share the data (for q). ``sweeps`` total sweeps, the first
+    ``burn_in`` discarded (None: MSER on the chain-averaged E and m series, at most sweeps / 2).
+    T = 0 selects the T = 0 dynamics (flip iff DeltaE < 0; ``ties``).
+
+    Returns: m, m_err (overlap with archetype 1; error = disorder spread if samples >= 2, else thermal
+    blocking error), abs_m, abs_m_err, n, n_err (example-mean overlap of class 1,
+    n = (r/(R N)) etabar^1 . sigma), E, E_err (energy per neuron), q, q_err (NaN if replicas == 1),
+    acceptance, tau_m, tau_E, burn_in, K, N, M, r, rho, R, too_short (post-burn-in length < 50 tau_int
+    in some chain), thermal / disorder error parts, and the settings used. Bit-reproducible for a
+    given (seed, point), whatever the number of threads.
+    """
+    check_choice("setting", setting, SETTINGS)
+    P = _check_P(P)
+    N = check_integer("N", N, low=P)
+    M = check_integer("M", M, low=1)
+    T = check_real("T", T, low=0.0)
+    r, rho, R = resolve_quality(M, r, rho)
+    if alpha is not None and K is not None:
+        raise ParameterError("alpha/K", (alpha, K), "at most one of alpha and K")
+    if K is None:
+        K = 1 if alpha is None else learning_K(P, N, check_real("alpha", alpha, low=0.0))
+    K = check_integer("K", K, low=1)
+    sweeps = check_integer("sweeps", sweeps, low=2)
+    if burn_in is not None:
+        burn_in = check_integer("burn_in", burn_in, low=0, high=sweeps - 2)
+    replicas = check_integer("replicas", replicas, low=1)
+    samples = check_integer("samples", samples, low=1)
+    check_choice("dynamics", dynamics, tuple(DYNAMICS))
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    check_choice("init", init, INITS)
+    check_choice("ties", ties, tuple(TIES))
+    seed = check_integer("seed", seed, low=0)
+    point = check_integer("point", point, low=0)
+    if K * N * M > 2 ** 33:
+        raise ParameterError("K * N * M", K * N * M, "<= 2^33 (example memory: K N M bytes per sample)")
+    if T == 0.0:
+        dynamics = "zero"
+    elif DYNAMICS[dynamics] == DYN_ZERO:
+        raise ParameterError("dynamics", dynamics, "'heat_bath' or 'metropolis' at T > 0 (T = 0 selects 'zero')")
+    data = [learning_dataset(N, K, M, r=r, seed=seed, point=point, sample=d) for d in range(samples)]
+    xi = np.stack([x for x, _ in data])
+    eta = np.stack([e for _, e in data])
+    batch = LearningBatch(setting, eta, xi, P, T, r=r, replicas=replicas, dynamics=dynamics, schedule=schedule,
+                          ties=ties, init=init, seed=seed, point=point)
+    ser = batch.run(sweeps)
+    E, m, n, acc, q = ser["E"], ser["m"], ser["n"], ser["acc"], ser["q"]
+    if burn_in is None:
+        b = max(detect_burn_in(E.mean(axis=0)), detect_burn_in(m.mean(axis=0)))
+        burn_in = int(min(b, sweeps // 2))
+    sl = slice(burn_in, None)
+    grp = np.arange(batch.C) // replicas
+    out = {"setting": setting, "K": K, "N": N, "P": P, "M": M, "r": r, "rho": rho, "R": R, "T": T,
+           "burn_in": burn_in, "sweeps": sweeps, "replicas": replicas, "samples": samples,
+           "dynamics": dynamics, "schedule": schedule, "init": init, "ties": ties, "seed": seed, "point": point,
+           "kernel": "distinct_index_exact"}
+    summ = {}
+    for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E)):
+        summ[key] = [summarize_series(arr[c, sl]) for c in range(batch.C)]
+        mean, err, eth, edis = combine_chains(summ[key], grp)
+        out[key], out[key + "_err"] = mean, err
+        out[key + "_err_thermal"], out[key + "_err_disorder"] = eth, edis
+    if batch.pairs.shape[0]:
+        sq = [summarize_series(q[p, sl]) for p in range(batch.pairs.shape[0])]
+        mean, err, eth, edis = combine_chains(sq, batch.pairs[:, 0] // replicas)
+        out.update(q=mean, q_err=err, q_err_thermal=eth, q_err_disorder=edis)
+    else:
+        out.update(q=float("nan"), q_err=float("nan"), q_err_thermal=float("nan"), q_err_disorder=float("nan"))
+    out["acceptance"] = float(acc[:, sl].mean())
+    out["tau_m"] = float(np.mean([s["tau"] for s in summ["m"]]))
+    out["tau_E"] = float(np.mean([s["tau"] for s in summ["E"]]))
+    tau_max = max(max(s["tau"] for s in summ["m"]), max(s["tau"] for s in summ["E"]))
+    out["too_short"] = bool((sweeps - burn_in) < 50.0 * tau_max)
+    out["plateau"] = bool(all(s["plateau"] for s in summ["m"] + summ["E"]))
+    return out

@@ -1,0 +1,95 @@
+"""Model families known to the sweeps: their parameters, theory, boundaries and Monte Carlo.
+
+A family is one :class:`Family` instance in :data:`FAMILIES`. Adding a family means one entry
+here (its parameters, grid axes and three functions) plus its own theory and sampler modules; the
+config parser, the sweep runner, the store and the plots need no change.
+
+Parameters marked ``axis`` may be given in a sweep as a grid (a list or ``{start, stop, num}``):
+each grid becomes a dimension of the sweep, in the family's ``axes`` order. Given as a single
+value, an axis parameter is fixed and recorded in the sweep's config.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Param", "Family", "FAMILIES"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    kind: str                       # "real", "int" or "choice"
+    default: object = None          # None: required
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple = ()
+    axis: bool = False              # may be a grid (a dimension of the sweep)
+
+
+@dataclasses.dataclass(frozen=True)
+class Family:
+    name: str
+    params: dict                    # name -> Param
+    axes: tuple                     # canonical order of the axis parameters
+    boundaries: tuple               # names of the lines this family can trace
+    solve: Callable                 # (sweep, values: {axis: 1-D array}) -> {key: array over all axes}
+    trace: Callable                 # (sweep, names) -> {name: {axis: array, axis: array}}
+    simulate: Callable              # (sweep, point: {param: scalar}, point_index, seed) -> (values, attrs)
+    observables: Callable           # () -> {key: meaning}
+    plane: tuple = ("alpha", "T")   # the axes of the boundary lines
+    convention: str = ""
+
+
+# ---------------------------------------------------------------- Hebbian storage (P-body) ----
+
+HEBBIAN_CONVENTION = ("H = -(1/(2 N^(P-1))) sum_mu sum_{distinct i_1..i_P} xi_i1..xi_iP sigma_i1..sigma_iP "
+                      "(= -(N/2) sum_mu m_mu^P up to repeated indices), K = alpha N^(P-1), T = 1/beta")
+
+
+def _hebbian_solve(sweep, values):
+    from .storage import solve_grid
+    return solve_grid(sweep["P"], values["alpha"], values["T"])
+
+
+def _hebbian_trace(sweep, names):
+    from .storage import boundaries
+    alpha = np.atleast_1d(np.asarray(sweep["alpha"], dtype=float))
+    a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
+    curves = boundaries(sweep["P"], a)
+    return {k: {"alpha": np.asarray(v[0]), "T": np.asarray(v[1])} for k, v in curves.items() if k in names}
+
+
+def _hebbian_simulate(sweep, point, index, seed):
+    import montecarlo
+    from .storage import solve_grid
+    raw = montecarlo.storage_point(
+        sweep["P"], point["N"], point["alpha"], point["T"], sweeps=sweep["sweeps"],
+        burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"],
+        replicas=sweep["replicas"], samples=sweep["samples"],
+        dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
+        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index, tempering=sweep["tempering"])
+    theory = solve_grid(sweep["P"], np.array([point["alpha"]]), np.array([point["T"]]))
+    exists = bool(theory["exists_retrieval"][0, 0])
+    raw["m_rs"] = float(theory["m_retrieval"][0, 0] if exists else theory["m"][0, 0])
+    return raw
+
+
+def _hebbian_observables():
+    from .storage import OBSERVABLE_INFO
+    return OBSERVABLE_INFO
+
+
+FAMILIES = {
+    "hebbian": Family(
+        name="hebbian",
+        params={"P": Param("int", 2, low=2),
+                "alpha": Param("real", None, low=0.0, axis=True),
+                "T": Param("real", None, low=0.0, low_open=True, axis=True)},
+        axes=("alpha", "T"),
+        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"),
+        solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
+        observables=_hebbian_observables, convention=HEBBIAN_CONVENTION),
+}
