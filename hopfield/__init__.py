@@ -4,3 +4,7 @@ from .patterns import random_patterns
 from .hebbian import HebbianNetwork
 
 __all__ = ["ParameterError", "random_patterns", "HebbianNetwork"]
+from .learning import (SupervisedNetwork, UnsupervisedNetwork, make_examples, make_dataset,  # noqa: E402
+                       example_sums, rho_from_r, r_from_rho, R_from_r)
+__all__ += ["SupervisedNetwork", "UnsupervisedNetwork", "make_examples", "make_dataset", "example_sums",
+            "rho_from_r", "r_from_rho", "R_from_r"]

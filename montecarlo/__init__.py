@@ -12,3 +12,5 @@ from .api import storage_point, storage_K, storage_patterns
 
 __all__ = ["ChainBatch", "storage_point", "storage_K", "storage_patterns", "blocking_error", "tau_int",
            "detect_burn_in", "summarize_series", "mattis_overlaps", "replica_overlap"]
+from .learning import LearningBatch, learning_point, learning_dataset  # noqa: E402
+__all__ += ["LearningBatch", "learning_point", "learning_dataset"]

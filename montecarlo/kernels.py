@@ -14,11 +14,16 @@ with x_j^mu = xi_j^mu sigma_j. D_i is an exact integer:
     P > 4: Newton's identities with p_odd = S', p_even = n'.
 An accepted flip updates S_mu -= 2 sigma_i xi_i^mu (O(K)). Couplings are never built.
 
-Speed: P = 2 is an int8 x int16 dot product with int32 accumulation (vpmaddwd on AVX2) when
-K N < 2^31 (else int64); P = 4 keeps a per-chain cache A_mu, B_mu (functions of S only, refreshed
-on accepted flips) so that a proposal is one int8 x float64 dot product; float64 holds exact
-integers (guarded: K (N+3)^3 < 2^52, else the int64 Newton path). The row of the proposal two
-steps ahead is prefetched (sites are drawn at the start of each sweep).
+Speed: P = 2 is an int8 x int16 dot product with int32 accumulation (256-bit vpmaddwd, written
+as vector IR in _dot16_i8_i16) when K N < 2^31 (else int64), in its own compact sweep loop
+(_sweep_p2). P = 4 keeps a per-chain cache that depends on S only and is refreshed on accepted
+flips, so that a proposal is one dot product: for +-1 patterns G32 = fl32(S^3 + (3 - c4) S) in
+float32 plus Q = sum S^2 (exact), and the acceptance test is decided from the float32 estimate of
+D_i and a rigorous error bound, with an exact recomputation of D_i from the overlaps where the
+bound cannot decide (see _fill_g32: decisions and trajectories are those of the exact D_i); for
+diluted patterns A_mu, B_mu in float64 (exact integers). Both are guarded by K (N+3)^3 < 2^52,
+else the int64 Newton path. The row of the proposal two steps ahead is prefetched (sites are drawn
+at the start of each sweep).
 """
 from __future__ import annotations
 
@@ -116,7 +121,7 @@ def _dot_p2(row, S, K):
     raise NotImplementedError
 
 
-@overload(_dot_p2, inline="always")
+@overload(_dot_p2)
 def _ov_dot_p2(row, S, K):
     if (isinstance(row, types.Array) and isinstance(S, types.Array) and row.dtype == types.int8
             and S.dtype == types.int16 and row.layout == "C" and S.layout == "C"):
@@ -170,81 +175,16 @@ def _num_p4(row, S, c4, K, sig):
     return np.int64(acc)
 
 
-_SIGN = -(1 << 63)
-_LUT = [[(_SIGN if (n >> b) & 1 else 0) for b in range(4)] for n in range(16)]
-
-@intrinsic
-def _pm1dot_f64(typingctx, row, G, n32):
-    """sum_{k < 32 n32} row[k] G[k] for contiguous ``row`` with entries in {-1, +1}, float64 ``G``.
-
-    No int8 -> float64 conversions (one shuffle per 4 entries, the bottleneck of the plain loop):
-    per 32 entries one vpmovmskb of the signs, then per 4 entries a 16-entry table of sign masks,
-    an xor into G and an add. Eight accumulators in a fixed order; exact for integer-valued G with
-    all partial sums below 2^53.
-    """
-    if not (isinstance(row, types.Array) and isinstance(G, types.Array) and row.dtype == types.int8
-            and G.dtype == types.float64 and row.layout == "C" and G.layout == "C"):
-        return None
-    sig = types.float64(row, G, n32)
-
-    def codegen(context, builder, signature, args):
-        rowty, Gty, nty = signature.args
-        ra = context.make_array(rowty)(context, builder, args[0])
-        ga = context.make_array(Gty)(context, builder, args[1])
-        n = context.cast(builder, args[2], nty, types.intp)
-        i32, i64 = ir.IntType(32), ir.IntType(64)
-        v32i8 = ir.VectorType(ir.IntType(8), 32)
-        v4i64 = ir.VectorType(i64, 4)
-        v4f = ir.VectorType(ir.DoubleType(), 4)
-        lutty = ir.ArrayType(v4i64, 16)
-        mod = builder.module
-        name = "_pm1dot_sign_lut"
-        try:
-            lut = mod.get_global(name)
-        except KeyError:
-            lut = ir.GlobalVariable(mod, lutty, name=name)
-            lut.global_constant = True
-            lut.linkage = "internal"
-            lut.align = 32
-            lut.initializer = ir.Constant(lutty, [ir.Constant(v4i64, r) for r in _LUT])
-        zero8 = ir.Constant(v32i8, None)
-        accs = [cgutils.alloca_once_value(builder, ir.Constant(v4f, None)) for _ in range(8)]
-        gp = builder.bitcast(ga.data, v4i64.as_pointer())
-        with cgutils.for_range(builder, n) as loop:
-            off = builder.mul(loop.index, ir.Constant(n.type, 32))
-            x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v32i8.as_pointer()), align=1)
-            m = builder.bitcast(builder.icmp_signed("<", x, zero8), i32)
-            gbase = builder.mul(loop.index, ir.Constant(n.type, 8))
-            for q in range(8):
-                nib = builder.and_(builder.lshr(m, ir.Constant(i32, 4 * q)), ir.Constant(i32, 15))
-                mask = builder.load(builder.gep(lut, [ir.Constant(i32, 0), nib]), align=32)
-                g = builder.load(builder.gep(gp, [builder.add(gbase, ir.Constant(n.type, q))]), align=8)
-                r = builder.bitcast(builder.xor(g, mask), v4f)
-                builder.store(builder.fadd(builder.load(accs[q]), r), accs[q])
-        vs = [builder.load(a) for a in accs]
-        while len(vs) > 1:
-            vs = [builder.fadd(vs[2 * j], vs[2 * j + 1]) for j in range(len(vs) // 2)]
-        v = vs[0]
-        e = [builder.extract_element(v, ir.Constant(i32, q)) for q in range(4)]
-        return builder.fadd(builder.fadd(e[0], e[1]), builder.fadd(e[2], e[3]))
-
-    return sig, codegen
-
 @njit(inline="always", cache=True)
 def _num_p4_cached(row, A, B, Bsum, K, sig, diluted):
     # With w = z sigma_i S (z = xi_i^mu != 0): y = w - 1 and y^3 - c4 y = z sigma_i A_mu + B_mu, where
     # A_mu = S^3 + (3 - c4) S and B_mu = c4 - 1 - 3 S^2 depend on the chain state only (kept up to date
     # on accepted flips). So D_i = sigma_i sum_mu z A_mu + sum_mu z^2 B_mu; for +-1 patterns the last
     # sum is the scalar Bsum. Exact: integers held in float64 (|values| < 2^53, guarded by ``wide``).
-    if diluted:
-        acc = 0.0
-        for k in range(K):
-            acc += float(row[k]) * A[k]
-    else:
-        n32 = K >> 5
-        acc = _pm1dot_f64(row, A, n32)
-        for k in range(n32 << 5, K):
-            acc += float(row[k]) * A[k]
+    # (Diluted patterns; +-1 patterns use the float32 filter below.)
+    acc = 0.0
+    for k in range(K):
+        acc += float(row[k]) * A[k]
     acc = float(sig) * acc
     if diluted:
         acc2 = 0.0
@@ -270,33 +210,89 @@ def _refresh_p4_cache(S, c4, A, B):
 
 
 @njit(inline="always", cache=True)
-def _update_p4(row, S, c4, A, B, two, diluted):
-    # accepted flip: S -= 2 sigma_i xi_i, then the cache is refreshed; B itself is only needed (and
-    # stored) for diluted patterns, +-1 patterns need only its sum
+def _update_p4(row, S, c4, A, B, two):
+    # diluted patterns, accepted flip: S -= 2 sigma_i xi_i, then the cache is refreshed
     K = S.shape[0]
     for k in range(K):
         S[k] = S[k] - two * np.int32(row[k])
-    if diluted:
-        return _refresh_p4_cache(S, c4, A, B)
-    # +-1 patterns: c4 is the same for every pattern. Two passes: the overlap update runs on full
-    # int16 vectors, then one branch-free float64 pass A = S (S^2 + 3 - c4), sum S^2 (a fused
-    # loop runs both on 4 lanes, about 1.4x slower). Bsum = K (c4 - 1) - 3 sum S^2 is the same exact
-    # integer as the sum of the B_mu (all partial sums are integers below 2^53).
-    ca = 3.0 - c4[0]
+    return _refresh_p4_cache(S, c4, A, B)
+
+
+# ---- P = 4, +-1 patterns: float32 filter with rigorous error bounds, exact decisions ----------------
+#
+# D_i = sigma_i sum_mu z_mu G_mu + Bsum with G_mu = S^3 + ca S (ca = 3 - c4 = 8 - 3N) and
+# Bsum = K (c4 - 1) - 3 Q, Q = sum_mu S_mu^2 (exact integers). The chain keeps G32 = fl32(S (S^2 + ca))
+# (float32: half the bytes of float64 and 8 SIMD lanes, so the proposal dot product and the refresh
+# after an accepted flip cost about 0.4x the float64 ones) and Q exactly. A proposal computes
+# Da = sigma_i fl32(sum z G32) + Bsum with the bound |Da - D_i| <= epsD:
+#   |G32 - G| <= g3 M_mu,  M_mu = |S|(S^2 + |ca|)              (three float32 roundings)
+#   |fl32(sum z G32) - sum z G32| <= gK sum |G32|             (any summation order, FMA or not)
+#   sum_mu M_mu <= N Q + |ca| sqrt(K Q)                        (|S| <= N, Cauchy-Schwarz)
+# with gn = n u / (1 - n u), u = 2^-24, plus float64 slack. The acceptance test is then decided
+# from [Da - epsD, Da + epsD] whenever the whole interval gives the same answer (all but a
+# fraction ~1e-5 of proposals at N = 1e4); otherwise D_i is computed exactly from the overlaps
+# (_num_p4). Decisions, random draws and trajectories are therefore exactly those of the exact
+# D_i: heat bath flips iff c D < log(1/u - 1), Metropolis iff D <= 0 or c D < -log(u)
+# (c = beta * scale, one float64 product, monotone in D), T = 0 by the sign of D.
+
+_U32 = 2.0 ** -24
+FAST4_MAX_K = 1 << 20
+
+
+@njit(cache=True, fastmath={"nsz", "arcp"})
+def _fill_g32(S, ca, G32):
+    """G32[k] = fl32(S_k (S_k^2 + ca)) (no contraction: the same bits wherever it is called)."""
+    for k in range(S.shape[0]):
+        s = np.float32(S[k])
+        G32[k] = s * (s * s + ca)
+
+
+@njit(inline="always", cache=True)
+def _fast4_ok(K, c40):
+    return K < FAST4_MAX_K and abs(3.0 - c40) < 2.0 ** 24
+
+
+@njit(inline="always", cache=True)
+def _fast4_eps(N, K, c40, Q):
+    """Bound on |Da - D| apart from the final float64 rounding (see above)."""
+    g3 = 3.0 * _U32 / (1.0 - 3.0 * _U32)
+    gK = K * _U32 / (1.0 - K * _U32)
+    msum = float(N) * Q + abs(3.0 - c40) * math.sqrt(float(K) * Q)
+    return (g3 + gK * (1.0 + g3)) * msum * (1.0 + 1e-6) + 1.0
+
+
+@njit(inline="always", cache=True)
+def _fast4_init(S, c40, A, B):
+    """Fill the +-1 cache of one chain: G32 in A (as float32), Q in B[0]; returns Bsum."""
+    K = S.shape[0]
+    _fill_g32(S, np.float32(3.0 - c40), A.view(np.float32))
     q = 0.0
     for k in range(K):
-        f = float(np.int32(S[k]))
-        f2 = f * f
-        A[k] = f * (f2 + ca)
-        q += f2
-    return float(K) * (c4[0] - 1.0) - 3.0 * q
+        f = float(S[k])
+        q += f * f
+    B[0] = q
+    return float(K) * (c40 - 1.0) - 3.0 * q
+
+
+@njit(inline="always", cache=True)
+def _dot_f32(row, G32, K):
+    acc = np.float32(0.0)
+    for k in range(K):
+        acc += np.float32(row[k]) * G32[k]
+    return float(acc)
 
 
 @njit(parallel=True, cache=True)
-def init_p4_cache(S, c4, pidx, AB, Bsum):
-    """(Re)compute the P = 4 cache (A, B, Bsum) of every chain from its overlaps."""
+def init_p4_cache(S, c4, pidx, AB, Bsum, diluted=True):
+    """(Re)compute the P = 4 cache of every chain from its overlaps: A, B, Bsum (diluted patterns) or
+    G32, Q, Bsum (+-1 patterns, float32 filter)."""
+    K = S.shape[1]
     for c in prange(S.shape[0]):
-        Bsum[c] = _refresh_p4_cache(S[c], c4[pidx[c]], AB[c, 0], AB[c, 1])
+        c4c = c4[pidx[c]]
+        if not diluted and K > 0 and _fast4_ok(K, c4c[0]):
+            Bsum[c] = _fast4_init(S[c], c4c[0], AB[c, 0], AB[c, 1])
+        else:
+            Bsum[c] = _refresh_p4_cache(S[c], c4c, AB[c, 0], AB[c, 1])
 
 
 @njit(inline="always", cache=True)
@@ -339,20 +335,13 @@ def delta_numerator(row, S, ncol, c4, nrow_i, sig, P, wide, coef, work):
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, ties, wide, coef, order,
-                use_cache, diluted, A, B, Bs, nsweeps=1, pf=2):
-    """``nsweeps`` sweeps (N proposals each) of one chain, in place. ``st``: its 4-word RNG state;
-    ``order``: int64 work array of length N. Returns the number of accepted flips.
-
-    Per sweep the N sites are drawn first (random: N uniform draws; permutation: Fisher-Yates;
-    sequential: 0..N-1), then the proposals run in that order, drawing acceptance uniforms as needed
-    (heat bath: one per proposal; Metropolis: one per uphill proposal; T = 0: one bit per tie).
-    The row of the proposal two steps ahead is prefetched.
-    """
+def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, order, nsweeps, pf):
+    """P = 2 sweeps: :func:`sweep_chain` with the P = 2 kernel only (the same draws, decisions and
+    arithmetic, bit for bit). A separate compact loop: the general one carries the P = 3, 4 and
+    cached paths and runs about 15% slower on P = 2."""
     N = pat.shape[0]
     K = pat.shape[1]
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
-    work = np.empty(P + 1, dtype=np.int64)
     accepted = 0
     for _sw in range(nsweeps):
         if sched == SCHED_RANDOM:
@@ -376,10 +365,11 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                     _prefetch(nxt, k)
             row = pat[i]
             sig = spins[i]
-            if use_cache:
-                D = _num_p4_cached(row, A, B, Bs[0], K, sig, diluted)
+            if wide:
+                d = _dot_p2_wide(row, S, K)
             else:
-                D = delta_numerator(row, S, ncol, c4, nrow[i], sig, P, wide, coef, work)
+                d = np.int64(_dot_p2(row, S, K))
+            D = np.int64(sig) * d - np.int64(nrow[i])
             flip = False
             if dyn == DYN_HEAT_BATH:
                 u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
@@ -400,8 +390,154 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                 accepted += 1
                 spins[i] = -sig
                 two = 2 * np.int32(sig)
+                for k in range(K):
+                    S[k] = S[k] - two * np.int32(row[k])
+    st[0] = s0
+    st[1] = s1
+    st[2] = s2
+    st[3] = s3
+    return accepted
+
+
+@njit(cache=True, fastmath=FASTMATH)
+def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, ties, wide, coef, order,
+                use_cache, diluted, A, B, Bs, nsweeps=1, pf=2):
+    """``nsweeps`` sweeps (N proposals each) of one chain, in place. ``st``: its 4-word RNG state;
+    ``order``: int64 work array of length N. Returns the number of accepted flips.
+
+    Per sweep the N sites are drawn first (random: N uniform draws; permutation: Fisher-Yates;
+    sequential: 0..N-1), then the proposals run in that order, drawing acceptance uniforms as needed
+    (heat bath: one per proposal; Metropolis: one per uphill proposal; T = 0: one bit per tie).
+    The row of the proposal two steps ahead is prefetched. Acceptance with x = beta DeltaE: heat bath
+    u (1 + e^x) < 1, Metropolis u < e^-x; on the P = 4 +-1 path (float32 filter) the equivalent
+    x < log(1/u - 1) and x < -log(u), which are monotone in D_i and so decidable from bounds.
+    """
+    if P == 2 and not use_cache:
+        return _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, order, nsweeps, pf)
+    N = pat.shape[0]
+    K = pat.shape[1]
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    work = np.empty(P + 1, dtype=np.int64)
+    accepted = 0
+    # P = 4 with +-1 patterns: float32 filter (see _fill_g32); A holds G32, B[0] holds Q
+    fast4 = False
+    c40 = 0.0
+    if use_cache and not diluted and K > 0:
+        c40 = c4[0]
+        fast4 = _fast4_ok(K, c40)
+    G32 = A.view(np.float32)
+    ca32 = np.float32(3.0 - c40)
+    cfac = beta * scale
+    eps0 = _fast4_eps(N, K, c40, B[0]) if fast4 else 0.0
+    small_kn = K * N < 2 ** 31
+    for _sw in range(nsweeps):
+        if sched == SCHED_RANDOM:
+            for a in range(N):
+                i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
+                order[a] = i
+        else:
+            for a in range(N):
+                order[a] = a
+            if sched == SCHED_PERMUTATION:
+                for a in range(N - 1, 0, -1):  # Fisher-Yates
+                    b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
+                    tmp = order[a]
+                    order[a] = order[b]
+                    order[b] = tmp
+        for a in range(N):
+            i = order[a]
+            if pf > 0 and a + pf < N:
+                nxt = pat[order[a + pf]]
+                for k in range(0, K, 64):
+                    _prefetch(nxt, k)
+            row = pat[i]
+            sig = spins[i]
+            flip = False
+            if fast4:
+                # float32 estimate with a rigorous bound; exact D only where the bound cannot decide
+                d32 = _dot_f32(row, G32, K)
+                bs = Bs[0]
+                Da = float(sig) * d32 + bs
+                eD = eps0 + (abs(d32) + abs(bs)) * 2.0 ** -50
+                Dlo = Da - eD
+                Dhi = Da + eD
+                if dyn == DYN_HEAT_BATH:
+                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                    r = math.inf if u == 0.0 else math.log(1.0 / u - 1.0)
+                    if cfac * Dhi < r:
+                        flip = True
+                    elif not cfac * Dlo >= r:
+                        flip = cfac * float(_num_p4(row, S, c4, K, np.int64(sig))) < r
+                elif dyn == DYN_METROPOLIS:
+                    if Dhi <= 0.0:
+                        flip = True
+                    else:
+                        if Dlo > 0.0:
+                            D = np.int64(1)  # D > 0 for sure: draw, then decide (exactly if needed)
+                            exact = False
+                        else:
+                            D = _num_p4(row, S, c4, K, np.int64(sig))
+                            exact = True
+                        if D <= 0:
+                            flip = True
+                        else:
+                            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                            r = math.inf if u == 0.0 else -math.log(u)
+                            if exact:
+                                flip = cfac * float(D) < r
+                            elif cfac * Dhi < r:
+                                flip = True
+                            elif not cfac * Dlo >= r:
+                                flip = cfac * float(_num_p4(row, S, c4, K, np.int64(sig))) < r
+                else:
+                    if Dhi < 0.0:
+                        flip = True
+                    elif not Dlo > 0.0:
+                        D = _num_p4(row, S, c4, K, np.int64(sig))
+                        if D < 0:
+                            flip = True
+                        elif D == 0 and ties == TIES_RANDOM:
+                            x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+                            flip = (x >> np.uint64(63)) == np.uint64(1)
+            else:
                 if use_cache:
-                    Bs[0] = _update_p4(row, S, c4, A, B, two, diluted)
+                    D = _num_p4_cached(row, A, B, Bs[0], K, sig, diluted)
+                else:
+                    D = delta_numerator(row, S, ncol, c4, nrow[i], sig, P, wide, coef, work)
+                if dyn == DYN_HEAT_BATH:
+                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                    flip = u * (1.0 + math.exp(beta * scale * D)) < 1.0
+                elif dyn == DYN_METROPOLIS:
+                    if D <= 0:
+                        flip = True
+                    else:
+                        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                        flip = u < math.exp(-beta * scale * D)
+                else:
+                    if D < 0:
+                        flip = True
+                    elif D == 0 and ties == TIES_RANDOM:
+                        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+                        flip = (x >> np.uint64(63)) == np.uint64(1)
+            if flip:
+                accepted += 1
+                spins[i] = -sig
+                two = 2 * np.int32(sig)
+                if fast4:
+                    # Q = sum S^2: Q' = Q - 4 sigma_i (xi_i . S) + 4 K (exact integers)
+                    if small_kn:
+                        dz = np.int64(_dot_p2(row, S, K))
+                    else:
+                        dz = _dot_p2_wide(row, S, K)
+                    q = B[0] - 4.0 * float(sig) * float(dz) + 4.0 * K
+                    for k in range(K):
+                        S[k] = S[k] - two * np.int32(row[k])
+                    _fill_g32(S, ca32, G32)
+                    B[0] = q
+                    Bs[0] = float(K) * (c40 - 1.0) - 3.0 * q
+                    eps0 = _fast4_eps(N, K, c40, q)
+                elif use_cache:
+                    Bs[0] = _update_p4(row, S, c4, A, B, two)
                 else:
                     for k in range(K):
                         S[k] = S[k] - two * np.int32(row[k])
@@ -414,8 +550,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
 
 @njit(cache=True)
 def delta_numerator_chain(row, S, ncol, c4, nrow_i, sig, P, wide, coef, use_cache, diluted, A, B, Bsum):
-    """The D_i the sweep uses (cached P = 4 path or :func:`delta_numerator`)."""
-    if use_cache:
+    """The exact D_i of the sweep (cached P = 4 path for diluted patterns, else :func:`delta_numerator`)."""
+    if use_cache and diluted:
         return _num_p4_cached(row, A, B, Bsum, S.shape[0], sig, diluted)
     work = np.empty(P + 1, dtype=np.int64)
     return delta_numerator(row, S, ncol, c4, nrow_i, sig, P, wide, coef, work)

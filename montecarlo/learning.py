@@ -23,7 +23,12 @@ frozen). Schedules: "random" (site drawn uniformly, N proposals per sweep; defau
 "permutation". Chains run in parallel (prange) with xoshiro256** streams keyed by (seed, point, chain)
 (:mod:`montecarlo.rng`): results are bit-identical whatever NUMBA_NUM_THREADS.
 
-"Plefka" variant of the papers: not implemented (the exact kernel has the same cost).
+``kernel="plefka"`` (APPROXIMATE dynamics, labelled; one reading of the papers' "Plefka's approximation in
+the Monte Carlo scheme", learning.md 6 / montecarlo.md 2.3): the P-body field is replaced by a two-body one
+with overlap-dependent couplings, J^eff_ij ~ sum_mu a_i a_j (A_mu)^(P-2), where A_mu (V_0, resp. S_{mu a})
+is frozen at the start of each sweep: D_i = sum_v x_i (A_v - x_i) A_v(frozen)^(P-2), same scale as the exact
+kernel. Exact at P = 2 (identical trajectories); at P > 2 the coefficients lag within a sweep and the
+distinct-index corrections are dropped, so it is not a Gibbs sampler of H.
 """
 from __future__ import annotations
 
@@ -40,6 +45,9 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
 
+# reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
+FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+
 __all__ = ["LearningBatch", "learning_point", "learning_K", "learning_dataset", "SETTINGS"]
 
 DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO = 0, 1, 2
@@ -50,6 +58,7 @@ DYNAMICS = {"heat_bath": DYN_HEAT_BATH, "glauber": DYN_HEAT_BATH, "metropolis": 
 SCHEDULES = {"random": SCHED_RANDOM, "sequential": SCHED_SEQUENTIAL, "permutation": SCHED_PERMUTATION}
 TIES = {"random": TIES_RANDOM, "frozen": TIES_FROZEN}
 SETTINGS = ("supervised", "unsupervised")
+KERNELS = ("exact", "plefka")
 INITS = ("archetype", "random", "example", "mean")
 
 
@@ -103,7 +112,7 @@ def _accept(D, bscale, dyn, ties, s0, s1, s2, s3):
     return flip, s0, s1, s2, s3
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True)
 def sup_numerator(row, V, W, sig, P, coef, p, E):
     """D_i (float64) with DeltaE_i = scale * D_i, supervised: row = Mbar[i] (K,), V (P/2, K), W (P/2+1, K)."""
     K = row.shape[0]
@@ -141,7 +150,7 @@ def sup_numerator(row, V, W, sig, P, coef, p, E):
     return acc
 
 
-@njit(cache=True)
+@njit(inline="always", cache=True, fastmath=FASTMATH)
 def uns_numerator(row, S, N, sig, P, coef, p, E):
     """D_i (float64) with DeltaE_i = scale * D_i, unsupervised: row = eta[i] (K M,) +-1, S (K M,)."""
     L = row.shape[0]
@@ -152,9 +161,12 @@ def uns_numerator(row, S, N, sig, P, coef, p, E):
             t += np.int64(row[k]) * np.int64(S[k])
         return float(np.int64(sig) * t - L)
     if P == 4:
+        # y = x S' = eta sigma_i S - 1 (x^2 = 1), term y^3 - (3N - 5) y; float64 lanes holding exact
+        # integers (|y|^3 <= N^3 < 2^53 for N < 2^17; the sum is then order-independent)
         c4 = 3.0 * N - 5.0
+        fs = float(sig)
         for k in range(L):
-            y = float(np.int64(row[k]) * np.int64(sig) * np.int64(S[k]) - 1)  # y = x S', x^2 = 1
+            y = float(row[k]) * fs * float(S[k]) - 1.0
             acc += y * (y * y - c4)
         return acc
     ne = float(N - 1)
@@ -169,6 +181,28 @@ def uns_numerator(row, S, N, sig, P, coef, p, E):
                 t += coef[q, j] * E[q - j] * pj
             E[q] = t
         acc += x * E[P - 1]
+    return acc
+
+
+@njit(inline="always", cache=True)
+def sup_numerator_plefka(row, V, G, sig):
+    """Plefka (approximate) D_i = sum_mu x_i (V_0 - x_i) G_mu, G_mu = (V_0 at the start of the sweep)^(P-2)."""
+    s = float(sig)
+    acc = 0.0
+    for mu in range(row.shape[0]):
+        x = float(row[mu]) * s
+        acc += x * (float(V[0, mu]) - x) * G[mu]
+    return acc
+
+
+@njit(inline="always", cache=True, fastmath=FASTMATH)
+def uns_numerator_plefka(row, S, G, sig):
+    """Plefka (approximate) D_i = sum_{mu a} x (S - x) G_{mu a}, G = (S at the start of the sweep)^(P-2)."""
+    s = float(sig)
+    acc = 0.0
+    for k in range(row.shape[0]):
+        x = float(row[k]) * s
+        acc += x * (float(S[k]) - x) * G[k]
     return acc
 
 
@@ -209,22 +243,32 @@ def uns_energy(S, N, P, coef):
 
 
 @njit(cache=True)
-def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps):
-    """``nsweeps`` supervised sweeps of one chain in place; returns the number of accepted flips."""
+def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps, plefka=False):
+    """``nsweeps`` supervised sweeps of one chain in place; returns the number of accepted flips.
+
+    ``plefka``: approximate two-body dynamics with the (P-2)-th power of the example-mean overlaps frozen at
+    the start of each sweep (module docstring); the exact kernel otherwise."""
     N = Mb.shape[0]
     K = Mb.shape[1]
     H = V.shape[0]
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     p = np.empty(P + 1)
     E = np.empty(P + 1)
+    G = np.empty(K)
     accepted = 0
     for _sw in range(nsweeps):
+        if plefka:
+            for mu in range(K):
+                G[mu] = float(V[0, mu]) ** (P - 2)
         s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = Mb[i]
             sig = spins[i]
-            D = sup_numerator(row, V, W, sig, P, coef, p, E)
+            if plefka:
+                D = sup_numerator_plefka(row, V, G, sig)
+            else:
+                D = sup_numerator(row, V, W, sig, P, coef, p, E)
             flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
@@ -245,8 +289,8 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
     return accepted
 
 
-@njit(cache=True)
-def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps):
+@njit(cache=True, fastmath=FASTMATH)
+def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps, plefka=False):
     """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M)); returns accepted flips."""
     N = eta.shape[0]
     L = eta.shape[1]
@@ -254,14 +298,21 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     p = np.empty(P + 1)
     E = np.empty(P + 1)
+    G = np.empty(L)
     accepted = 0
     for _sw in range(nsweeps):
+        if plefka:
+            for k in range(L):
+                G[k] = float(S[k]) ** (P - 2)
         s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = eta[i]
             sig = spins[i]
-            D = uns_numerator(row, S, N, sig, P, coef, p, E)
+            if plefka:
+                D = uns_numerator_plefka(row, S, G, sig)
+            else:
+                D = uns_numerator(row, S, N, sig, P, coef, p, E)
             flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
@@ -280,7 +331,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
 
 @njit(parallel=True, cache=True)
 def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
-                   escale, nscale, acc_total, rec_E, rec_m, rec_n, rec_a, snap):
+                   escale, nscale, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka):
     """Chain-major supervised run (prange over chains), recording E/N, m_1, n_1, acceptance, snapshots."""
     C = spins.shape[0]
     N = spins.shape[1]
@@ -290,7 +341,7 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
         order = np.empty(N, dtype=np.int64)
         for t in range(nsweeps):
             acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code,
-                            ties, order, 1)
+                            ties, order, 1, plefka)
             acc_total[c] += acc
             if measure:
                 rec_E[c, t] = escale * sup_energy(V[c], W[d], P, coef) / N
@@ -304,7 +355,7 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
 
 @njit(parallel=True, cache=True)
 def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
-                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap):
+                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka):
     """Chain-major unsupervised run (prange over chains); n_1 from the sum of the M overlaps of class 1."""
     C = spins.shape[0]
     N = spins.shape[1]
@@ -314,7 +365,7 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
         order = np.empty(N, dtype=np.int64)
         for t in range(nsweeps):
             acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code, ties,
-                            order, 1)
+                            order, 1, plefka)
             acc_total[c] += acc
             if measure:
                 rec_E[c, t] = escale * uns_energy(S[c], N, P, coef) / N
@@ -344,6 +395,8 @@ class LearningBatch:
     replicas, dynamics, schedule, ties, seed, point : as :class:`montecarlo.ChainBatch`
     init : "archetype" (xi^1), "random", "example" (eta^{1,1}), "mean" (sign(Mbar^1), ties +1), or a +-1
         int8 array (chains, N)
+    kernel : "exact" (default: exact distinct-index DeltaE) or "plefka" (APPROXIMATE dynamics, see the
+        module docstring; not a Gibbs sampler of H; the recorded energies are still the exact H)
 
     Chain c = sample * replicas + replica uses the data of its sample and the stream
     SeedSequence((seed, point, 0, c)); random starts use SeedSequence((seed, point, 2, c)).
@@ -352,8 +405,11 @@ class LearningBatch:
     SNAPSHOT_BYTES = 1 << 25
 
     def __init__(self, setting, examples, archetypes, P=2, T=1.0, *, r=None, rho=None, replicas=1,
-                 dynamics="heat_bath", schedule="random", ties="random", init="archetype", seed=0, point=0):
+                 dynamics="heat_bath", schedule="random", ties="random", init="archetype", seed=0, point=0,
+                 kernel="exact"):
         self.setting = check_choice("setting", setting, SETTINGS)
+        self.kernel = check_choice("kernel", kernel, KERNELS)
+        self.plefka = self.kernel == "plefka"
         self.P = _check_P(P)
         ex = np.asarray(examples)
         if ex.ndim == 3:
@@ -472,6 +528,8 @@ class LearningBatch:
         d = self.pidx[c]
         p = np.empty(self.P + 1)
         E = np.empty(self.P + 1)
+        if self.plefka:
+            raise ParameterError("kernel", self.kernel, "'exact' (the Plefka field depends on the sweep history)")
         if self.setting == "supervised":
             return np.array([self.scale * sup_numerator(self.Mbar[d, i], self.V[c], self.W[d], self.spins[c, i],
                                                         self.P, self.coef, p, E) for i in range(self.N)])
@@ -532,11 +590,11 @@ class LearningBatch:
                 if self.setting == "supervised":
                     run_chains_sup(self.Mbar, self.W, self.archetypes, self.pidx, self.spins, self.V, self.Sxi,
                                    self.rng, bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale,
-                                   self.nscale, self.acc_total, *rec, snap)
+                                   self.nscale, self.acc_total, *rec, snap, self.plefka)
                 else:
                     run_chains_uns(self.eta2, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
                                    bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale, self.nscale,
-                                   self.M, self.acc_total, *rec, snap)
+                                   self.M, self.acc_total, *rec, snap, self.plefka)
                 if measure:
                     sl = slice(done, done + k)
                     for key, arr in zip(("E", "m", "n", "acc"), rec):
@@ -572,7 +630,7 @@ def learning_dataset(N, K, M, *, r=None, rho=None, seed=0, point=0, sample=0):
 
 def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None, sweeps, burn_in=None,
                    replicas=2, samples=1, dynamics="heat_bath", schedule="random", init="archetype",
-                   ties="random", seed=0, point=0) -> dict:
+                   ties="random", seed=0, point=0, kernel="exact") -> dict:
     """Monte Carlo of a supervised / unsupervised dense Hebbian network at one point -> dict of floats.
 
     Mirrors :func:`montecarlo.storage_point`. Dataset: K archetypes (``K`` directly, or
@@ -580,7 +638,13 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     exactly one), drawn per disorder sample from (seed, point, sample) (:func:`learning_dataset`).
     ``replicas`` chains per sample share the data (for q). ``sweeps`` total sweeps, the first
     ``burn_in`` discarded (None: MSER on the chain-averaged E and m series, at most sweeps / 2).
-    T = 0 selects the T = 0 dynamics (flip iff DeltaE < 0; ``ties``).
+    T = 0 selects the T = 0 dynamics (flip iff DeltaE < 0; ``ties``). ``kernel="plefka"``: approximate
+    dynamics (:class:`LearningBatch`), recorded in the output.
+
+    Note (T = 0, supervised, low load): sites with Mbar_i^1 = 0 (ties, frequent at even M) feel only the
+    cross-talk of the other classes, whose overlaps freeze near 0 (a local minimum of the distinct-index
+    energy), so they keep part of the initial state: from init="archetype" m is biased up (about +0.015 at
+    N = 4000, M = 20, rho = 0.5). Compare with the theory (ties -> 0) at T = 0+, e.g. T = 0.01.
 
     Returns: m, m_err (overlap with archetype 1; error = disorder spread if samples >= 2, else thermal
     blocking error), abs_m, abs_m_err, n, n_err (example-mean overlap of class 1,
@@ -609,6 +673,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     check_choice("schedule", schedule, tuple(SCHEDULES))
     check_choice("init", init, INITS)
     check_choice("ties", ties, tuple(TIES))
+    check_choice("kernel", kernel, KERNELS)
     seed = check_integer("seed", seed, low=0)
     point = check_integer("point", point, low=0)
     if K * N * M > 2 ** 33:
@@ -621,7 +686,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     xi = np.stack([x for x, _ in data])
     eta = np.stack([e for _, e in data])
     batch = LearningBatch(setting, eta, xi, P, T, r=r, replicas=replicas, dynamics=dynamics, schedule=schedule,
-                          ties=ties, init=init, seed=seed, point=point)
+                          ties=ties, init=init, seed=seed, point=point, kernel=kernel)
     ser = batch.run(sweeps)
     E, m, n, acc, q = ser["E"], ser["m"], ser["n"], ser["acc"], ser["q"]
     if burn_in is None:
@@ -632,7 +697,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     out = {"setting": setting, "K": K, "N": N, "P": P, "M": M, "r": r, "rho": rho, "R": R, "T": T,
            "burn_in": burn_in, "sweeps": sweeps, "replicas": replicas, "samples": samples,
            "dynamics": dynamics, "schedule": schedule, "init": init, "ties": ties, "seed": seed, "point": point,
-           "kernel": "distinct_index_exact"}
+           "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate"}
     summ = {}
     for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E)):
         summ[key] = [summarize_series(arr[c, sl]) for c in range(batch.C)]

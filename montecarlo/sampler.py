@@ -166,7 +166,7 @@ class ChainBatch:
 
     def _refresh_cache(self):
         if self.use_cache:
-            _k.init_p4_cache(self.S, self.c4, self.pidx, self.AB, self.Bsum)
+            _k.init_p4_cache(self.S, self.c4, self.pidx, self.AB, self.Bsum, self.diluted)
 
     # ------------------------------------------------------------------ running
     def run(self, sweeps, *, measure=True):
@@ -274,7 +274,7 @@ class ChainBatch:
         ok = bool(np.array_equal(S2, self.S))
         if self.use_cache:
             AB, Bsum = np.zeros_like(self.AB), np.zeros_like(self.Bsum)
-            _k.init_p4_cache(S2, self.c4, self.pidx, AB, Bsum)
+            _k.init_p4_cache(S2, self.c4, self.pidx, AB, Bsum, self.diluted)
             # B itself is maintained only for diluted patterns (+-1 patterns use its sum)
             nb = 2 if self.diluted else 1
             ok = ok and bool(np.array_equal(AB[:, :nb], self.AB[:, :nb]) and np.array_equal(Bsum, self.Bsum))

@@ -26,7 +26,10 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run (or resume) a study")
     run.add_argument("config", nargs="?", help="study config (TOML); default: the embedded default study")
     run.add_argument("--out", help="output HDF5 file (default: <study name>.h5; statmech-default.h5 for the default study)")
-    run.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    run.add_argument("--workers", type=int, default=1, help="parallel workers (default 1: in this process)")
+    run.add_argument("--scheduler", default="local",
+                     help="where the points go: local (dask LocalCluster if dask is installed, else a process "
+                          "pool), processes, slurm, pbs (the config's [cluster] table), or a dask scheduler address")
     run.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming an existing file")
     run.add_argument("--no-plot", action="store_true", help="do not draw the picture after the run")
     bar = run.add_mutually_exclusive_group()
@@ -53,7 +56,8 @@ def _run(args) -> int:
     if args.workers < 1:
         raise ParameterError("--workers", args.workers, "--workers >= 1")
     t0 = time.perf_counter()
-    run_study(config, out, workers=args.workers, progress=args.progress, overwrite=args.overwrite)
+    run_study(config, out, workers=args.workers, progress=args.progress, overwrite=args.overwrite,
+              scheduler=args.scheduler)
     elapsed = time.perf_counter() - t0
     print(f"wrote {os.path.abspath(out)} ({elapsed:.1f} s)")
     if not args.no_plot:

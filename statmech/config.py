@@ -167,16 +167,52 @@ def _sweep(raw: dict, index: int) -> dict:
     return sweep
 
 
+def _walltime_minutes(text) -> int:
+    parts = str(text).split(":")
+    try:
+        if len(parts) not in (2, 3) or any(not p.isdigit() for p in parts):
+            raise ValueError
+        h, m = (int(parts[0]), int(parts[1])) if len(parts) == 3 else (0, int(parts[0]))
+        return 60 * h + m
+    except ValueError:
+        raise ConfigError("cluster.walltime", text, "a time HH:MM:SS or MM:SS") from None
+
+
+def _cluster(raw) -> dict:
+    """The [cluster] table for --scheduler slurm|pbs (dask-jobqueue)."""
+    if not isinstance(raw, dict):
+        raise ConfigError("cluster", raw, "a table")
+    keys = {"queue": "", "cores": 1, "memory": "4GB", "walltime": "01:00:00", "jobs": 1, "account": "",
+            "lifetime": None}
+    bad = set(raw) - set(keys)
+    if bad:
+        key = sorted(bad)[0]
+        raise ConfigError(f"cluster.{key}", raw[key], "cluster keys: " + ", ".join(keys))
+    cfg = {k: raw.get(k, v) for k, v in keys.items()}
+    for key in ("queue", "memory", "account"):
+        if not isinstance(cfg[key], str):
+            raise ConfigError(f"cluster.{key}", cfg[key], "a string")
+    _wrap(check_integer, "cluster.cores", cfg["cores"], 1)
+    _wrap(check_integer, "cluster.jobs", cfg["jobs"], 1)
+    minutes = _walltime_minutes(cfg["walltime"])
+    if minutes < 10:
+        raise ConfigError("cluster.walltime", cfg["walltime"], "at least 00:10:00")
+    if cfg["lifetime"] is None:
+        cfg["lifetime"] = f"{minutes - 5}m"   # retire 5 minutes before the batch system kills the job
+    cfg = {k: v for k, v in cfg.items() if v != ""}
+    return cfg
+
+
 def parse_config(text: str, source: str = "<config>") -> dict:
     """Parse and validate TOML text; return the resolved study config."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(source, str(err), "valid TOML") from None
-    unknown = set(raw) - {"study", "sweeps"}
+    unknown = set(raw) - {"study", "sweeps", "cluster"}
     if unknown:
         key = sorted(unknown)[0]
-        raise ConfigError(key, raw[key], "top-level tables [study] and [[sweeps]] only")
+        raise ConfigError(key, raw[key], "top-level tables [study], [[sweeps]] and [cluster] only")
     study = raw.get("study", {})
     if not isinstance(study, dict):
         raise ConfigError("study", study, "a table")
@@ -190,6 +226,8 @@ def parse_config(text: str, source: str = "<config>") -> dict:
     if not isinstance(sweeps, list) or not sweeps:
         raise ConfigError("sweeps", sweeps, "at least one [[sweeps]] table")
     resolved["sweeps"] = [_sweep(s, i) for i, s in enumerate(sweeps)]
+    if "cluster" in raw:
+        resolved["cluster"] = _cluster(raw["cluster"])
     names = [s["name"] for s in resolved["sweeps"]]
     for name in names:
         if names.count(name) > 1:

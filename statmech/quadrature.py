@@ -26,12 +26,15 @@ tolerance of the solvers.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 from scipy.special import erf
 
-__all__ = ["gauss_hermite", "gaussian_average", "tanh_moments", "lncosh_average", "SIGMA_SWITCH"]
+__all__ = ["gauss_hermite", "gaussian_average", "tanh_moments", "lncosh_average", "SIGMA_SWITCH",
+           "tanh_moments_point", "lncosh_point", "kernel_tables"]
 
 #: sigma = std of X above which the split (closed form + localised panels) rule is used.
 SIGMA_SWITCH = 0.5
@@ -147,7 +150,24 @@ def tanh_moments(mu, sigma):
 
 def lncosh_average(mu, sigma):
     """E[ln 2cosh(X)] for X ~ N(mu, sigma^2), sigma >= 0 (same switching rule as
-    :func:`tanh_moments`; ln 2cosh X = |X| + ln(1 + exp(-2|X|)))."""
+    :func:`tanh_moments`; ln 2cosh X = |X| + ln(1 + exp(-2|X|))). Compiled loop
+    (:func:`lncosh_point`); :func:`lncosh_average_numpy` is the numpy reference."""
+    mu, sigma = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64))
+    shape = mu.shape
+    z, w = gauss_hermite()
+    x, loc = _panel_rule()
+    out = _lncosh_many(np.ascontiguousarray(mu.ravel()), np.ascontiguousarray(sigma.ravel()), z, w, x,
+                       _loc5())
+    return out.reshape(shape)
+
+
+@lru_cache(maxsize=1)
+def _loc5():
+    return np.ascontiguousarray(_panel_rule()[1][:, 4])
+
+
+def lncosh_average_numpy(mu, sigma):
+    """numpy version of :func:`lncosh_average`."""
     mu, sigma = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(sigma, dtype=np.float64))
     shape = mu.shape
     mu, sigma = mu.ravel(), sigma.ravel()
@@ -164,3 +184,97 @@ def lncosh_average(mu, sigma):
         folded = s * np.sqrt(2.0 / np.pi) * np.exp(-0.5 * (m / s) ** 2) + m * erf(m / (s * _SQRT2))
         out[sharp] = folded + _split_average(m, s)[:, 4]
     return out.reshape(shape)
+
+
+# ----------------------------------------------------------------------------------------------
+# compiled single-point kernel (used by the Newton solver in statmech.storage)
+# ----------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def kernel_tables():
+    """Read-only contiguous tables for :func:`tanh_moments_point`: Gauss-Hermite nodes and weights
+    (``_N_GH``), the panel nodes x_k and the localised parts of tanh, sech^2, tanh sech^2,
+    sech^2 (1 - 3 tanh^2) at x_k with the panel weights folded in (shape (264, 4))."""
+    z, w = gauss_hermite()
+    x, loc = _panel_rule()
+    tabs = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in (z, w, x, loc[:, :4]))
+    for a in tabs:
+        a.flags.writeable = False
+    return tabs
+
+
+@njit(cache=True, fastmath=False)
+def tanh_moments_point(mu, sigma, z, w, x, loc):
+    """(t1, d1, d2, d3) of :func:`tanh_moments` at one point (same switching rule and nodes):
+    Gauss-Hermite for sigma <= SIGMA_SWITCH with tanh and sech^2 from one exponential per node
+    (d1 = E sech^2 summed directly, no 1 - E t^2 cancellation); otherwise erf plus the localised
+    panel sums with one Gaussian exponential per node, skipping nodes more than sqrt(80) sigma
+    from mu (relative weight < 5e-18)."""
+    if sigma <= 0.5:
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        s4 = 0.0
+        for k in range(z.size):
+            X = mu + sigma * z[k]
+            e = math.exp(-2.0 * abs(X))
+            r = 1.0 / (1.0 + e)
+            t = (1.0 - e) * r
+            if X < 0.0:
+                t = -t
+            s = 4.0 * e * r * r          # sech^2 = 1 - t^2
+            wk = w[k]
+            s1 += wk * t
+            s2 += wk * s
+            s3 += wk * t * s
+            s4 += wk * s * (1.0 - 3.0 * t * t)
+        return s1, s2, s3, s4
+    inv = 1.0 / (sigma * 1.4142135623730951)
+    c = mu * inv
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    for k in range(x.size):
+        u = x[k] * inv - c
+        uu = u * u
+        if uu > 40.0:          # Gaussian weight < 5e-18 (relative): node negligible, skipped
+            continue
+        g = math.exp(-uu)
+        a0 += g * loc[k, 0]
+        a1 += g * loc[k, 1]
+        a2 += g * loc[k, 2]
+        a3 += g * loc[k, 3]
+    nrm = 0.3989422804014327 / sigma
+    return math.erf(c) + a0 * nrm, a1 * nrm, a2 * nrm, a3 * nrm
+
+
+@njit(cache=True)
+def lncosh_point(mu, sigma, z, w, x, loc5):
+    """E ln 2cosh(X), X ~ N(mu, sigma^2), at one point: :func:`lncosh_average`'s rule (loc5: the
+    localised part ln(1 + exp(-2|x|)) at the panel nodes, weights folded in)."""
+    if sigma <= 0.5:
+        s = 0.0
+        for k in range(z.size):
+            X = abs(mu + sigma * z[k])
+            s += w[k] * (X + math.log1p(math.exp(-2.0 * X)))
+        return s
+    inv = 1.0 / (sigma * 1.4142135623730951)
+    c = mu * inv
+    a = 0.0
+    for k in range(x.size):
+        u = x[k] * inv - c
+        uu = u * u
+        if uu <= 40.0:
+            a += math.exp(-uu) * loc5[k]
+    folded = sigma * 0.7978845608028654 * math.exp(-c * c) + mu * math.erf(c)
+    return folded + a * (0.3989422804014327 / sigma)
+
+
+@njit(cache=True)
+def _lncosh_many(mu, sigma, z, w, x, loc5):
+    out = np.empty(mu.size)
+    for i in range(mu.size):
+        out[i] = lncosh_point(mu[i], sigma[i], z, w, x, loc5)
+    return out

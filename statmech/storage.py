@@ -45,6 +45,12 @@ m = 0 solution with the larger f (spin glass where it exists and f_SG >= f_para;
 RS paramagnet exists only for T > 1 at alpha > 0, where D > 0), and the retrieval state is the
 thermodynamic one where f_R < f_background (AGS T_c). Taking the literal minimum would pick the
 paramagnet whose f -> -infinity as T -> 0 for P >= 3 (negative entropy), which is unphysical.
+
+Implementation. Newton runs in a numba kernel (``_newton_kernel``), one point at a time, with
+the quadrature of ``statmech.quadrature`` evaluated per point (``tanh_moments_point``: one
+exponential per node); ``_newton_numpy`` is the same algorithm in numpy (reference, tests).
+``solve_grid`` marches in T (Python) and hands each temperature's starts to the kernel.
+Phase boundaries (``boundaries``) are traced as alpha(T) polylines, re-entrance included.
 """
 from __future__ import annotations
 
@@ -55,7 +61,9 @@ from scipy.optimize import brentq, minimize_scalar
 from scipy.special import erf
 
 from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
-from statmech.quadrature import lncosh_average, tanh_moments
+from numba import njit
+
+from statmech.quadrature import kernel_tables, lncosh_average, tanh_moments, tanh_moments_point
 
 __all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
            "solve_T0", "free_energy", "alpha_of_y", "thermodynamic_capacity"]
@@ -199,9 +207,9 @@ def free_energy(P, alpha, T, m, q, r=None):
 
 
 # ----------------------------------------------------------------------------------------------
-# vectorised Newton with backtracking line search
+# Newton with backtracking line search (numpy reference; the compiled kernel follows)
 # ----------------------------------------------------------------------------------------------
-def _newton(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=None):
+def _newton_numpy(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=None):
     """Solve R(m, q) = 0 at many points at once (1-D arrays). ``fix_m`` points keep m fixed
     (spin glass: m = 0 by symmetry) and solve for q alone. Newton step from the analytic
     Jacobian; step length by Deuflhard's natural monotonicity test (the simplified Newton
@@ -304,10 +312,191 @@ def _newton(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=No
     return m, q, res, conv, its, _largest_eig(J)
 
 
+# ----------------------------------------------------------------------------------------------
+# compiled Newton (one point at a time, the same algorithm as _newton_numpy)
+# ----------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _field_point(P, cP, alpha, beta, m, q):
+    """One point of ``_field``: (mu, sigma, a', v', ok); cP = P! P / 4."""
+    ok = abs(m) <= 1.0 and abs(q - 0.5) <= 0.5
+    if P == 2:
+        D = 1.0 - beta * (1.0 - q)
+        if D <= 0.0:
+            if alpha != 0.0:
+                ok = False
+            D = 1.0
+        v = alpha * q / (D * D)
+        dv = alpha * (D - 2.0 * beta * q) / (D * D * D)
+        a = m
+        da = 1.0
+    else:
+        c = alpha * cP
+        qs = min(max(q, 0.0), 1.0)
+        v = c * qs ** (P - 1)
+        dv = c * (P - 1) * qs ** (P - 2)
+        a = 0.5 * P * m ** (P - 1)
+        da = 0.5 * P * (P - 1) * m ** (P - 2)
+    if not ok:
+        v = 0.0
+    return beta * a, beta * math.sqrt(max(v, 0.0)), da, dv, ok
+
+
+@njit(cache=True)
+def _eq_point(P, cP, alpha, beta, m, q, z, w, x, loc):
+    """One point of ``_equations``: (ok, Rm, Rq, Jmm, Jmq, Jqm, Jqq)."""
+    mu, sig, da, dv, ok = _field_point(P, cP, alpha, beta, m, q)
+    t1, d1, d2, d3 = tanh_moments_point(mu, sig, z, w, x, loc)
+    bd = beta * da
+    b2 = beta * beta * dv
+    Rm = t1 - m
+    Rq = (1.0 - d1) - q
+    if not ok:
+        Rm = np.inf
+        Rq = np.inf
+    return ok, Rm, Rq, bd * d1, -b2 * d2, 2.0 * bd * d2, b2 * d3
+
+
+@njit(cache=True)
+def _newton_kernel(P, cP, alpha, beta, m_in, q_in, fix_m, tol, maxiter, max_damped, lambdas,
+                   z, w, x, loc, m_min, q_min):
+    n = m_in.size
+    m_out = np.empty(n)
+    q_out = np.empty(n)
+    res_out = np.empty(n)
+    conv_out = np.zeros(n, dtype=np.bool_)
+    its_out = np.zeros(n, dtype=np.int64)
+    stab_out = np.empty(n)
+    for i in range(n):
+        a = alpha[i]
+        b = beta[i]
+        fx = fix_m[i]
+        m = m_in[i]
+        q = q_in[i]
+        ok, Rm, Rq, j11, j12, j21, j22 = _eq_point(P, cP, a, b, m, q, z, w, x, loc)
+        if fx:
+            Rm = 0.0
+        res = max(abs(Rm), abs(Rq))
+        conv = res <= tol
+        dead = not ok
+        its = 0
+        res_ref = res
+        damped = 0
+        for it in range(maxiter):
+            if conv or dead:
+                break
+            its += 1
+            a11 = j11 - 1.0
+            a22 = j22 - 1.0
+            det = a11 * a22 - j12 * j21
+            if fx:
+                dm = 0.0
+                dq = -Rq / a22
+            else:
+                dm = (Rq * j12 - Rm * a22) / det
+                dq = (Rm * j21 - Rq * a11) / det
+            if not (np.isfinite(dm) and np.isfinite(dq)):
+                dead = True
+                break
+            norm0 = dm * dm + dq * dq
+            took = False
+            for kl in range(lambdas.size + 1):
+                lt = 1.0 if kl == 0 else lambdas[kl - 1]
+                mt = m + lt * dm
+                qt = q + lt * dq
+                okt, rmt, rqt, t11, t12, t21, t22 = _eq_point(P, cP, a, b, mt, qt, z, w, x, loc)
+                if fx:
+                    rmt = 0.0
+                    bm = 0.0
+                    bq = -rqt / a22
+                else:
+                    bm = (rqt * j12 - rmt * a22) / det
+                    bq = (rmt * j21 - rqt * a11) / det
+                acc = okt and ((bm * bm + bq * bq <= (1.0 - 0.5 * lt) ** 2 * norm0)
+                               or (max(abs(rmt), abs(rqt)) <= tol))
+                if acc:
+                    if kl > 0:
+                        damped += 1
+                    m, q, Rm, Rq = mt, qt, rmt, rqt
+                    j11, j12, j21, j22 = t11, t12, t21, t22
+                    took = True
+                    break
+            if not took:
+                dead = True
+            res = max(abs(Rm), abs(Rq))
+            conv = res <= tol
+            if not conv:
+                if fx:
+                    if q < 1e-3 * q_min:
+                        dead = True
+                elif abs(m) < 1e-3 * m_min:
+                    dead = True
+                if max_damped >= 0 and damped > max_damped:
+                    dead = True
+            if it % 5 == 4:
+                if res > 0.5 * res_ref and not conv:
+                    dead = True
+                res_ref = res
+        half = 0.5 * (j11 + j22)
+        disc = half * half - (j11 * j22 - j12 * j21)
+        m_out[i] = m
+        q_out[i] = q
+        res_out[i] = res
+        conv_out[i] = conv
+        its_out[i] = its
+        stab_out[i] = half + math.sqrt(max(disc, 0.0))
+    return m_out, q_out, res_out, conv_out, its_out, stab_out
+
+
+def _newton(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=None):
+    """Newton on R(m, q) = 0 at many points (1-D arrays): the algorithm of ``_newton_numpy``
+    (which documents it), compiled with numba and run one point at a time (identical steps; the
+    quadrature differs only in rounding, d1 = E sech^2 being summed directly)."""
+    m, q, alpha, beta = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), np.shape(m)))
+                         for v in (m, q, alpha, beta))
+    fix_m = np.ascontiguousarray(np.broadcast_to(np.asarray(fix_m, dtype=np.bool_), m.shape))
+    z, w, x, loc = kernel_tables()
+    return _newton_kernel(P, math.factorial(P) * P / 4.0, alpha, beta, m, q, fix_m, float(tol), int(maxiter),
+                          -1 if max_damped is None else int(max_damped), _LAMBDAS, z, w, x, loc,
+                          M_MIN, Q_MIN)
+
+
+@njit(cache=True)
+def _cold_start_kernel(P, cP, alpha, beta, fix_m, n_pre, z, w, x, loc):
+    n = alpha.size
+    m_out = np.empty(n)
+    q_out = np.empty(n)
+    for i in range(n):
+        m = 0.0 if fix_m[i] else 1.0
+        q = 1.0
+        floor = 0.0
+        if P == 2 and alpha[i] > 0:
+            floor = max(1.0 - 1.0 / beta[i], 0.0)
+        for _ in range(n_pre):
+            mu, sig, _, _, _ = _field_point(P, cP, alpha[i], beta[i], m, q)
+            t1, d1, _, _ = tanh_moments_point(mu, sig, z, w, x, loc)
+            mn = 0.0 if fix_m[i] else min(max(t1, 0.0), 1.0)
+            qn = min(max(1.0 - d1, 0.0), 1.0)
+            if P == 2 and qn <= floor:
+                qn = 0.5 * (q + floor) + (1e-12 if floor > 0 else 0.0)
+            m, q = mn, qn
+        m_out[i] = m
+        q_out[i] = q
+    return m_out, q_out
+
+
 def _cold_start(P, alpha, beta, fix_m, n_pre=_N_PRE):
     """Starting point for Newton: a few plain iterations of the map from (m, q) = (1, 1)
     (or (0, 1) for the spin glass). Plain iteration is used only to get close, never as the
-    solver. Infeasible iterates (P = 2, 1 - beta(1-q) <= 0) are pulled back halfway."""
+    solver. Infeasible iterates (P = 2, 1 - beta(1-q) <= 0) are pulled back halfway.
+    Compiled (``_cold_start_kernel``); ``_cold_start_numpy`` is the same in numpy."""
+    alpha, beta = (np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=np.float64), np.shape(fix_m)))
+                   for v in (alpha, beta))
+    return _cold_start_kernel(P, math.factorial(P) * P / 4.0, alpha, beta,
+                              np.ascontiguousarray(fix_m, dtype=np.bool_), int(n_pre), *kernel_tables())
+
+
+def _cold_start_numpy(P, alpha, beta, fix_m, n_pre=_N_PRE):
+    """numpy version of ``_cold_start`` (reference for the tests and the benchmark baseline)."""
     m = np.where(fix_m, 0.0, 1.0)
     q = np.ones_like(m)
     for _ in range(n_pre):
@@ -329,10 +518,10 @@ def _solve_points(P, alpha, beta, m0, q0, fix_m, tol, maxiter, max_damped=_MAX_D
     m0, q0 = m0.copy(), q0.copy()
     out = [np.empty(m0.size), np.empty(m0.size), np.empty(m0.size), np.zeros(m0.size, bool),
            np.zeros(m0.size, np.int64), np.empty(m0.size)]
-    for sel, md in ((cold, None), (~cold, max_damped)):
+    for sel, md, is_cold in ((cold, None, True), (~cold, max_damped, False)):
         if not sel.any():
             continue
-        if md is None:
+        if is_cold:
             m0[sel], q0[sel] = _cold_start(P, alpha[sel], beta[sel], fix_m[sel])
         part = _newton(P, alpha[sel], beta[sel], m0[sel], q0[sel], fix_m[sel], tol, maxiter, max_damped=md)
         for x, y in zip(out, part):
@@ -363,10 +552,12 @@ def _paramagnet(P, alpha, T):
         exists = np.ones(zero.shape, dtype=bool)
         f = -(np.log(2.0) + beta ** 2 * alpha * math.factorial(P) / 8) / beta
     f = np.where(exists, f, np.nan)
-    a, b = np.broadcast_arrays(alpha, beta)
-    Rm, Rq, J, ok = _equations(P, a.ravel(), b.ravel(), zero.ravel(), zero.ravel())
+    a, b = (np.broadcast_to(x, zero.shape).ravel() for x in (alpha, beta))
+    # at m = q = 0 the field is X = 0: E tanh = E t(1-t^2) = 0, E(1-t^2) = E(1-t^2)(1-3t^2) = 1
+    mu, sig, da, dv, ok = _field(P, a, b, zero.ravel(), zero.ravel())
+    J = (b * da, 0.0 * b, 0.0 * b, b * b * dv)
     stab = _largest_eig(J).reshape(zero.shape)
-    res = np.maximum(np.abs(Rm), np.abs(Rq)).reshape(zero.shape)
+    res = np.where(ok, 0.0, np.inf).reshape(zero.shape)
     return f, exists, np.where(exists, stab, np.nan), np.where(exists, res, np.nan)
 
 
@@ -388,19 +579,31 @@ def _best_of(P, alpha2, T, fix_m, owner, m0, q0, tol, maxiter, n, max_damped=_MA
 
 def _neighbour_of(found, status, a_order, nA):
     """For never-found stacked points (status 0) with an alpha-neighbour (in sorted alpha) in
-    ``found``: arrays (point, neighbour)."""
-    pts, nbs = [], []
+    ``found``: arrays (point, neighbour); the lower neighbour is preferred."""
+    return _neighbour_kernel(found, status.astype(np.int64), a_order.astype(np.int64), nA)
+
+
+@njit(cache=True)
+def _neighbour_kernel(found, status, a_order, nA):
+    pts = np.empty(2 * nA, dtype=np.int64)
+    nbs = np.empty(2 * nA, dtype=np.int64)
+    n = 0
     for k in range(2):
-        idx = k * nA + a_order
-        f = found[idx]
-        cand = (status[idx] == 0) & ~f
-        lower = np.zeros(nA, dtype=bool)
-        lower[1:] = cand[1:] & f[:-1]
-        upper = np.zeros(nA, dtype=bool)
-        upper[:-1] = cand[:-1] & f[1:] & ~lower[:-1]
-        pts += [idx[lower], idx[upper]]
-        nbs += [idx[np.flatnonzero(lower) - 1], idx[np.flatnonzero(upper) + 1]]
-    return np.concatenate(pts), np.concatenate(nbs)
+        for half in range(2):            # all lower-neighbour pairs first, then the upper ones
+            for j in range(nA):
+                i = k * nA + a_order[j]
+                if status[i] != 0 or found[i]:
+                    continue
+                lower = j > 0 and found[k * nA + a_order[j - 1]]
+                if half == 0 and lower:
+                    pts[n] = i
+                    nbs[n] = k * nA + a_order[j - 1]
+                    n += 1
+                elif half == 1 and not lower and j < nA - 1 and found[k * nA + a_order[j + 1]]:
+                    pts[n] = i
+                    nbs[n] = k * nA + a_order[j + 1]
+                    n += 1
+    return pts[:n], nbs[:n]
 
 
 def _march(P, alpha, Ts, tol, maxiter):
@@ -511,7 +714,7 @@ def solve_grid(P, alpha, T, *, tol: float = TOL, maxiter: int = MAXITER) -> dict
     Parameters: P >= 2 (integer), alpha (1-D, >= 0), T (1-D, > 0), tol (> 0, max-norm of the
     residual), maxiter (>= 1, Newton iterations per attempt).
 
-    Method: march in T from low to high, all alpha and both branches in one vectorised Newton
+    Method: march in T from low to high, all alpha and both branches in one (compiled) Newton
     call per temperature (see ``_march``): warm starts from a secant predictor along the alpha
     row, cold starts (a few plain map iterations from m = q = 1, or q = 1 for the spin glass)
     at the lowest T, continuation in alpha for branches that appear above the lowest T
@@ -715,7 +918,8 @@ def _alpha_T0_thermodynamic(P):
 # ----------------------------------------------------------------------------------------------
 _T_RES = 1e-8        # T bisection (P >= 3 spin-glass line) stops below this bracket width
 _A_RES = 1e-11       # alpha bisection (retrieval lines) stops below this bracket width
-_N_SCAN = 97         # alpha scan points (bracketing) of the retrieval lines
+_N_SCAN = 97         # alpha scan points (bracketing) of the retrieval lines, first pass
+_N_SCAN2 = 25        # the same, second pass (the extent of the lines is known by then)
 _N_SHAPE = 48        # first-pass temperatures (shape of a line, for the arclength spacing)
 
 
@@ -785,7 +989,7 @@ def _grid_predicate(g, kind):
     return g["phase"] == 3
 
 
-def _alpha_on_lines(P, kinds, Ts, a_hi):
+def _alpha_on_lines(P, kinds, Ts, a_hi, n_scan=_N_SCAN):
     """alpha(T) of the lines ``kinds`` (each with its own 1-D array of temperatures in Ts): the
     region inside the line is alpha < alpha(T) at each T (the retrieval lines are single-valued
     in T, re-entrance included). Bracket from one ``solve_grid`` scan on an alpha grid
@@ -794,7 +998,7 @@ def _alpha_on_lines(P, kinds, Ts, a_hi):
     from the inner end down to _A_RES. NaN where no bracket was found."""
     T_u, col = np.unique(np.concatenate(Ts), return_inverse=True)
     while True:
-        A = np.linspace(0.0, a_hi, _N_SCAN)
+        A = np.linspace(0.0, a_hi, n_scan)
         g = solve_grid(P, A, T_u)
         preds = [_grid_predicate(g, k) for k in kinds]
         if not any(p[-1].any() for p in preds):
@@ -813,20 +1017,22 @@ def _alpha_on_lines(P, kinds, Ts, a_hi):
         mR, qR = g["m_retrieval"][lo_i, cols], g["q_retrieval"][lo_i, cols]
         qS = g["q_spin_glass"][lo_i, cols]
         act = np.flatnonzero(good)
-        for _ in range(_N_SCAN):                 # bracket check: is the outer end really outside?
+        for _ in range(n_scan):                  # bracket check: is the outer end really outside?
             if act.size == 0:
                 break
             ins, m, q, qs = _line_predicate(P, kind, hi[act], T[act], mR[act], qR[act], qS[act])
+            qS[act] = np.where(np.isfinite(qs), qs, qS[act])
             act = act[ins]
-            lo[act], mR[act], qR[act], qS[act] = hi[act], m[ins], q[ins], qs[ins]
+            lo[act], mR[act], qR[act] = hi[act], m[ins], q[ins]
             hi[act] += da
         act = np.flatnonzero(good)
         while act.size:
             mid = 0.5 * (lo[act] + hi[act])
             ins, m, q, qs = _line_predicate(P, kind, mid, T[act], mR[act], qR[act], qS[act])
             i_in, i_out = act[ins], act[~ins]
-            lo[i_in], mR[i_in], qR[i_in], qS[i_in] = mid[ins], m[ins], q[ins], qs[ins]
+            lo[i_in], mR[i_in], qR[i_in] = mid[ins], m[ins], q[ins]
             hi[i_out] = mid[~ins]
+            qS[act] = np.where(np.isfinite(qs), qs, qS[act])     # any nearby SG solution: a warm start
             act = act[hi[act] - lo[act] > _A_RES]
         out.append(np.where(good, 0.5 * (lo + hi), np.nan))
     return out
@@ -887,7 +1093,7 @@ def boundaries(P, alpha, *, points=None) -> dict:
         Ts.append(_arclength_temperatures(np.r_[0.0, a1[ok], end], np.r_[top, T1[ok], 0.0], n))
     amax = np.nanmax(np.concatenate(shape_a + [np.array(ends)]))
     out = {}
-    for name, top, end, T, a in zip(names, tops, ends, Ts, _alpha_on_lines(P, kinds, Ts, 1.1 * amax)):
+    for name, top, end, T, a in zip(names, tops, ends, Ts, _alpha_on_lines(P, kinds, Ts, 1.1 * amax, _N_SCAN2)):
         ok = np.isfinite(a)
         out[name] = (np.r_[0.0, a[ok], end], np.r_[top, T[ok], 0.0])
     out["spin_glass"] = _spin_glass_line(P, alpha)

@@ -10,11 +10,12 @@ the file, atomically, as results arrive; rerunning on an existing file skips fin
 """
 from __future__ import annotations
 
-import concurrent.futures as cf
+import fcntl
 import glob
 import math
-import multiprocessing
 import os
+import pickle
+import shutil
 import sys
 import time
 
@@ -129,42 +130,112 @@ def _load_existing(out, config, overwrite: bool) -> dict:
     return results
 
 
-def _init_worker(threads: int) -> None:
+class StudyLocked(ConfigError):
+    """Another process is writing the same study file."""
+
+
+def _lock(out):
+    """Hold an exclusive lock on ``OUT.lock`` (released by the OS if this process dies)."""
     try:
-        import numba
-        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
-    except Exception:  # numba missing threads layer: keep its default
-        pass
+        fh = open(out + ".lock", "a+")
+    except OSError as err:
+        raise ConfigError("--out", out, f"a writable path ({err.strerror or err})") from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise StudyLocked("--out", out, "a study file no other statmech process is writing "
+                          f"(locked: {out}.lock)") from None
+    return fh
+
+
+class Journal:
+    """One file per finished task in ``OUT.journal/`` (temporary file + rename: atomic).
+
+    The study file is rewritten from memory every ``flush_interval`` seconds; the journal holds
+    what finished since, so a killed run loses no finished task. Resume replays the journal over
+    the study file; a clean end merges it and removes it.
+    """
+
+    def __init__(self, out):
+        self.dir = out + ".journal"
+        os.makedirs(self.dir, exist_ok=True)
+        self.count = len(os.listdir(self.dir))
+
+    def add(self, outcome) -> None:
+        path = os.path.join(self.dir, f"{os.getpid()}-{self.count:08d}.pkl")
+        self.count += 1
+        tmp = path + ".tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+
+    def replay(self):
+        for name in sorted(os.listdir(self.dir)):
+            if name.endswith(".pkl"):
+                with open(os.path.join(self.dir, name), "rb") as fh:
+                    yield pickle.load(fh)
+
+    def clear(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: bool = False,
-              flush_interval: float = 0.5) -> dict:
+              flush_interval: float = 2.0, scheduler: str = "local") -> dict:
     """Run (or resume) a study and write it to ``out``. Returns the in-memory results.
 
-    ``progress``: None (a bar only when stderr is a terminal), True or False.
+    ``workers``: parallel workers (1: in this process); ``scheduler``: see
+    :mod:`statmech.executors`. ``progress``: None (a bar only when stderr is a terminal), True or
+    False. Every finished task goes to the journal at once and into the study file at most
+    ``flush_interval`` seconds later; a second process on the same ``out`` is refused.
     """
+    from .executors import SCHEDULERS, run_tasks
     if workers < 1:
         raise ConfigError("--workers", workers, "--workers >= 1")
+    if scheduler not in SCHEDULERS and ":" not in scheduler:
+        raise ConfigError("--scheduler", scheduler, "local, processes, slurm, pbs or a dask address host:port")
     out = os.fspath(out)
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
         raise ConfigError("--out", out, "a path in an existing, writable folder")
-    for stale in glob.glob(glob.escape(out) + ".tmp-*"):   # left by a killed writer
-        os.unlink(stale)
-    results = _load_existing(out, config, overwrite)
-    root = {"package_version": __version__, "created": now_iso(), "config": to_toml(config),
-            "seed": config["study"]["seed"], "study": config["study"]["name"]}
-    if os.path.exists(out) and not overwrite:
+    lock = _lock(out)
+    try:
+        for stale in glob.glob(glob.escape(out) + ".tmp-*"):   # left by a killed writer
+            os.unlink(stale)
+        if overwrite:
+            shutil.rmtree(out + ".journal", ignore_errors=True)
+        results = _load_existing(out, config, overwrite)
+        journal = Journal(out)
+        for outcome in journal.replay():
+            if outcome[0] in results:
+                _apply(results, outcome)
+        root = {"package_version": __version__, "created": now_iso(), "config": to_toml(config),
+                "seed": config["study"]["seed"], "study": config["study"]["name"]}
+        if os.path.exists(out) and not overwrite:
+            try:
+                root["created"] = read_study(out)[0].get("created", root["created"])
+            except StoreError:
+                pass
+        ordered = [results[s["name"]] for s in config["sweeps"]]
+        tasks = plan_tasks(config, results)
         try:
-            root["created"] = read_study(out)[0].get("created", root["created"])
-        except StoreError:
-            pass
-    ordered = [results[s["name"]] for s in config["sweeps"]]
-    tasks = plan_tasks(config, results)
-    write_study(out, root, ordered)
-    if not tasks:
-        return results
+            write_study(out, root, ordered)
+        except OSError as err:
+            raise ConfigError("--out", out, f"a writable path with free space ({err.strerror or err})") from None
+        if tasks:
+            _run(tasks, config, out, root, ordered, results, journal, workers, progress, flush_interval,
+                 scheduler, run_tasks)
+        write_study(out, root, ordered)
+        journal.clear()
+    finally:
+        lock.close()
+    return results
 
+
+def _run(tasks, config, out, root, ordered, results, journal, workers, progress, flush_interval,
+         scheduler, run_tasks):
     from tqdm import tqdm
     disable = (not sys.stderr.isatty()) if progress is None else (not progress)
     bar = tqdm(total=len(tasks), disable=disable, unit="task", desc=config["study"]["name"])
@@ -172,6 +243,7 @@ def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: boo
 
     def completed(outcome):
         nonlocal last
+        journal.add(outcome)
         _apply(results, outcome)
         bar.update(1)
         if time.monotonic() - last >= flush_interval:
@@ -179,21 +251,9 @@ def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: boo
             last = time.monotonic()
 
     try:
-        if workers == 1:
-            for task in tasks:
-                completed(run_task(task))
-        else:
-            threads = max(1, (os.cpu_count() or 1) // workers)
-            ctx = multiprocessing.get_context("spawn")
-            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                        initargs=(threads,)) as pool:
-                futures = [pool.submit(run_task, t) for t in tasks]
-                for fut in cf.as_completed(futures):
-                    completed(fut.result())
+        run_tasks(tasks, run_task, completed, workers=workers, scheduler=scheduler, cluster=config.get("cluster"))
     finally:
-        write_study(out, root, ordered)
         bar.close()
-    return results
 
 
 def missing_points(result: SweepResult) -> int:

@@ -119,3 +119,86 @@ def test_delta_energy_property(P, N, K, dil, seed):
     ref = np.array([net.delta_energy(s, i) for i in range(N)])
     assert np.max(np.abs(b.delta_energies(0) - ref)) <= 4e-15 * max(1.0, np.abs(ref).max())
     assert b.check_overlaps()
+
+
+def _p4_reference_run(xi, spins, st, T, dyn, ties_random, nsweeps, eps_of_q):
+    """Plain P = 4 sweeps (random schedule) with D_i computed exactly for every proposal and the
+    acceptance rules of the +-1 fast path: heat bath flips iff c D < log(1/u - 1), Metropolis iff
+    D <= 0 or c D < -log(u), T = 0 by the sign of D (c = beta * 4 / N^3). Returns the final state and
+    how many proposals fell inside the kernel's error bound (where it must fall back to exact D)."""
+    from montecarlo import rng as R
+
+    def call(f, *args):  # the numba RNG returns Python ints: keep the state typed uint64
+        out = f(*args)
+        return (out[0],) + tuple(np.uint64(v) for v in out[1:])
+
+    randbelow = lambda n, *s: call(R.randbelow, n, *s)  # noqa: E731
+    uniform = lambda *s: call(R.uniform, *s)  # noqa: E731
+    next_u64 = lambda *s: call(R.next_u64, *s)  # noqa: E731
+    N, K = xi.shape
+    xi = xi.astype(np.int64)
+    spins = spins.astype(np.int64).copy()
+    S = xi.T @ spins
+    cfac = (1.0 / T) * (4.0 / float(N) ** 3) if dyn != "zero" else 0.0
+    s0, s1, s2, s3 = (np.uint64(v) for v in st)
+    near = 0
+    for _ in range(nsweeps):
+        order = []
+        for _a in range(N):
+            i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
+            order.append(i)
+        for i in order:
+            x = xi[i] * spins[i]
+            sp = S - x
+            D = int(np.sum(x * (sp ** 3 - (3 * N - 5) * sp)))
+            eps = eps_of_q(float(np.sum(S * S)))
+            flip = False
+            if dyn == "heat_bath":
+                u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                r = np.inf if u == 0.0 else np.log(1.0 / u - 1.0)
+                near += abs(cfac * D - r) <= cfac * eps
+                flip = cfac * D < r
+            elif dyn == "metropolis":
+                if D <= 0:
+                    flip = True
+                else:
+                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+                    r = np.inf if u == 0.0 else -np.log(u)
+                    near += abs(cfac * D - r) <= cfac * eps
+                    flip = cfac * D < r
+                near += abs(D) <= eps
+            else:
+                near += abs(D) <= eps
+                if D < 0:
+                    flip = True
+                elif D == 0 and ties_random:
+                    v, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+                    flip = (int(v) >> 63) == 1
+            if flip:
+                S -= 2 * x
+                spins[i] = -spins[i]
+    return spins, S, np.array([s0, s1, s2, s3], dtype=np.uint64), near
+
+
+@pytest.mark.parametrize("dyn,T", [("heat_bath", 3.0), ("metropolis", 3.0), ("zero", 0.0)])
+def test_p4_float32_filter_exact_decisions(dyn, T):
+    """P = 4 with +-1 patterns decides from a float32 estimate of D_i plus a rigorous error bound and
+    computes D_i exactly where the bound cannot decide: the trajectory (spins, overlaps, RNG state)
+    must equal a reference that uses the exact D_i for every proposal. At finite T the run visits
+    the band where the bound cannot decide (so the exact fallback runs too)."""
+    from montecarlo import kernels as k
+    N, K = 12, 30
+    xi = random_patterns(N, K, np.random.default_rng(21))
+    b = ChainBatch(xi, 4, [T], dynamics=dyn, init="random", seed=7)
+    assert b.use_cache and not b.diluted
+    spins0, st0 = b.spins[0].copy(), b.rng[0].copy()
+    c40 = 3.0 * N - 5.0
+    eps_of_q = lambda q: float(k._fast4_eps(N, K, c40, q)) * 1.01  # noqa: E731
+    nsw = 300
+    b.run(nsw)
+    spins, S, st, near = _p4_reference_run(xi, spins0, st0, T, dyn, True, nsw, eps_of_q)
+    assert np.array_equal(b.spins[0], spins)
+    assert np.array_equal(b.S[0].astype(np.int64), S)
+    assert np.array_equal(b.rng[0], st)
+    assert near > 0 or dyn == "zero"
+    assert b.check_overlaps()

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 from scipy import integrate
+from scipy.interpolate import CubicSpline
 from scipy.optimize import brentq, fsolve, minimize_scalar
 from scipy.special import erf
 
@@ -14,7 +15,20 @@ from statmech import storage as S
 
 @pytest.fixture(scope="module")
 def bnd2():
-    return S.boundaries(2, np.array([0.0, 0.01, 0.05, 0.1, 0.13]))
+    return S.boundaries(2, np.array([0.0, 0.01, 0.05, 0.1, 0.13]), points=201)
+
+
+@pytest.fixture(scope="module")
+def bnd_dense():
+    return {P: S.boundaries(P, np.linspace(0.0, 0.16, 41)) for P in (3, 4)}
+
+
+def _upper_branch_at(curve, alpha):
+    """T on a retrieval line at ``alpha`` by cubic interpolation along its upper (alpha = 0 end)
+    branch, where alpha increases along the curve."""
+    a, T = curve
+    k = int(np.argmax(np.diff(a) <= 0)) if (np.diff(a) <= 0).any() else a.size - 1
+    return float(CubicSpline(a[:k + 1], T[:k + 1])(alpha))
 
 
 # ------------------------------------------------------------------------------ quadrature
@@ -107,32 +121,108 @@ def test_thermodynamic_line_ends_near_0051(bnd2):
 
 def test_spinodal_and_Tc_at_alpha_005(bnd2):
     a, TM = bnd2["retrieval_spinodal"]
-    _, Tc = bnd2["retrieval_thermodynamic"]
-    i = np.flatnonzero(a == 0.05)[0]
-    assert abs(TM[i] - 0.542255) < 2e-6 and abs(Tc[i] - 0.216383) < 2e-6
+    assert a.size == 201
+    tm = _upper_branch_at(bnd2["retrieval_spinodal"], 0.05)
+    tc = _upper_branch_at(bnd2["retrieval_thermodynamic"], 0.05)
+    assert abs(tm - 0.542255) < 2e-6 and abs(tc - 0.216383) < 2e-6
     assert a[-1] == pytest.approx(S.capacity(2)[0]) and TM[-1] == 0.0
     # independently from the grid solver: retrieval exists just below T_M, not just above
-    g = S.solve_grid(2, [0.05], [0.3, TM[i] - 1e-5, TM[i] + 1e-5])
+    g = S.solve_grid(2, [0.05], [0.3, tm - 1e-5, tm + 1e-5])
     assert g["exists_retrieval"][0].tolist() == [True, True, False]
-    g = S.solve_grid(2, [0.05], [0.1, Tc[i] - 1e-5, Tc[i] + 1e-5])
+    g = S.solve_grid(2, [0.05], [0.1, tc - 1e-5, tc + 1e-5])
     d = g["f_retrieval"][0] - g["f_spin_glass"][0]
     assert d[1] < 0 < d[2]
     assert g["phase"][0].tolist() == [3, 3, 2]
 
 
+def _fold_alpha(P, T, m0, q0, a0):
+    """Independent: solve R(m, q; alpha) = 0 and det(J - 1) = 0 for (m, q, alpha) at fixed T."""
+    def F(x):
+        m, q, al = x
+        Rm, Rq, J, _ = S._equations(P, np.array([al]), np.array([1 / T]), np.array([m]), np.array([q]))
+        Jmm, Jmq, Jqm, Jqq = (j[0] for j in J)
+        return [Rm[0], Rq[0], (Jmm - 1) * (Jqq - 1) - Jmq * Jqm]
+    x = fsolve(F, [m0, q0, a0], xtol=1e-13)
+    assert np.max(np.abs(F(x))) < 1e-11
+    return x[2]
+
+
 def test_spinodal_is_the_fold_of_the_equations(bnd2):
-    # independent: solve R(m, q; T) = 0 together with det(J - 1) = 0 for (m, q, T)
     a, TM = bnd2["retrieval_spinodal"]
-    for al, tm in zip(a[1:4], TM[1:4]):
-        g = S.solve_grid(2, [al], [tm - 1e-3])
-        def F(x):
-            m, q, T = x
-            Rm, Rq, J, _ = S._equations(2, np.array([al]), np.array([1 / T]), np.array([m]), np.array([q]))
-            Jmm, Jmq, Jqm, Jqq = (j[0] for j in J)
-            return [Rm[0], Rq[0], (Jmm - 1) * (Jqq - 1) - Jmq * Jqm]
-        x = fsolve(F, [g["m_retrieval"][0, 0], g["q_retrieval"][0, 0], tm - 1e-3], xtol=1e-12)
-        assert np.max(np.abs(F(x))) < 1e-12
-        assert abs(x[2] - tm) < 1e-6
+    k_top = int(np.argmax(a))
+    for k in (20, 60, 120, k_top, k_top + 2, a.size - 3):   # upper part, re-entrant part, low T
+        al, tm = a[k], TM[k]
+        g = S.solve_grid(2, [al - 2e-4], [tm])
+        assert g["exists_retrieval"][0, 0]
+        assert abs(_fold_alpha(2, tm, g["m_retrieval"][0, 0], g["q_retrieval"][0, 0], al - 2e-4) - al) < 1e-6
+
+
+def _gap_ok(a, T, n):
+    """Ordered polyline with n points, T strictly decreasing from the alpha = 0 end to T = 0,
+    consecutive points close: the largest step in (alpha / max alpha, T / T_top) at most
+    1.5 times the mean step."""
+    assert a.size == T.size == n
+    assert a[0] == 0.0 and T[-1] == 0.0
+    assert (np.diff(T) < 0).all()
+    step = np.hypot(np.diff(a) / a.max(), np.diff(T) / T[0])
+    assert step.max() < 1.5 * step.mean()
+    return step.max()
+
+
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_lines_are_continuous_ordered_polylines(P, bnd2, bnd_dense):
+    b = bnd2 if P == 2 else bnd_dense[P]
+    n = 201 if P == 2 else 41
+    for name in ("retrieval_spinodal", "retrieval_thermodynamic"):
+        a, T = b[name]
+        assert _gap_ok(a, T, n) < (0.04 if P == 2 else 0.15)
+    a, T = b["retrieval_spinodal"]
+    assert a[-1] == pytest.approx(S.capacity(P)[0], abs=1e-12)
+    a, T = b["retrieval_thermodynamic"]
+    assert a[-1] == pytest.approx(S.thermodynamic_capacity(P), abs=1e-12)
+    aS, TS = b["spin_glass"]
+    assert (np.diff(aS) > 0).all() and (np.diff(TS) > 0).all()
+
+
+def test_p2_spinodal_is_reentrant(bnd2):
+    a, T = bnd2["retrieval_spinodal"]
+    k = int(np.argmax(a))
+    ac = S.capacity(2)[0]
+    assert a[k] > ac + 1e-4 and 0.006 < T[k] < 0.04          # max near alpha = 0.13818, T = 0.018
+    # the line crosses alpha = alpha_c + 1e-4 twice: retrieval exists only in between in T
+    al = ac + 1e-4
+    lo_T = np.interp(al, a[k:][::-1], T[k:][::-1])
+    hi_T = np.interp(al, a[:k + 1], T[:k + 1])
+    g = S.solve_grid(2, np.linspace(0.13, al, 15), [0.5 * lo_T, 0.5 * (lo_T + hi_T), 1.5 * hi_T])
+    assert g["exists_retrieval"][-1].tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize("P", [2, 3, 4])
+def test_every_line_point_agrees_with_the_grid_solver(P, bnd2, bnd_dense):
+    b = bnd2 if P == 2 else bnd_dense[P]
+    eps = 1e-6
+    for name, key in (("retrieval_spinodal", "exists"), ("retrieval_thermodynamic", "phase")):
+        a, T = b[name]
+        sel = slice(1, -1) if P != 2 else slice(1, -1, 4)
+        for ak, tk in zip(a[sel], T[sel]):
+            g = S.solve_grid(P, [ak - eps, ak + eps], [tk])          # just inside, just outside
+            inside = g["exists_retrieval"][:, 0] if key == "exists" else g["phase"][:, 0] == 3
+            assert inside.tolist() == [True, False], (name, ak, tk)
+
+
+def test_dense_thermodynamic_line_has_both_branches(bnd_dense):
+    a, T = bnd_dense[4]["retrieval_thermodynamic"]
+    k = int(np.argmax(a))
+    assert 0 < k < a.size - 1 and T[k] > 0.2                    # turns back at intermediate T
+    assert a[-1] == pytest.approx(0.01638, abs=1e-5) and T[-1] == 0.0
+    assert a[k] > a[-1] + 0.01
+    # the lower branch: at alpha between its T = 0 end and the maximum, retrieval is the
+    # thermodynamic state only between the two branches
+    al = 0.5 * (a[-1] + a[k])
+    lo_T = np.interp(al, a[k:][::-1], T[k:][::-1])
+    hi_T = np.interp(al, a[:k + 1], T[:k + 1])
+    g = S.solve_grid(4, [al], [0.5 * lo_T, 0.5 * (lo_T + hi_T), 0.5 * (hi_T + T[0])])
+    assert g["phase"][0].tolist()[1] == 3 and g["phase"][0, 0] != 3 and g["phase"][0, 2] != 3
 
 
 def test_alpha0_spinodal_is_T1(bnd2):
@@ -269,3 +359,32 @@ def test_bad_inputs_raise(call, monkeypatch):
     monkeypatch.setattr(S, "_newton", lambda *a, **k: pytest.fail("work started before validation"))
     with pytest.raises(ParameterError):
         call()
+
+
+# ------------------------------------------------------------------------------ compiled kernels
+def test_compiled_moments_match_numpy():
+    rng = np.random.default_rng(3)
+    mu, sig = rng.uniform(-6, 6, 400), np.exp(rng.uniform(-8, 6, 400))
+    sig[:3] = [0.0, 0.5, 0.5 + 1e-12]
+    want = np.array(Q.tanh_moments(mu, sig))
+    got = np.array([Q.tanh_moments_point(a, b, *Q.kernel_tables()) for a, b in zip(mu, sig)]).T
+    assert np.abs(got - want).max() < 1e-14
+
+
+@pytest.mark.parametrize("P", [2, 3])
+def test_compiled_newton_matches_numpy(P):
+    rng = np.random.default_rng(P)
+    n = 400
+    alpha, T = rng.uniform(0, 0.16, n), rng.uniform(0.01, 1.2, n)
+    fix = rng.random(n) < 0.4
+    m0, q0 = S._cold_start_numpy(P, alpha, 1 / T, fix)
+    m1, q1 = S._cold_start(P, alpha, 1 / T, fix)
+    assert np.abs(m1 - m0).max() < 1e-10 and np.abs(q1 - q0).max() < 1e-10
+    for md in (None, 2):
+        a = S._newton(P, alpha, 1 / T, m0, q0, fix, max_damped=md)
+        b = S._newton_numpy(P, alpha, 1 / T, m0, q0, fix, max_damped=md)
+        conv = a[3]
+        assert conv.sum() > 0.5 * n and np.mean(conv == b[3]) > 0.99
+        both = conv & b[3]
+        for x, y in zip(a[:2], b[:2]):
+            assert np.abs(x[both] - y[both]).max() < 1e-10

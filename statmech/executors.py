@@ -1,0 +1,131 @@
+"""Where the tasks of a study run: in this process, a local process pool, or a dask cluster.
+
+Every backend calls ``on_result(outcome)`` in the calling process as tasks finish (in any order),
+so the caller stays the single writer. Tasks are pure: a task lost with a dead worker is simply
+run again, and the numbers do not depend on where or in which order tasks ran.
+
+Schedulers (``statmech run --scheduler``):
+- ``local`` (default): a dask LocalCluster with ``workers`` single-threaded worker processes when
+  dask is installed (extra ``cluster``), else the built-in process pool;
+- ``processes``: the built-in process pool (``concurrent.futures``, spawn), which restarts itself
+  and resubmits the unfinished tasks when a worker dies;
+- ``slurm`` / ``pbs``: dask-jobqueue from the config's ``[cluster]`` table; workers get a
+  ``--lifetime`` shorter than the walltime, so they retire and hand their tasks on before the
+  batch system kills them;
+- anything else: the address of a running dask scheduler (``tcp://host:8786``).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import functools
+import logging
+import multiprocessing
+import os
+from concurrent.futures.process import BrokenProcessPool
+
+from hopfield.validation import ParameterError
+
+__all__ = ["run_tasks", "SCHEDULERS"]
+
+SCHEDULERS = ("local", "processes", "slurm", "pbs")
+MAX_POOL_RESTARTS = 3
+
+
+def _set_threads(threads: int) -> None:
+    try:
+        import numba
+        numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    except Exception:  # no threading layer: keep numba's default
+        pass
+
+
+def _call(fn, threads, task):
+    _set_threads(threads)
+    return fn(task)
+
+
+def have_dask() -> bool:
+    try:
+        import distributed  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+def run_tasks(tasks, fn, on_result, *, workers=1, scheduler="local", cluster=None) -> str:
+    """Run ``fn(task)`` for every task; returns the backend used ("serial", "processes", "dask")."""
+    if workers == 1 and scheduler in ("local", "processes"):
+        for task in tasks:
+            on_result(fn(task))
+        return "serial"
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    if scheduler == "processes" or (scheduler == "local" and not have_dask()):
+        _process_pool(tasks, fn, on_result, workers, threads)
+        return "processes"
+    _dask(tasks, fn, on_result, workers, threads, scheduler, cluster)
+    return "dask"
+
+
+def _process_pool(tasks, fn, on_result, workers, threads):
+    pending = dict(enumerate(tasks))
+    restarts = 0
+    ctx = multiprocessing.get_context("spawn")
+    while pending:
+        try:
+            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_threads,
+                                        initargs=(threads,)) as pool:
+                futures = {pool.submit(fn, task): key for key, task in pending.items()}
+                for fut in cf.as_completed(futures):
+                    outcome = fut.result()
+                    del pending[futures[fut]]
+                    on_result(outcome)
+        except BrokenProcessPool:
+            restarts += 1
+            if restarts > MAX_POOL_RESTARTS:
+                raise RuntimeError(f"worker processes died {restarts} times; {len(pending)} tasks unfinished "
+                                   "(finished points are in the file: rerun to resume)") from None
+
+
+def _dask(tasks, fn, on_result, workers, threads, scheduler, cluster_cfg):
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise ParameterError("--scheduler", scheduler,
+                             "'processes' unless dask is installed (pip install 'statmech-hopfield[cluster]')") from None
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        client = Client(cluster)
+    elif scheduler in ("slurm", "pbs"):
+        cluster = _jobqueue(scheduler, cluster_cfg)
+        client = Client(cluster)
+    else:
+        client = Client(scheduler)
+    try:
+        futures = client.map(functools.partial(_call, fn, threads), tasks, pure=False)
+        for fut in as_completed(futures):
+            on_result(fut.result())
+            fut.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _jobqueue(kind, cfg):
+    if not cfg:
+        raise ParameterError("cluster", None, f"a [cluster] table in the config for --scheduler {kind}")
+    try:
+        import dask_jobqueue
+    except ImportError:
+        raise ParameterError("--scheduler", kind, "'local' or 'processes' unless dask-jobqueue is installed") from None
+    cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
+    extra = ["--lifetime", cfg["lifetime"], "--lifetime-stagger", "2m", "--lifetime-restart"]
+    kwargs = dict(queue=cfg["queue"], cores=cfg["cores"], processes=cfg["cores"], memory=cfg["memory"],
+                  walltime=cfg["walltime"], worker_extra_args=extra)
+    if cfg.get("account"):
+        kwargs["account"] = cfg["account"]
+    cluster = cls(**kwargs)
+    cluster.scale(jobs=cfg["jobs"])
+    return cluster
