@@ -23,9 +23,11 @@ with the glassy variance v(q):
     high load, P > 2:         v = alpha g c P q^(P-1) / 4        (c = P! distinct indices; Sec. 3.3)
     high load, P = 2 (AGS):   v = alpha p,  alpha p = alpha q sum_k w_k lam_k^2 / D_k^2,
                               D_k = 1 - beta lam_k (1 - q)
-g = 1 supervised; unsupervised g = [r^(2P) + (1 - r^(2P))/M] / R^P (Sec. 3.5: per archetype the
-replica covariance of the M correlated examples, sum_ab (E eta^a eta^b)^P / (M R^P)^2 ... , is
-M + M(M-1) r^(2P) times that of one pattern). P = 2 modes: supervised one mode (w, lam) = (1, 1);
+g = 1 supervised (etabar/sqrt(R) has unit per-site variance and only second moments enter the
+distinct-index kernel); unsupervised g = [r^(2P) + (1 - r^(2P))/M] / R^P (Sec. 3.5: per archetype
+the replica covariance is sum_ab (E eta^a eta^b)^P q^P / (M^2 R^P) with E eta^a eta^b = 1 (a = b),
+r^2 (a != b), i.e. [M + M(M-1) r^(2P)] / (M^2 R^P) times that of one pattern; checked here: g = 1
+at M = 1, g -> 1 as M -> infinity at fixed r). P = 2 modes: supervised one mode (w, lam) = (1, 1);
 unsupervised (derived here, not in the spec): the M example overlaps of a non-condensed archetype
 have covariance C_ab = delta_ab (1 - r^2) + r^2, eigenvalues 1 + (M-1) r^2 (once) and 1 - r^2
 (M - 1 times), so each archetype acts as M Hopfield patterns with strengths lam = c_k/(R M):
@@ -50,8 +52,13 @@ codes and the choice of the thermodynamic state as in ``statmech.storage`` (PHAS
 the m = 0 state with the larger f; retrieval thermodynamic where f_R is below it).
 
 Big-data limit: rho -> 0 (M -> infinity at fixed r) gives statmech.storage exactly (kappa -> 1,
-g -> 1, the second P = 2 mode drops out). The unsupervised low-load theory is the example-symmetric
-(generalising) branch; example-retrieval states are not part of this module.
+g -> 1, the second P = 2 mode drops out). The unsupervised theory is the example-symmetric
+(generalising) branch; its stability towards example-antisymmetric perturbations (memorisation)
+is reported as ``stability_examples_<branch>`` (``_Params.example_eig``); the example-retrieval
+states themselves are not part of this module.
+
+Public API: solve_grid, solve_T0, free_energy, boundaries, capacity, gaussian_T0_overlap,
+binomial_T0_overlap; OBSERVABLE_INFO documents every key of solve_grid.
 """
 from __future__ import annotations
 
@@ -94,6 +101,9 @@ for _b, _txt in (("retrieval", "retrieval branch (s > 0)"),
         f"converged_{_b}": f"Newton converged to residual <= tol, {_txt}; bool",
         f"iterations_{_b}": f"Newton iterations used (last attempt), {_txt}; int",
         f"stability_{_b}": f"largest real eigenvalue of the Jacobian of the map (s,q)->(E u tanh X, E tanh^2 X); < 1 locally stable; {_txt}",
+        f"stability_examples_{_b}": "unsupervised only (else NaN): eigenvalue of the example-antisymmetric modes of the map of the "
+                                    f"M example overlaps at the example-symmetric point (> 1: unstable towards memorising examples; "
+                                    f"NaN for M = 1), {_txt}",
         f"exists_{_b}": f"the branch exists here (converged, s > {M_MIN:g} and stability < 1 for retrieval, q > {Q_MIN:g} for the spin glass), {_txt}; bool",
     })
 OBSERVABLE_INFO.update({
@@ -246,6 +256,39 @@ class _Params:
         return (m, (WU * t1).sum(1), 1.0 - (W * d1).sum(1), beta * (WU * U * d1).sum(1),
                 -b2 * (WU * d2).sum(1), 2 * beta * (WU * d2).sum(1), b2 * (W * d3).sum(1))
 
+    def example_eig(self, beta, s, q):
+        """Unsupervised setting: eigenvalue of the example-antisymmetric modes (multiplicity M - 1)
+        of the fixed-point map of the M example overlaps n_a = E[eta^a tanh X] of the condensed
+        archetype, at the example-symmetric point n_a = r s (derived here):
+
+            lambda_ex = beta A' / (r^2 (M - 1)) E[(1 - r^2 u^2) sech^2 X],   A' = dA/ds,
+
+        (the symmetric mode is d S/d s). > 1: the generalising state is unstable towards
+        memorising examples. NaN for the supervised setting or M = 1; 0 for M = infinity."""
+        n = np.size(s)
+        if self.setting != "unsupervised":
+            return np.full(n, np.nan)
+        A, dA = self.amplitude(s)
+        v, _, _ = self.variance(beta, q)
+        if self.average == "gaussian":
+            rho = self.rho
+            _, d1, d2, d3 = tanh_moments(beta * A, beta * np.sqrt(rho * A * A + v))
+            # Stein on u = 1 + sqrt(rho) Z: E[u^2 F] = (1 + rho) E F + 2 rho beta A E F' + rho^2 beta^2 A^2 E F''
+            u2 = (1 + rho) * d1 - 4 * rho * beta * A * d2 - 2 * rho ** 2 * beta ** 2 * A ** 2 * d3
+        else:
+            mu = (beta * A)[:, None] * self.U
+            if np.all(v == 0):
+                t = np.tanh(mu)
+                dd = 1 - t * t
+            else:
+                dd = tanh_moments(mu, np.broadcast_to((beta * np.sqrt(v))[:, None], mu.shape))[1]
+            d1 = (self.W * dd).sum(1)
+            u2 = (self.W * self.U ** 2 * dd).sum(1)
+        r2, M = self.r ** 2, self.M
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lam = beta * dA / (r2 * (M - 1)) * (d1 - r2 * u2)
+        return np.where(M > 1, np.where(np.isfinite(M), lam, 0.0), np.nan)
+
     def equations(self, beta, s, q):
         """Residuals (S - s, Q - q), m, Jacobian (Jss, Jsq, Jqs, Jqq) of the map, feasibility."""
         A, dA = self.amplitude(s)
@@ -277,6 +320,7 @@ class _Params:
                 # h = lam/2 + (1/(2 beta)) [ln D - beta lam q / D], rewritten to stay accurate as lam -> 0
                 h = (np.log1p(-x) + x - x * y / (1 - x)) / (2 * beta[:, None])
             hw = (self.w * np.where(self.w > 0, h, 0.0)).sum(1)
+            hw = np.where(self.alpha > 0, hw, 0.0)           # alpha = 0: no glassy terms
             f = self.kappa * s * s / 2 + self.alpha * hw + 0.5 * beta * v * (1 - q) - lnc / beta
             return np.where(ok, f, np.nan)
         hq = 1 - P * q ** (P - 1) + (P - 1) * q ** P
@@ -290,7 +334,7 @@ class _Params:
             ok = (bl[:, 0] < 1) | (self.alpha == 0)
             with np.errstate(invalid="ignore", divide="ignore"):
                 h = (np.log1p(-np.where(bl < 1, bl, 0.0)) + bl) / (2 * beta[:, None])
-            hw = (self.w * np.where(self.w > 0, h, 0.0)).sum(1)
+            hw = np.where(self.alpha > 0, (self.w * np.where(self.w > 0, h, 0.0)).sum(1), 0.0)
             return np.where(ok, self.alpha * hw - math.log(2) / beta, np.nan), ok
         return -(math.log(2) + beta * beta * self.glass) / beta, np.ones(beta.shape, bool)
 
@@ -577,8 +621,10 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
     exists = False, NaN values; ``converged`` and ``iterations`` say what the last attempt did.
 
     Returns arrays of shape (len(alpha), len(rho), len(T)): for b in BRANCHES m_b, s_b, n_b, q_b,
-    p_b, f_b, residual_b, converged_b, iterations_b, stability_b, exists_b; and m, s, n, q, f,
-    phase (int8, codes statmech.storage.PHASES) of the thermodynamic state (OBSERVABLE_INFO).
+    p_b, f_b, residual_b, converged_b, iterations_b, stability_b, stability_examples_b, exists_b;
+    and m, s, n, q, f, phase (int8, codes statmech.storage.PHASES) of the thermodynamic state
+    (OBSERVABLE_INFO). Metadata (setting, P, load, average, M, r, c) is not stored in the dict:
+    the caller records it.
     """
     P, M, r, c, alpha, rho, T = _setup(setting, P, alpha, rho, T, M, load, average, r, c)
     tol = check_real("tol", tol, low=0.0, low_open=True)
@@ -593,7 +639,7 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
     order = np.argsort(T, kind="stable")
     out = {}
     for b in BRANCHES:
-        for k in ("m", "s", "n", "q", "p", "f", "residual", "stability"):
+        for k in ("m", "s", "n", "q", "p", "f", "residual", "stability", "stability_examples"):
             out[f"{k}_{b}"] = np.full((n0, nT), np.nan)
         out[f"converged_{b}"] = np.zeros((n0, nT), bool)
         out[f"iterations_{b}"] = np.zeros((n0, nT), np.int64)
@@ -622,6 +668,8 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
             out[f"f_{b}"].ravel()[e] = sub.free_energy(beta[e], ss, qq)
             if pp.p2:
                 out[f"p_{b}"].ravel()[e] = sub.variance(beta[e], qq)[0] / np.where(sub.alpha > 0, sub.alpha, np.nan)
+            if setting == "unsupervised":
+                out[f"stability_examples_{b}"].ravel()[e] = sub.example_eig(beta[e], ss, qq)
         out[f"n_{b}"] = out[f"s_{b}"] / (1 + rho_f)
     # paramagnet: closed form
     fP, eP = ppf.paramagnet_f(beta)
@@ -721,19 +769,23 @@ def _t0_stats(pp, s, C):
         e = np.where(sd > 0, erf(y), np.sign(mu))
         cn = np.where(sd > 0, _SQ2PI / sd * np.exp(-y * y), np.where(mu == 0, np.inf, 0.0))
         ab = np.where(sd > 0, sd * _SQ2PI * np.exp(-y * y) + mu * e, np.abs(mu))
-    Cn = np.where(pp.W > 0, pp.W * cn, 0.0).sum(1)
+    with np.errstate(invalid="ignore"):
+        Cn = np.where(pp.W > 0, pp.W * cn, 0.0).sum(1)       # inf at a tie node u = 0 when V = 0
     return (pp.W * e).sum(1), (pp.W * pp.U * e).sum(1), Cn, (pp.W * ab).sum(1), V
 
 
 def _t0_energy(pp, s, C, ab, V):
     P = pp.P
+    plain = -ab + pp.kappa * (P - 1) / 2 * s ** P
     if pp.p2:
-        modes = -(pp.alpha * (pp.w * pp.lam ** 2 * C[:, None] / (2 * (1 - pp.lam * C[:, None]))).sum(1))
-        return modes + pp.kappa * s * s / 2 + V * C / 2 - ab
-    return -ab + pp.kappa * (P - 1) / 2 * s ** P
+        with np.errstate(invalid="ignore", divide="ignore"):
+            modes = -(pp.alpha * (pp.w * pp.lam ** 2 * C[:, None] / (2 * (1 - pp.lam * C[:, None]))).sum(1))
+            full = modes + pp.kappa * s * s / 2 + V * C / 2 - ab
+        return np.where(pp.alpha > 0, full, plain)          # alpha = 0: no glassy terms
+    return plain
 
 
-_C_GRID = np.concatenate([[0.0], np.linspace(1e-3, 1 - 1e-9, 240)])
+_C_GRID = np.concatenate([[0.0], np.geomspace(1e-4, 0.5, 40), np.linspace(0.5, 1 - 1e-9, 41)[1:]])
 
 
 def _C_of_s(pp1, s, exact=True):
@@ -1073,6 +1125,30 @@ def _alpha_T0_thermodynamic(setting, P, rh, M, average, r, c, a_c):
     return brentq(d, lo, hi, xtol=1e-12, rtol=1e-12)
 
 
+def _rho_T0_ends(setting, P, a, M, average, r, c, lo, hi):
+    """High load, fixed alpha = a, T = 0: rho where alpha_c(rho) = a (spinodal end) and rho where
+    the T = 0 retrieval and spin-glass energies cross (thermodynamic end), within [lo, hi]; NaN if
+    the line does not reach T = 0 there."""
+    cap = lambda rh: capacity(setting, P, rho=[rh], M=M, average=average, r=r, c=c)[0][0] - a
+    ends = [np.nan, np.nan]
+    try:
+        c_lo, c_hi = cap(lo), cap(hi)
+    except ParameterError:
+        return ends
+    if not (c_lo > 0 > c_hi):
+        return ends
+    ends[0] = brentq(cap, lo, hi, xtol=1e-10, rtol=1e-12)
+
+    def d(rh):
+        g = solve_T0(setting, P, alpha=[a], rho=[rh], M=M, load="high", average=average, r=r, c=c)
+        return g["e_retrieval"][0, 0] - g["e_spin_glass"][0, 0]
+    top = lo + (ends[0] - lo) * (1 - 1e-7)
+    d_lo, d_top = d(lo), d(top)
+    if np.isfinite(d_lo) and np.isfinite(d_top) and d_lo < 0 < d_top:
+        ends[1] = brentq(d, lo, top, xtol=1e-10, rtol=1e-12)
+    return ends
+
+
 def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gaussian", load="high",
                r=None, c=None, span=None, T_max=None) -> dict:
     """Phase boundaries in one plane, located to 1e-9 in T (bisection on warm-started Newton
@@ -1082,13 +1158,18 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
            ("alpha", "T") at fixed rho (fixed={"rho": rho}), high load,
            ("alpha", "rho") at T = 0, high load (fixed ignored).
     points: number of values of the first axis, spread linearly over ``span`` (defaults:
-    rho in [0, 2]; alpha in [0, alpha_c(rho)]). T scan: 80 points up to T_max (default P/2*1.02,
+    rho in [0, 2]; alpha in [0, 1.3 alpha_c(rho)]). T scan: 80 points up to T_max (default P/2*1.02,
     above which no retrieval exists, or 1 + 2 sqrt(alpha) + 0.05 for the P = 2 spin-glass line).
 
-    Returns {name: {axis1: array, axis2: array}}, curves ordered along the first axis, points
-    where a line does not exist left out:
+    Returns {name: {axis1: array, axis2: array}}, curves ordered along the line: the upper edge
+    (highest T) in increasing axis-1 order, then, where the region is reentrant (P > 2 at high
+    load: the retrieval region extends beyond alpha_c(T = 0) at intermediate T), its lower edge in
+    decreasing order, then the T = 0 end; the nose between two axis-1 values is not resolved.
+    Points where a line does not exist are left out. Lines:
       retrieval_spinodal       highest T with a stable retrieval solution (fold); in ("alpha","T")
-                               it ends at (alpha_c(rho), 0); in ("alpha","rho") it is alpha_c(rho);
+                               it ends at (alpha_c(rho), 0), in ("rho","T") at high load at
+                               (rho where alpha_c(rho) = alpha, 0) when inside the span; in
+                               ("alpha","rho") it is alpha_c(rho);
       retrieval_thermodynamic  highest T with f_R < f of the m = 0 state (= spinodal where f_R
                                stays below up to the fold, e.g. continuous transitions); T = 0 end
                                where the retrieval and spin-glass energies cross;
@@ -1110,8 +1191,8 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
         ac, _ = capacity(setting, P, rho=rho, M=M, average=average, r=r, c=c)
         ath = np.array([_alpha_T0_thermodynamic(setting, P, rh, M, average, r, c, a) if np.isfinite(a) else np.nan
                         for rh, a in zip(rho, ac)])
-        return {"retrieval_spinodal": _line("alpha", ac, "rho", rho, swap=True),
-                "retrieval_thermodynamic": _line("alpha", ath, "rho", rho, swap=True)}
+        return {"retrieval_spinodal": _line("alpha", ac, "rho", rho),
+                "retrieval_thermodynamic": _line("alpha", ath, "rho", rho)}
     if plane == ("rho", "T"):
         a = 0.0 if load == "low" else check_real("fixed['alpha']", fixed.get("alpha", None), low=0.0)
         lo, hi = (0.0, 2.0) if span is None else span
@@ -1134,6 +1215,7 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
     Ts = np.unique(np.concatenate([np.geomspace(2e-3, 0.05, 10), np.linspace(0.05, T_max, 70)]))
     lines = _T_lines(pp, Ts, load == "high")
     out = {}
+    rho_ends = None
     for name in ("retrieval_spinodal", "retrieval_thermodynamic", "spin_glass"):
         if name not in lines:
             continue
@@ -1143,6 +1225,12 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
             lo = lines[name + "_low"]
             ok = np.isfinite(lo)
             x, t = np.concatenate([x, ax[ok][::-1]]), np.concatenate([t, lo[ok][::-1]])
+        if plane == ("rho", "T") and load == "high" and name != "spin_glass":
+            if rho_ends is None:
+                rho_ends = _rho_T0_ends(setting, P, a, M, average, r, c, ax.min(), ax.max())
+            end = rho_ends[0] if name == "retrieval_spinodal" else rho_ends[1]
+            if np.isfinite(end):
+                x, t = np.append(x, end), np.append(t, 0.0)
         if plane == ("alpha", "T") and name != "spin_glass":
             ac0 = capacity(setting, P, rho=[rh], M=M, average=average, r=r, c=c)[0][0]
             end = ac0 if name == "retrieval_spinodal" else (
@@ -1153,8 +1241,6 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
     return out
 
 
-def _line(n1, x, n2, y, swap=False):
+def _line(n1, x, n2, y):
     ok = np.isfinite(x) & np.isfinite(y)
-    if swap:
-        return {n1: x[ok], n2: y[ok]}
     return {n1: x[ok], n2: y[ok]}

@@ -206,15 +206,21 @@ def landau_coefficients(d, T):
 _LAMBDAS = (1.0, 0.5, 0.25, 0.1, 0.03)
 
 
-def _solve_batch(m0, beta, w, n_pre=30, maxiter=60, tol=TOL):
+def _solve_batch(m0, beta, w, n_pre=30, maxiter=60, tol=TOL, ev=None):
     """Damped fixed-point iterations (m <- (m + F)/2), then Newton with backtracking on max|R|.
+    ``ev(x, sel, want_A) -> (F, A)`` evaluates the map F and A = I - dF/dm at rows ``sel``
+    (default: the storage equations with inverse temperatures beta and atom weights w).
     Returns m, residual, iterations."""
+    if ev is None:
+        def ev(x, sel, want_A=True):
+            return _eval(x, beta[sel], w[sel], want_A)
+    allr = np.arange(np.shape(m0)[0])
     m = np.array(m0, dtype=np.float64, copy=True)
     for _ in range(n_pre):
-        F, _ = _eval(m, beta, w, want_A=False)
+        F, _ = ev(m, allr, False)
         m = 0.5 * (m + F)
     its = np.zeros(m.shape[0], dtype=np.int64)
-    F, A = _eval(m, beta, w)
+    F, A = ev(m, allr, True)
     R = F - m
     res = np.abs(R).max(axis=1)
     for _ in range(maxiter):
@@ -234,16 +240,16 @@ def _solve_batch(m0, beta, w, n_pre=30, maxiter=60, tol=TOL):
                 break
             pts = act[idx]
             trial = m[pts] + lam * step[idx]
-            Ft, _ = _eval(trial, beta[pts], w[pts], want_A=False)
+            Ft, _ = ev(trial, pts, False)
             rt = np.abs(Ft - trial).max(axis=1)
             ok = rt < res[pts]
             m[pts[ok]] = trial[ok]
             todo[idx[ok]] = False
         stuck = act[todo]
         if stuck.size:      # no Newton step improved: one damped fixed-point step instead
-            Fs, _ = _eval(m[stuck], beta[stuck], w[stuck], want_A=False)
+            Fs, _ = ev(m[stuck], stuck, False)
             m[stuck] = 0.5 * (m[stuck] + Fs)
-        F, A2 = _eval(m[act], beta[act], w[act])
+        F, A2 = ev(m[act], act, True)
         A[act] = A2
         R[act] = F - m[act]
         res[act] = np.abs(R[act]).max(axis=1)
@@ -512,10 +518,10 @@ def symmetric_edges(K, d):
     return out
 
 
-def _hier_state(kk, d, T, m0):
+def _hier_state(kk, d, T, m0, n_pre=200):
     b = np.array([1.0 / T])
     w, _ = _half_weights(kk, np.array([d]))
-    m, res, _ = _solve_batch(np.asarray(m0, float)[None], b, w, n_pre=200, maxiter=60)
+    m, res, _ = _solve_batch(np.asarray(m0, float)[None], b, w, n_pre=n_pre, maxiter=60)
     return m[0], res[0]
 
 
@@ -538,12 +544,13 @@ def cascade_temperature(k, d, *, K=None):
         key = round(t, 15)
         if key not in cache:
             # start from the nearest solved temperature (continuation), else from the T = 0 ladder
-            if cache:
-                tn = min(cache, key=lambda s: abs(s - t))
-                m0 = cache[tn][1]
+            good = [s for s in cache if np.isfinite(cache[s][0])]
+            if good:
+                tn = min(good, key=lambda s: abs(s - t))
+                m0, n_pre = cache[tn][1], 5
             else:
-                m0 = (1 - d) * d ** np.arange(kk)
-            m, r = _hier_state(kk, d, t, m0)
+                m0, n_pre = (1 - d) * d ** np.arange(kk), 200
+            m, r = _hier_state(kk, d, t, m0, n_pre)
             a = _amplitudes(m)
             if r > TOL_CONV or a[-1] <= M_MIN or classify(a, kk) != _CODE["hierarchical"]:
                 cache[key] = (np.nan, m0)
@@ -555,7 +562,7 @@ def cascade_temperature(k, d, *, K=None):
         return cache[key][0]
 
     # scan upward from low T (ladder start is valid there), then bracket the first sign change below T_hi
-    Ts = np.linspace(T_hi * 1e-3, T_hi * (1 - 1e-4), 120)
+    Ts = np.linspace(T_hi * 1e-3, T_hi * (1 - 1e-4), 80)
     vals = np.array([lam(t) for t in Ts])
     for i in range(Ts.size - 1, 0, -1):
         if np.isfinite(vals[i]) and np.isfinite(vals[i - 1]) and vals[i] > 0 >= vals[i - 1]:
@@ -661,3 +668,96 @@ def critical_dilutions(K) -> dict:
     K = _check_K(K)
     return {"d_c": critical_dilution(K), "d_star": _d_star() if K == 3 else float("nan"),
             "multicritical": 2.0 / 3.0}
+
+
+# ----------------------------------------------------------------------------------------------
+# learning version (supervised = unsupervised in low storage; spec Section 6)
+# ----------------------------------------------------------------------------------------------
+SETTINGS = ("supervised", "unsupervised")
+LAWS = ("binomial", "gaussian")
+
+
+def c_law(*, M=None, r=None, rho=None, law="binomial", n_gauss=161):
+    """Atoms (c, p) of c = chibar / r: exact finite-M law chibar = (2B - M)/M, B ~ Bin(M, (1+r)/2)
+    ("binomial", needs M and r or rho), or c = 1 + sqrt(rho) Z (Gauss-Hermite, "gaussian", needs rho or
+    (M, r)). E[c] = 1, E[c^2] = 1 + rho. Returns (c, p, rho)."""
+    from scipy.stats import binom
+
+    from hopfield.learning import resolve_quality
+    from hopfield.validation import check_choice
+    check_choice("law", law, LAWS)
+    if law == "gaussian" and M is None:
+        rho = check_real("rho", rho, low=0.0)
+        r_ = None
+    else:
+        if M is None:
+            raise ParameterError("M", M, "an integer M >= 1 for the binomial law")
+        r_, rho, _ = resolve_quality(M, r, rho)
+    if law == "binomial":
+        B = np.arange(M + 1)
+        return (2 * B - M) / (M * r_), binom.pmf(B, M, (1 + r_) / 2), rho
+    # Gauss-Legendre on z in [-9, 9] with the normal density: the T -> 0 integrands are nearly
+    # discontinuous in c (sign(c)), where Gauss-Hermite rules converge badly
+    z, w = np.polynomial.legendre.leggauss(check_integer("n_gauss", n_gauss, low=2))
+    z = 9.0 * z
+    w = w * np.exp(-0.5 * z * z)
+    return 1.0 + math.sqrt(rho) * z, w / w.sum(), rho
+
+
+def _learning_atoms(K, d, c, p):
+    """Joint atoms of (xi, y = xi c) over K patterns: XI (A, K), Y (A, K), W (A,)."""
+    vals = [(0.0, 0.0, d)] + [(s, s * ci, (1 - d) / 2 * pi) for s in (-1.0, 1.0) for ci, pi in zip(c, p) if pi > 0]
+    x1 = np.array([v[0] for v in vals])
+    y1 = np.array([v[1] for v in vals])
+    w1 = np.array([v[2] for v in vals])
+    idx = np.array(list(itertools.product(range(len(vals)), repeat=K)))
+    return x1[idx], y1[idx], np.prod(w1[idx], axis=1)
+
+
+def solve_learning_point(K, d, T, *, M=None, r=None, rho=None, law="binomial", setting="supervised",
+                         n_random=4, seed=0) -> dict:
+    """Low-storage learning equations (spec 6.2) at one point, multi-start, ranked by f:
+
+        n_mu = E[xi^mu c^mu tanh(beta sum_nu n_nu xi^nu c^nu)] / (1+rho),   m_mu = E[xi^mu tanh(...)],
+        f(n) = (1+rho)|n|^2/2 - T E ln 2cosh(beta n.(xi c)),   A = (1+rho) I - beta E[y y^T sech^2].
+
+    ``setting``: "supervised" or "unsupervised" -- the same equations in low storage (spec 6.1: the
+    unsupervised field equals the supervised one up to O(N^-1/2), see
+    ``hopfield.multitasking.learning_local_fields``). Returns {"states": [...], "rho": rho} with each
+    state: "m" (archetype overlaps, sorted |.|), "n", "f", "stable", "eigenvalues" (of A/(1+rho)), "residual".
+    """
+    from hopfield.validation import check_choice
+    check_choice("setting", setting, SETTINGS)
+    K, d, T = _check_K(K), _check_d(d), _check_T(T)
+    if K > 3:
+        raise ParameterError("K", K, "K <= 3 for the learning equations (atoms grow as (2M+3)^K)")
+    c, p, rho = c_law(M=M, r=r, rho=rho, law=law)
+    XI, Y, W = _learning_atoms(K, d, c, p)
+    beta = 1.0 / T
+    g = 1.0 + rho
+
+    def ev(x, sel, want_A=True):
+        t = np.tanh(beta * (x @ Y.T))
+        F = (W * t) @ Y / g
+        A = None
+        if want_A:
+            q = W * (1 - t * t)
+            A = np.eye(K) - beta / g * ((Y.T[None] * q[:, None, :]) @ Y)
+        return F, A
+
+    starts = _starts(K, d, n_random, seed)
+    n, res, _ = _solve_batch(starts, None, None, ev=ev)
+    conv = res <= TOL_CONV
+    amps = _amplitudes(n)
+    out = []
+    for i in _dedup(np.where(conv[:, None], amps, np.nan), 1e-7):
+        t = np.tanh(beta * (Y @ n[i]))
+        m = (W * t) @ XI
+        _, A = ev(n[i][None], None, True)
+        evs = np.linalg.eigvalsh(A[0])
+        a = np.abs(beta * (Y @ n[i]))
+        f = 0.5 * g * n[i] @ n[i] - (W @ (a + np.log1p(np.exp(-2 * a)))) / beta
+        out.append({"m": -np.sort(-np.abs(m)), "n": amps[i], "f": float(f), "eigenvalues": evs,
+                    "stable": bool(evs[0] > STAB_TOL), "residual": float(res[i])})
+    out.sort(key=lambda s: s["f"])
+    return {"states": out, "rho": rho, "setting": setting}

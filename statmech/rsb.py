@@ -456,3 +456,195 @@ def _T0_eval(P, alpha, m, q0, C, mu, resolution=8.0):
     e = (P - 1) / 2 * m ** P - ElnZ / mu + c * mu / 2 * (P - 1) * (1 - q0 ** P)
     de = ElnZ / mu ** 2 - Eah / mu + c / 2 * (P - 1) * (1 - q0 ** P)
     return e, np.array([Esg - m, Esg2 - q0, Ed - C, de])
+
+
+def _T0_system(P, alpha, m, q0, C, mu, resolution):
+    """Residuals of the T = 0 system; P >= 3 has no C equation (C decouples, reported)."""
+    e, r = _T0_eval(P, alpha, m, q0, C, mu, resolution)
+    if P == 2:
+        return e, r
+    return e, r[[0, 1, 3]]
+
+
+def _T0_solve_point(P, alpha, guess, resolution=8.0, fix_m=None):
+    """Solve the T = 0 retrieval system at alpha from guess (m, q0, C, mu) (P >= 3: C ignored).
+    With fix_m given, m is fixed and alpha is solved for instead (fold-regular parameterisation).
+    Returns (m, q0, C, mu, alpha, e, success)."""
+    m, q0, C, mu = guess
+    sc = 1e3     # scale of the de/dmu residual (it is small, ~ the RSB correction)
+
+    def unpack(v):
+        if P == 2:
+            a, qq, CC, mm = (v[0], v[1], v[2], v[3])
+        else:
+            a, qq, CC, mm = v[0], v[1], C, v[2]
+        return a, qq, CC, mm
+
+    def fun(v):
+        a, qq, CC, mm = unpack(v)
+        if fix_m is None:
+            mval, aval = a, alpha
+        else:
+            mval, aval = fix_m, a
+        if not (aval > 0 and 0 < qq < 1 and mm > 0):
+            return np.full(v.size, 1e3)
+        _, r = _T0_system(P, aval, mval, qq, CC, mm, resolution)
+        r = np.array(r, dtype=float)
+        r[-1] *= sc
+        return np.where(np.isfinite(r), r, 1e3)
+
+    first = m if fix_m is None else alpha
+    v0 = np.array([first, q0, C, mu] if P == 2 else [first, q0, mu])
+    sol = root(fun, v0, method="hybr", options={"xtol": 1e-13})
+    a, qq, CC, mm = unpack(sol.x)
+    mval, aval = (a, alpha) if fix_m is None else (fix_m, a)
+    e, r = _T0_eval(P, aval, mval, qq, CC, mm, resolution)
+    if P != 2:
+        CC = r[2] + CC          # E dens
+    ok = bool(np.all(np.abs(np.asarray(fun(sol.x))) < 1e-9)) and 0 < qq < 1 and mm > 0
+    return mval, qq, CC, mm, aval, e, ok
+
+
+def _rs_guess(P, alpha):
+    t0 = _rs.solve_T0(P, alpha)
+    return float(t0["m"][0]), float(t0["C"][0]), float(t0["e_retrieval"][0])
+
+
+def energy_T0_1rsb(P, alpha, m, q0, C, mu, resolution=8.0):
+    """T = 0 1RSB energy e(m, q0, C, mu) (module docstring; C is unused for P >= 3) and the
+    residual vector (E<sign h> - m, E<sign h>^2 - q0, E density - C, de/dmu)."""
+    P = _check_P(P)
+    return _T0_eval(P, float(alpha), float(m), float(q0), float(C), float(mu), resolution)
+
+
+def _sg_T0(P, alpha, resolution=8.0):
+    """T = 0 1RSB spin glass (m = q0 = 0): (C, mu, e). P >= 3: e(mu) = -ln2/mu - c mu/2 - ln Phi(mu s)/mu,
+    s^2 = c P, maximised over mu. P = 2: C and mu from the C and de/dmu equations."""
+    if alpha == 0:
+        return np.nan, np.nan, 0.0
+    if P >= 3:
+        c = _cP(P, alpha)
+        s = math.sqrt(c * P)
+        e = lambda mu: -_LN2 / mu - c * mu / 2 - log_ndtr(mu * s) / mu
+        de = lambda mu: _LN2 / mu ** 2 - c / 2 + log_ndtr(mu * s) / mu ** 2 \
+            - s * math.exp(-0.5 * (mu * s) ** 2 - log_ndtr(mu * s)) / math.sqrt(2 * math.pi) / mu
+        mu = brentq(de, 1e-3 / s, 1e3 / s, xtol=1e-14, rtol=1e-15)
+        C = 2.0 / (s * math.sqrt(2 * math.pi)) / (2 * math.exp(0.5 * mu * mu * s * s) * ndtr(mu * s))
+        return C, mu, e(mu)
+
+    def fun(v):
+        C, mu = v
+        if not (0 < C < 1 and mu > 0 and 1 - C - mu > 0):
+            return np.full(2, 1e3)
+        _, r = _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution)
+        return np.array([r[2], 1e3 * r[3]])
+    best = None
+    for g in ((0.3, 0.3), (0.5, 0.2), (0.2, 0.5), (0.6, 0.1)):
+        sol = root(fun, np.array(g), method="hybr", options={"xtol": 1e-13})
+        if np.all(np.abs(fun(sol.x)) < 1e-9):
+            best = sol.x
+            break
+    if best is None:
+        return np.nan, np.nan, np.nan
+    C, mu = best
+    return C, mu, _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution)[0]
+
+
+def solve_T0_1rsb(P, alpha, resolution=8.0) -> dict:
+    """T = 0 1RSB solutions at the given loads (continuation in alpha from the smallest).
+
+    Returns dict of arrays (len(alpha)): m, q0, C (= lim beta(1 - q1)), mu (= lim beta x), e_retrieval,
+    exists (the retrieval 1RSB solution was found), e_retrieval_rs, and for the spin glass (m = q0 = 0)
+    C_spin_glass, mu_spin_glass, e_spin_glass. ``resolution``: outer grid points per inner width."""
+    P = _check_P(P)
+    a_arr = np.atleast_1d(_check_1d("alpha", alpha, 0.0, False))
+    resolution = check_real("resolution", resolution, low=1.0)
+    n = a_arr.size
+    keys = ("m", "q0", "C", "mu", "e_retrieval", "e_retrieval_rs", "C_spin_glass", "mu_spin_glass", "e_spin_glass")
+    out = {k: np.full(n, np.nan) for k in keys}
+    out["exists"] = np.zeros(n, bool)
+    order = np.argsort(a_arr)
+    prev = None
+    for i in order:
+        a = float(a_arr[i])
+        out["C_spin_glass"][i], out["mu_spin_glass"][i], out["e_spin_glass"][i] = _sg_T0(P, a, resolution)
+        if a == 0:
+            out["m"][i], out["q0"][i], out["C"][i], out["mu"][i] = 1.0, 1.0, 0.0, np.nan
+            out["e_retrieval"][i] = out["e_retrieval_rs"][i] = -0.5 + (a / 2 if P == 2 else 0.0)
+            out["exists"][i] = True
+            continue
+        mR, CR, eR = _rs_guess(P, a)
+        out["e_retrieval_rs"][i] = eR
+        guesses = []
+        if prev is not None:
+            guesses.append(prev)
+        if np.isfinite(mR):
+            guesses += [(mR, 1 - 1e-3, CR, 10.0), (mR, 0.99, CR, 10.0), (mR, 1 - 1e-4, CR, 50.0)]
+        for g in guesses:
+            m, q0, C, mu, _, e, ok = _T0_solve_point(P, a, g, resolution)
+            if ok and m > 0.1 and (not np.isfinite(eR) or e >= eR - 1e-9):
+                out["m"][i], out["q0"][i], out["C"][i], out["mu"][i], out["e_retrieval"][i] = m, q0, C, mu, e
+                out["exists"][i] = True
+                prev = (m, q0, C, mu)
+                break
+    return out
+
+
+def capacity_1rsb(P, resolution=8.0, return_details=False):
+    """T = 0 storage capacity in 1RSB: the largest alpha at which the retrieval 1RSB solution (with
+    mu = beta x fixed by de/dmu = 0) exists, and the overlap there. Computed as max over m of alpha(m),
+    the load solving the T = 0 system at fixed m (regular at the fold).
+    Returns (alpha_c, m_c) (and with return_details a dict with q0, C, mu, e)."""
+    P = _check_P(P)
+    resolution = check_real("resolution", resolution, low=1.0)
+    ac_rs, m_rs = _rs.capacity(P)
+    # a solution slightly inside, used as the seed for the fixed-m continuation
+    a0 = 0.97 * ac_rs
+    s = solve_T0_1rsb(P, [0.5 * ac_rs, 0.8 * ac_rs, a0], resolution)
+    if not s["exists"][-1]:
+        raise RuntimeError("no T = 0 1RSB retrieval solution found near the RS capacity")
+    state = {"g": (s["m"][-1], s["q0"][-1], s["C"][-1], s["mu"][-1]), "a": a0}
+    cache = {}
+
+    def alpha_of_m(m):
+        if m in cache:
+            return cache[m]
+        _, q0, C, mu = state["g"]
+        mm, q0n, Cn, mun, a, e, ok = _T0_solve_point(P, state["a"], (m, q0, C, mu), resolution, fix_m=m)
+        if ok:
+            state["g"], state["a"] = (m, q0n, Cn, mun), a
+            cache[m] = (a, q0n, Cn, mun, e)
+        else:
+            cache[m] = (np.nan, np.nan, np.nan, np.nan, np.nan)
+        return cache[m]
+
+    # walk m down from the seed's m until alpha(m) has passed its maximum, then refine
+    m0 = s["m"][-1]
+    ms = [m0]
+    vals = [alpha_of_m(m0)[0]]
+    step = 0.25 * (m0 - m_rs) if m0 > m_rs else 0.005
+    step = max(step, 1e-3)
+    while True:
+        m = ms[-1] - step
+        a = alpha_of_m(m)[0]
+        if not np.isfinite(a):
+            step *= 0.5
+            if step < 1e-6:
+                break
+            continue
+        ms.append(m)
+        vals.append(a)
+        if len(vals) >= 3 and vals[-1] < vals[-2]:
+            break
+    k = int(np.nanargmax(vals))
+    lo, hi = ms[min(k + 1, len(ms) - 1)], ms[max(k - 1, 0)]
+    # golden-section on alpha(m) (continuation state follows the evaluations)
+    state["g"] = (ms[k],) + tuple(alpha_of_m(ms[k])[1:4])
+    state["a"] = vals[k]
+    r = minimize_scalar(lambda m: -alpha_of_m(float(m))[0], bounds=(lo, hi), method="bounded",
+                        options={"xatol": 1e-9})
+    m_c = float(r.x)
+    a_c, q0, C, mu, e = alpha_of_m(m_c)
+    if return_details:
+        return float(a_c), m_c, {"q0": q0, "C": C, "mu": mu, "e": e}
+    return float(a_c), m_c

@@ -997,7 +997,7 @@ def _alpha_on_lines(P, kinds, Ts, a_hi, n_scan=_N_SCAN):
     end (a scan false negative moves the bracket up), then bisection in alpha with warm starts
     from the inner end down to _A_RES. NaN where no bracket was found."""
     T_u, col = np.unique(np.concatenate(Ts), return_inverse=True)
-    while True:
+    for _ in range(8):
         A = np.linspace(0.0, a_hi, n_scan)
         g = solve_grid(P, A, T_u)
         preds = [_grid_predicate(g, k) for k in kinds]
@@ -1011,7 +1011,7 @@ def _alpha_on_lines(P, kinds, Ts, a_hi, n_scan=_N_SCAN):
         start += T.size
         p = pred[:, cols]
         k = np.argmin(p, axis=0)                 # first alpha outside
-        good = p[0]
+        good = p[0] & ~p.all(axis=0)
         lo_i = np.maximum(k - 1, 0)
         lo, hi = A[lo_i], A[k]
         mR, qR = g["m_retrieval"][lo_i, cols], g["q_retrieval"][lo_i, cols]

@@ -70,9 +70,18 @@ def test_free_energy_is_invariant_under_sign_flips_and_permutations():
 
 
 def test_K10_supported():
-    r = M.solve_point(10, 0.5, 0.3, n_random=0)
-    assert r["converged"] and r["phase"] == "pure"
-    assert abs(r["m"][0] - M.pure_state(0.5, 0.3)[0]) < 1e-10
+    """K = 10 (3^10 atoms): the pure state solves the K = 10 equations with the K-independent
+    transverse eigenvalue; the ladder solves the T = 0 equations below d_c(10); K = 6 multi-start."""
+    d, T = 0.5, 0.3
+    m = np.zeros(10)
+    m[0], lam = M.pure_state(d, T)
+    assert np.abs(M.rhs(m, d, T) - m).max() < 1e-12
+    ev = np.linalg.eigvalsh(M.hessian(m, d, T))
+    assert abs(ev[0] - lam) < 1e-12
+    lad = M.ladder_T0(10, 0.45)
+    assert lad["exists"] and np.allclose(M.rhs_T0(lad["m"], 0.45), lad["m"], atol=1e-14)
+    r = M.solve_point(6, 0.5, 0.3, n_random=0)
+    assert r["converged"] and r["phase"] == "pure" and abs(r["m"][0] - m[0]) < 1e-10
 
 
 # ------------------------------------------------------------------------------ T_c, Landau, reductions
