@@ -34,7 +34,7 @@ from .validation import ParameterError, check_choice, check_integer, check_real
 
 __all__ = ["NORMALISATIONS", "diluted_patterns", "couplings", "overlaps", "energy", "delta_energy",
            "local_fields", "losses", "loss_chance", "energy_from_losses", "to_rescaled", "from_rescaled",
-           "hierarchical_configuration"]
+           "hierarchical_configuration", "learning_local_fields", "diluted_examples"]
 
 NORMALISATIONS = ("N", "N(1-d)")
 
@@ -168,3 +168,41 @@ def hierarchical_configuration(patterns, rng=0) -> np.ndarray:
     blank = ~nz.any(axis=1)
     s[blank] = (2 * gen.integers(0, 2, size=int(blank.sum())) - 1).astype(np.int8)
     return s
+
+
+def learning_local_fields(archetypes, examples, sigma, r) -> dict:
+    """Supervised and unsupervised local fields of the learning version (spec Section 2.2, P = 2, 1/(N R)
+    normalisation with R = r^2 (1+rho)) at a configuration sigma, self-terms removed:
+
+        h^sup_i = (1/(N R)) sum_mu xibar_i^mu sum_{j != i} xibar_j^mu sigma_j,        xibar = (1/M) sum_a eta^{mu,a}
+        h^uns_i = (1/(N M R)) sum_{mu,a} eta_i^{mu,a} sum_{j != i} eta_j^{mu,a} sigma_j
+
+    ``examples``: int (N, K, M) in {-1, 0, +1} (eta = chi xi; blanks of the archetype stay blank);
+    ``r``: the nominal example quality. In low storage the two agree up to O(N^-1/2) for any sigma that
+    depends on the examples only through xibar (spec 6.1). Returns {"supervised", "unsupervised", "rho", "R"}."""
+    xi = check_patterns(archetypes, "archetypes")
+    eta = np.asarray(examples)
+    if eta.ndim != 3 or eta.shape[:2] != xi.shape or not np.isin(eta, (-1, 0, 1)).all():
+        raise ParameterError("examples", f"array of shape {eta.shape}",
+                             f"an int array (N, K, M) = ({xi.shape[0]}, {xi.shape[1]}, M) with entries in {{-1, 0, 1}}")
+    N, K, M = eta.shape
+    r = check_real("r", r, low=0.0, high=1.0, low_open=True)
+    s = _check_state(sigma, N).astype(np.float64)
+    rho = (1 - r * r) / (M * r * r)
+    R = r * r * (1 + rho)
+    e = eta.astype(np.float64)
+    xb = e.mean(axis=2)
+    hs = (xb @ (xb.T @ s) - (xb ** 2).sum(axis=1) * s) / (N * R)
+    q = np.einsum("ika,i->ka", e, s)
+    hu = (np.einsum("ika,ka->i", e, q) - (e ** 2).sum(axis=(1, 2)) * s) / (N * M * R)
+    return {"supervised": hs, "unsupervised": hu, "rho": rho, "R": R}
+
+
+def diluted_examples(archetypes, M, r, rng=0) -> np.ndarray:
+    """Examples eta^{mu,a} = chi^{mu,a} xi^mu (N, K, M) int8, P(chi = +1) = (1+r)/2; blanks stay blank."""
+    xi = check_patterns(archetypes, "archetypes")
+    M = check_integer("M", M, low=1)
+    r = check_real("r", r, low=0.0, high=1.0)
+    gen = as_generator(rng)
+    flip = gen.random(size=xi.shape + (M,)) >= (1.0 + r) / 2.0
+    return np.ascontiguousarray(np.where(flip, -xi[:, :, None], xi[:, :, None]).astype(np.int8))

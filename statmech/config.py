@@ -137,9 +137,9 @@ def _sweep(raw: dict, index: int) -> dict:
             raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(family.boundaries))
         for b in bnds:
             _wrap(check_choice, f"{name}.boundaries", b, family.boundaries)
-        if bnds and not set(family.plane) <= set(dims):
-            raise ConfigError(f"{name}.boundaries", bnds, "[] unless " + " and ".join(family.plane)
-                              + " are both grids (the lines live in that plane)")
+        if bnds and not any(set(pl) <= set(dims) for pl in family.planes):
+            raise ConfigError(f"{name}.boundaries", bnds, "[] unless the sweep has grids in one of the planes "
+                              + "; ".join(" and ".join(pl) for pl in family.planes))
         _wrap(check_integer, f"{name}.boundary_points", sweep["boundary_points"], 2)
         _wrap(check_integer, f"{name}.chunk", sweep["chunk"], 1)
     else:
@@ -164,6 +164,8 @@ def _sweep(raw: dict, index: int) -> dict:
         if not isinstance(sweep["theory"], str):
             raise ConfigError(f"{name}.theory", sweep["theory"], "the name of a theory sweep, or empty")
     sweep["dims"] = dims
+    if family.validate is not None:
+        _wrap(family.validate, sweep)
     return sweep
 
 

@@ -26,7 +26,7 @@ def describe(path) -> dict:
             "missing": missing[:20], "n_missing": len(missing),
             "not_converged": _not_converged(res),
             "observables": sorted(res.data),
-            "boundaries": {b: int(len(c.get("alpha", []))) for b, c in res.boundaries.items()},
+            "boundaries": {b: int(len(next(iter(c.values()), []))) for b, c in res.boundaries.items()},
         })
     return out
 

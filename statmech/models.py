@@ -39,8 +39,9 @@ class Family:
     trace: Callable                 # (sweep, names) -> {name: {axis: array, axis: array}}
     simulate: Callable              # (sweep, point: {param: scalar}, point_index, seed) -> (values, attrs)
     observables: Callable           # () -> {key: meaning}
-    plane: tuple = ("alpha", "T")   # the axes of the boundary lines
+    planes: tuple = (("alpha", "T"),)   # the planes (pairs of axes) where lines can be traced
     convention: str = ""
+    validate: Callable | None = None     # (sweep) -> None, raises ParameterError on bad combinations
 
 
 # ---------------------------------------------------------------- Hebbian storage (P-body) ----
@@ -58,7 +59,7 @@ def _hebbian_trace(sweep, names):
     from .storage import boundaries
     alpha = np.atleast_1d(np.asarray(sweep["alpha"], dtype=float))
     a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
-    curves = boundaries(sweep["P"], a)
+    curves = boundaries(sweep["P"], a, points=sweep["boundary_points"])
     return {k: {"alpha": np.asarray(v[0]), "T": np.asarray(v[1])} for k, v in curves.items() if k in names}
 
 
@@ -82,6 +83,68 @@ def _hebbian_observables():
     return OBSERVABLE_INFO
 
 
+# ---------------------------------------------------- learning from examples (supervised/unsupervised) ----
+
+LEARNING_CONVENTION = ("H_sup = -(1/(2 R^(P/2) N^(P-1))) sum_mu sum_distinct prod etabar^mu sigma; "
+                       "H_uns = -(1/(2 R^(P/2) M N^(P-1))) sum_mu sum_a sum_distinct prod eta^(mu,a) sigma; "
+                       "eta = chi xi, P(chi=1) = (1+r)/2, rho = (1-r^2)/(M r^2), R = r^2 (1+rho), "
+                       "K = alpha N^(P-1) (high load) or K finite (low load), T = 1/beta")
+
+
+def _learning_kwargs(sweep):
+    return dict(M=sweep["M"], load=sweep["load"], average=sweep["average"])
+
+
+def _learning_solve(sweep, values):
+    from .learning import solve_grid
+    return solve_grid(sweep["setting"], sweep["P"], alpha=values["alpha"], rho=values["rho"], T=values["T"],
+                      **_learning_kwargs(sweep))
+
+
+def _learning_trace(sweep, names):
+    from .learning import boundaries
+    dims = sweep["dims"]
+    plane = ("rho", "T") if {"rho", "T"} <= set(dims) else ("alpha", "T")
+    other = "alpha" if plane[0] == "rho" else "rho"
+    fixed = {} if (other == "alpha" and sweep["load"] == "low") else {other: float(np.atleast_1d(sweep[other])[0])}
+    first = np.asarray(sweep[plane[0]], dtype=float)
+    curves = boundaries(sweep["setting"], sweep["P"], plane=plane, fixed=fixed, points=sweep["boundary_points"],
+                        span=(float(first.min()), float(first.max())), **_learning_kwargs(sweep))
+    return {k: {a: np.asarray(v[a]) for a in plane} for k, v in curves.items() if k in names}
+
+
+def _learning_simulate(sweep, point, index, seed):
+    from montecarlo.learning import learning_point
+    from .learning import solve_grid
+    load = {"alpha": point["alpha"]} if sweep["load"] == "high" else {"K": sweep["K"]}
+    raw = learning_point(
+        sweep["setting"], sweep["P"], point["N"], point["T"], M=sweep["M"], rho=point["rho"], sweeps=sweep["sweeps"],
+        burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
+        samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
+        schedule=sweep["schedule"], init={"pattern": "archetype"}.get(sweep["init"], sweep["init"]),
+        seed=seed, point=index, **load)
+    theory = solve_grid(sweep["setting"], sweep["P"], alpha=np.array([point["alpha"]]), rho=np.array([point["rho"]]),
+                        T=np.array([point["T"]]), **_learning_kwargs(sweep))
+    exists = bool(theory["exists_retrieval"].ravel()[0])
+    raw["m_rs"] = float((theory["m_retrieval"] if exists else theory["m"]).ravel()[0])
+    return raw
+
+
+def _learning_observables():
+    from .learning import OBSERVABLE_INFO
+    return OBSERVABLE_INFO
+
+
+def _learning_validate(sweep):
+    from hopfield.validation import ParameterError
+    if sweep["P"] % 2:
+        raise ParameterError(f"{sweep['name']}.P", sweep["P"], "an even P >= 2 (learning.md conventions)")
+    if sweep["average"] == "binomial" and sweep["M"] < 1:
+        raise ParameterError(f"{sweep['name']}.M", sweep["M"], "M >= 1")
+    if sweep["load"] == "high" and sweep["P"] == 2 and sweep["setting"] == "unsupervised":
+        pass
+
+
 FAMILIES = {
     "hebbian": Family(
         name="hebbian",
@@ -92,4 +155,21 @@ FAMILIES = {
         boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"),
         solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
         observables=_hebbian_observables, convention=HEBBIAN_CONVENTION),
+
+    "learning": Family(
+        name="learning",
+        params={"setting": Param("choice", "supervised", choices=("supervised", "unsupervised")),
+                "P": Param("int", 4, low=2),
+                "M": Param("int", None, low=1),
+                "load": Param("choice", "high", choices=("high", "low")),
+                "average": Param("choice", "gaussian", choices=("gaussian", "binomial")),
+                "K": Param("int", 1, low=1),
+                "alpha": Param("real", 0.0, low=0.0, axis=True),
+                "rho": Param("real", None, low=0.0, axis=True),
+                "T": Param("real", None, low=0.0, low_open=True, axis=True)},
+        axes=("alpha", "rho", "T"),
+        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"),
+        solve=_learning_solve, trace=_learning_trace, simulate=_learning_simulate,
+        observables=_learning_observables, planes=(("rho", "T"), ("alpha", "T")),
+        convention=LEARNING_CONVENTION, validate=_learning_validate),
 }

@@ -42,7 +42,7 @@ __all__ = ["PHASES", "OBSERVABLE_INFO", "K_MAX", "MULTICRITICAL", "atoms", "rhs"
            "solve_point", "stationary_states", "solve_grid", "classify", "pure_state", "symmetric_state",
            "pure_edge", "symmetric_edges", "cascade_temperature", "boundaries", "critical_dilution",
            "critical_dilutions", "ladder_T0", "family_B_T0", "rhs_T0", "ground_state_T0",
-           "landau_coefficients"]
+           "landau_coefficients", "SETTINGS", "LAWS", "c_law", "solve_learning_point"]
 
 K_MAX = 10
 MULTICRITICAL = (2.0 / 3.0, 1.0 / 3.0)   # (d, T): T_c = 1 - d meets the pure and symmetric edges
@@ -281,6 +281,16 @@ def _starts(K, d, n_random=6, seed=0):
         v[:3] = B
         S.append(v)
     S.append(a * (1 - 0.5 * np.arange(K) / K))
+    for k in range(2, K):                           # truncated ladders (k patterns switched on)
+        for q in (d, 0.5):
+            v = np.zeros(K)
+            v[:k] = a * q ** np.arange(k)
+            S.append(v)
+    for k in range(2, K):                           # (a,..,a,b,0..): partly symmetric states
+        v = np.zeros(K)
+        v[:k] = a * 0.4
+        v[k] = a * 0.2
+        S.append(v)
     rng = np.random.default_rng(seed)
     for k in range(2, K + 1):                       # perturbed symmetric mixtures -> (a,a,b) states
         v = np.zeros(K)
@@ -328,10 +338,56 @@ def _dedup(amps, tol):
 
 
 # ----------------------------------------------------------------------------------------------
+# multi-start with saddle descent
+# ----------------------------------------------------------------------------------------------
+KICK = 0.1          # saddle kick, in units of 1-d, along the most negative Hessian direction
+
+
+def _multistart(K, d_pts, T_pts, n_random, seed, extra=None):
+    """All candidate solutions for the points (d_pts[p], T_pts[p]), p = 0..P-1.
+
+    Pass 1: the family / random starts of every point. Passes 2 and 3 (saddle descent): every converged
+    unstable stationary point m found in the previous pass is kicked to m +- KICK (1-d) v (v: eigenvector of the
+    smallest Hessian eigenvalue), one kick pair per distinct (point, amplitude) saddle, and solved
+    again (damped iterations first, which descend). Returns dict of flat arrays: m, res, conv, lam
+    (smallest eigenvalue), ev (all eigenvalues), f, owner (point index), its."""
+    P = d_pts.size
+    st = [_starts(K, d_pts[p], n_random, seed) for p in range(P)]
+    if extra is not None:
+        st = [np.vstack([x, extra]) for x in st]
+    owner = np.concatenate([np.full(x.shape[0], p) for p, x in enumerate(st)])
+    starts = np.concatenate(st)
+    parts = []
+    for rnd, n_pre in enumerate((30, 60, 60)):
+        beta = 1.0 / T_pts[owner]
+        w, w0 = _half_weights(K, d_pts[owner])
+        m, res, its = _solve_batch(starts, beta, w, n_pre=n_pre)
+        conv = res <= TOL_CONV
+        _, A = _eval(m, beta, w)
+        ev, vec = np.linalg.eigh(A)
+        f = _free_energy(m, beta, w, w0)
+        parts.append({"m": m, "res": res, "conv": conv, "lam": ev[:, 0], "ev": ev, "f": f, "owner": owner,
+                      "its": its})
+        if rnd == 2:
+            break
+        sad = np.nonzero(conv & (ev[:, 0] < -STAB_TOL))[0]
+        if sad.size == 0:
+            break
+        key = np.column_stack([owner[sad], np.round(_amplitudes(m[sad]) * 1e7)])
+        _, first = np.unique(key, axis=0, return_index=True)
+        sad = sad[first]
+        v = vec[sad, :, 0] * (KICK * (1.0 - d_pts[owner[sad]]))[:, None]
+        starts = np.concatenate([m[sad] + v, m[sad] - v])
+        owner = np.concatenate([owner[sad], owner[sad]])
+    return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+
+
+# ----------------------------------------------------------------------------------------------
 # single point: all stationary states
 # ----------------------------------------------------------------------------------------------
 def stationary_states(K, d, T, *, n_random=6, seed=0, extra_starts=None) -> list:
-    """Every distinct stationary state found by the multi-start at (K, d, T), ranked by f.
+    """Every distinct stationary state found by the multi-start (with saddle descent) at (K, d, T),
+    ranked by f.
 
     Each entry: dict with ``m`` (sorted |m| descending), ``m_raw`` (the solution as found),
     ``f``, ``eigenvalues`` (of the Hessian A, ascending), ``stable`` (smallest eigenvalue > 1e-10),
@@ -339,26 +395,14 @@ def stationary_states(K, d, T, *, n_random=6, seed=0, extra_starts=None) -> list
     """
     K, d, T = _check_K(K), _check_d(d), _check_T(T)
     n_random = check_integer("n_random", n_random, low=0)
-    starts = _starts(K, d, n_random, seed)
-    if extra_starts is not None:
-        starts = np.vstack([starts, np.asarray(extra_starts, dtype=np.float64).reshape(-1, K)])
-    B = starts.shape[0]
-    beta = np.full(B, 1.0 / T)
-    w, w0 = _half_weights(K, np.full(B, d))
-    m, res, its = _solve_batch(starts, beta, w)
-    conv = res <= TOL_CONV
-    amps = _amplitudes(m)
-    idx = [i for i in _dedup(np.where(conv[:, None], amps, np.nan), 1e-7) if conv[i]]
-    if not idx:
-        return []
-    idx = np.array(idx)
-    _, A = _eval(m[idx], beta[idx], w[idx])
-    ev = np.linalg.eigvalsh(A)
-    f = _free_energy(m[idx], beta[idx], w[idx], w0[idx])
-    out = [{"m": amps[i], "m_raw": m[i], "f": float(f[j]), "eigenvalues": ev[j],
-            "stable": bool(ev[j, 0] > STAB_TOL), "phase": PHASES[classify(amps[i], K)],
-            "residual": float(res[i]), "converged": bool(conv[i]), "iterations": int(its[i])}
-           for j, i in enumerate(idx)]
+    extra = None if extra_starts is None else np.asarray(extra_starts, dtype=np.float64).reshape(-1, K)
+    c = _multistart(K, np.array([d]), np.array([T]), n_random, seed, extra)
+    amps = _amplitudes(c["m"])
+    idx = [i for i in _dedup(np.where(c["conv"][:, None], amps, np.nan), 1e-7) if c["conv"][i]]
+    out = [{"m": amps[i], "m_raw": c["m"][i], "f": float(c["f"][i]), "eigenvalues": c["ev"][i],
+            "stable": bool(c["lam"][i] > STAB_TOL), "phase": PHASES[classify(amps[i], K)],
+            "residual": float(c["res"][i]), "converged": True, "iterations": int(c["its"][i])}
+           for i in idx]
     out.sort(key=lambda s: s["f"])
     return out
 
@@ -385,7 +429,8 @@ def solve_grid(K, d, T, *, P=2, n_random=4, seed=0) -> dict:
 
     Keys: "m1".."mK" (sorted |m|, descending), "f", "phase" (int8, PHASES), "stability" (smallest
     Hessian eigenvalue), "residual", "converged", "n_stable" (see OBSERVABLE_INFO), and "d", "T" (the
-    axes). All starts of all points are solved in one vectorised Newton call.
+    axes). All starts of all points are solved in vectorised Newton calls (multi-start, then saddle
+    descent); the thermodynamic state is the converged stable candidate of lowest f.
     """
     P = check_integer("P", P, low=2, high=2)
     K = _check_K(K)
@@ -393,43 +438,41 @@ def solve_grid(K, d, T, *, P=2, n_random=4, seed=0) -> dict:
     T = _check_1d("T", T, low=0.0, low_open=True)
     n_random = check_integer("n_random", n_random, low=0)
     nd, nT = d.size, T.size
-    st = [_starts(K, di, n_random, seed) for di in d]
-    S = st[0].shape[0]
-    starts = np.concatenate([np.broadcast_to(s[None], (nT, S, K)) for s in st]).reshape(-1, K)
-    dd = np.repeat(d, nT * S)
-    TT = np.tile(np.repeat(T, S), nd)
-    beta = 1.0 / TT
-    w, w0 = _half_weights(K, dd)
-    m, res, _ = _solve_batch(starts, beta, w)
-    conv = res <= TOL_CONV
-    _, A = _eval(m, beta, w)
-    lam = np.linalg.eigvalsh(A)[:, 0]
-    f = _free_energy(m, beta, w, w0)
-    ok = conv & (lam > STAB_TOL)
-    fk = np.where(ok, f, np.inf).reshape(nd, nT, S)
-    best = np.argmin(fk, axis=2)
-    flat = (np.arange(nd * nT) * S + best.ravel())
-    anyok = ok.reshape(nd, nT, S).any(axis=2).ravel()
-    # fallback where nothing stable converged: the lowest-residual candidate (flagged unconverged)
-    rk = res.reshape(nd * nT, S)
-    flat = np.where(anyok, flat, np.arange(nd * nT) * S + np.argmin(rk, axis=1))
-    amps = _amplitudes(m[flat])
+    npt = nd * nT
+    c = _multistart(K, np.repeat(d, nT), np.tile(T, nd), n_random, seed)
+    own = c["owner"]
+    ok = c["conv"] & (c["lam"] > STAB_TOL)
+    # per point: the ok candidate of lowest f; else (flagged) the lowest-residual candidate
+    fk = np.where(ok, c["f"], np.inf)
+    order = np.lexsort((fk, own))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = own[order][1:] != own[order][:-1]
+    best = np.full(npt, -1)
+    best[own[order][first]] = order[first]
+    anyok = np.zeros(npt, dtype=bool)
+    anyok[own[ok]] = True
+    order_r = np.lexsort((c["res"], own))
+    first_r = np.ones(order_r.size, dtype=bool)
+    first_r[1:] = own[order_r][1:] != own[order_r][:-1]
+    best_r = np.full(npt, -1)
+    best_r[own[order_r][first_r]] = order_r[first_r]
+    flat = np.where(anyok, best, best_r)
+    amps = _amplitudes(c["m"][flat])
     out = {"d": d, "T": T}
     for k in range(K):
         out[f"m{k + 1}"] = amps[:, k].reshape(nd, nT)
-    out["f"] = f[flat].reshape(nd, nT)
-    out["stability"] = lam[flat].reshape(nd, nT)
-    out["residual"] = res[flat].reshape(nd, nT)
-    out["converged"] = (anyok & conv[flat]).reshape(nd, nT)
+    out["f"] = c["f"][flat].reshape(nd, nT)
+    out["stability"] = c["lam"][flat].reshape(nd, nT)
+    out["residual"] = c["res"][flat].reshape(nd, nT)
+    out["converged"] = (anyok & c["conv"][flat]).reshape(nd, nT)
     ph = np.array([classify(a, K) for a in amps], dtype=np.int8)
     ph[~anyok] = _CODE["unresolved"]
     out["phase"] = ph.reshape(nd, nT)
-    nst = np.zeros(nd * nT, dtype=np.int64)
-    ampsall = _amplitudes(m).reshape(nd * nT, S, K)
-    okr = ok.reshape(nd * nT, S)
-    for p in range(nd * nT):
-        a = ampsall[p][okr[p]]
-        nst[p] = len(_dedup(a, 1e-7)) if a.size else 0
+    nst = np.zeros(npt, dtype=np.int64)
+    ampsall = _amplitudes(c["m"])
+    for p in np.unique(own[ok]):
+        sel = ok & (own == p)
+        nst[p] = len(_dedup(ampsall[sel], 1e-7))
     out["n_stable"] = nst.reshape(nd, nT)
     return out
 
@@ -677,7 +720,7 @@ SETTINGS = ("supervised", "unsupervised")
 LAWS = ("binomial", "gaussian")
 
 
-def c_law(*, M=None, r=None, rho=None, law="binomial", n_gauss=161):
+def c_law(*, M=None, r=None, rho=None, law="binomial", n_gauss=40):
     """Atoms (c, p) of c = chibar / r: exact finite-M law chibar = (2B - M)/M, B ~ Bin(M, (1+r)/2)
     ("binomial", needs M and r or rho), or c = 1 + sqrt(rho) Z (Gauss-Hermite, "gaussian", needs rho or
     (M, r)). E[c] = 1, E[c^2] = 1 + rho. Returns (c, p, rho)."""
@@ -696,11 +739,14 @@ def c_law(*, M=None, r=None, rho=None, law="binomial", n_gauss=161):
     if law == "binomial":
         B = np.arange(M + 1)
         return (2 * B - M) / (M * r_), binom.pmf(B, M, (1 + r_) / 2), rho
-    # Gauss-Legendre on z in [-9, 9] with the normal density: the T -> 0 integrands are nearly
-    # discontinuous in c (sign(c)), where Gauss-Hermite rules converge badly
-    z, w = np.polynomial.legendre.leggauss(check_integer("n_gauss", n_gauss, low=2))
-    z = 9.0 * z
-    w = w * np.exp(-0.5 * z * z)
+    # Gauss-Legendre with the normal density on [-9, z0] and [z0, 9], z0 = -1/sqrt(rho) (c = 0): the T -> 0
+    # integrands jump at c = 0 (sign(c)), where a single Gauss-Hermite rule converges badly
+    n = check_integer("n_gauss", n_gauss, low=2)
+    x, v = np.polynomial.legendre.leggauss(n)
+    z0 = -1.0 / math.sqrt(rho) if rho > 0 else -np.inf
+    parts = [(-9.0, z0), (z0, 9.0)] if -9.0 < z0 else [(-9.0, 9.0)]
+    z = np.concatenate([0.5 * (b - a) * x + 0.5 * (a + b) for a, b in parts])
+    w = np.concatenate([0.5 * (b - a) * v for a, b in parts]) * np.exp(-0.5 * z * z)
     return 1.0 + math.sqrt(rho) * z, w / w.sum(), rho
 
 

@@ -69,8 +69,9 @@ def _theory_panel(ax, res, mc_sweeps):
         _line_panel(ax, res)
     fixed = ", ".join(f"{k} = {v}" for k, v in res.attrs.items()
                       if k not in ("model", "method", "convention", "sweep_config"))
-    ax.set_title(f"{res.name}: {res.attrs.get('model')} ({fixed}), RS theory\n"
-                 r"$H = -\frac{N}{2}\sum_\mu m_\mu^P$ (distinct indices)", fontsize=9)
+    import textwrap
+    ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} RS theory ({fixed}); "
+                               "package convention, distinct indices", 60), fontsize=8)
 
 
 def _mc_panel(ax, mc, theory):
@@ -100,7 +101,6 @@ def _mc_panel(ax, mc, theory):
     ax.set_xlabel(LABELS.get(xname, xname))
     ax.set_ylabel(r"Mattis overlap $m$ with the condensed pattern")
     ax.set_title(f"{mc.name}: Monte Carlo vs replica theory", fontsize=10)
-    ax.set_ylim(-0.05, 1.05)
     ax.legend(fontsize=7)
 
 
