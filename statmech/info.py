@@ -46,7 +46,8 @@ def format_text(summary: dict) -> str:
     for s in summary["sweeps"]:
         dims = " x ".join(f"{d}[{n}] {lo:g}..{hi:g}" for (d, n), (lo, hi) in zip(s["dims"].items(), s["ranges"].values()))
         state = "complete" if s["n_missing"] == 0 else f"{s['n_missing']} missing"
-        lines.append(f"  sweep {s['name']}: {s['model']} P={s['P']} ({s['method']}), {dims}: "
+        order = f" P={s['P']}" if s["P"] is not None else ""
+        lines.append(f"  sweep {s['name']}: {s['model']}{order} ({s['method']}), {dims}: "
                      f"{s['points_done']}/{s['points_total']} points, {state}")
         if s["not_converged"]:
             lines.append(f"    {s['not_converged']} existing branch solutions did not converge (flagged in converged_*)")

@@ -42,6 +42,7 @@ class Family:
     planes: tuple = (("alpha", "T"),)   # the planes (pairs of axes) where lines can be traced
     convention: str = ""
     validate: Callable | None = None     # (sweep) -> None, raises ParameterError on bad combinations
+    phases: Callable | None = None       # () -> {code: name} of the "phase" observable (None: storage.PHASES)
 
 
 # ---------------------------------------------------------------- Hebbian storage (P-body) ----
@@ -145,6 +146,48 @@ def _learning_validate(sweep):
         pass
 
 
+# ------------------------------------------------------------ multitasking (diluted patterns) ----
+
+MULTITASKING_CONVENTION = ("H = -(1/(2N)) sum_{i != j} sum_mu xi_i^mu xi_j^mu sigma_i sigma_j, xi in {-1,0,+1}, "
+                           "P(0) = d, K finite (low storage), T = 1/beta")
+
+
+def _multitasking_solve(sweep, values):
+    from .multitasking import solve_grid
+    out = solve_grid(sweep["K"], values["d"], values["T"])
+    shape = (len(values["d"]), len(values["T"]))
+    return {k: v for k, v in out.items() if np.shape(v) == shape}
+
+
+def _multitasking_trace(sweep, names):
+    from .multitasking import boundaries
+    curves = boundaries(sweep["K"], points=sweep["boundary_points"])
+    return {k: {"d": np.asarray(v["d"]), "T": np.asarray(v["T"])} for k, v in curves.items()}
+
+
+def _multitasking_simulate(sweep, point, index, seed):
+    raise ValueError("Monte Carlo sweeps of the multitasking family are not wired yet")
+
+
+def _multitasking_observables():
+    from .multitasking import OBSERVABLE_INFO
+    return OBSERVABLE_INFO
+
+
+def _multitasking_phases():
+    from .multitasking import PHASES
+    return PHASES
+
+
+def _multitasking_validate(sweep):
+    from hopfield.validation import ParameterError
+    if sweep["method"] != "theory":
+        raise ParameterError(f"{sweep['name']}.method", sweep["method"],
+                             "'theory' for model 'multitasking' (its Monte Carlo runs through the Python API)")
+    if sweep["boundaries"] and sweep["boundaries"] != ["all"]:
+        raise ParameterError(f"{sweep['name']}.boundaries", sweep["boundaries"], '["all"] or []')
+
+
 FAMILIES = {
     "hebbian": Family(
         name="hebbian",
@@ -172,4 +215,14 @@ FAMILIES = {
         solve=_learning_solve, trace=_learning_trace, simulate=_learning_simulate,
         observables=_learning_observables, planes=(("rho", "T"), ("alpha", "T")),
         convention=LEARNING_CONVENTION, validate=_learning_validate),
+    "multitasking": Family(
+        name="multitasking",
+        params={"K": Param("int", 3, low=1, high=10),
+                "d": Param("real", None, low=0.0, high=1.0, axis=True),
+                "T": Param("real", None, low=0.0, low_open=True, axis=True)},
+        axes=("d", "T"),
+        boundaries=("all",),
+        solve=_multitasking_solve, trace=_multitasking_trace, simulate=_multitasking_simulate,
+        observables=_multitasking_observables, planes=(("d", "T"),),
+        convention=MULTITASKING_CONVENTION, validate=_multitasking_validate, phases=_multitasking_phases),
 }

@@ -13,10 +13,22 @@ __all__ = ["plot_study"]
 REGIONS = {0: ("paramagnet", "#f2f2f2"), 1: ("spin glass", "#c6dbef"),
            2: ("mixed (retrieval metastable)", "#fdd0a2"), 3: ("retrieval", "#a1d99b")}
 LABELS = {"alpha": r"load $\alpha = K/N^{P-1}$", "T": r"temperature $T = 1/\beta$",
-          "rho": r"dataset entropy $\rho = (1-r^2)/(M r^2)$", "r": "example quality r", "N": "N"}
+          "rho": r"dataset entropy $\rho = (1-r^2)/(M r^2)$", "r": "example quality r", "N": "N",
+          "d": r"dilution $d = P(\xi = 0)$"}
+OTHER_COLOURS = ("#f2f2f2", "#a1d99b", "#c6dbef", "#9ecae1", "#fdd0a2", "#fdae6b", "#dadaeb", "#fc9272")
 LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "retrieval_spinodal": ("T_M: retrieval spinodal", "tab:red", "--"),
          "retrieval_thermodynamic": ("T_c: retrieval is the global minimum", "tab:green", "-")}
+
+
+def _phase_names(res) -> dict:
+    text = res.attrs.get("phase_names", "")
+    names = {}
+    for item in text.split(", "):
+        if ": " in item:
+            k, v = item.split(": ", 1)
+            names[int(k)] = v
+    return names or {k: v[0] for k, v in REGIONS.items()}
 
 
 def _phase_panel(ax, res, mc_sweeps):
@@ -24,20 +36,28 @@ def _phase_panel(ax, res, mc_sweeps):
     from matplotlib.patches import Patch
     xname, yname = res.dims
     x, y = res.coords[xname], res.coords[yname]
+    names = _phase_names(res)
+    if res.attrs.get("model") in ("hebbian", "learning"):
+        labels = {k: REGIONS[k][0] for k in REGIONS}
+        colours = [REGIONS[k][1] for k in range(4)]
+    else:
+        labels = {k: v.replace("_", " ") for k, v in names.items()}
+        colours = list(OTHER_COLOURS)
+    n = max(len(colours), max(labels) + 1)
     phase = np.where(res.done, res.data["phase"], np.nan).astype(float)
-    cmap = ListedColormap([REGIONS[k][1] for k in range(4)])
-    ax.pcolormesh(x, y, phase.T, cmap=cmap, norm=BoundaryNorm([-0.5, 0.5, 1.5, 2.5, 3.5], 4),
+    ax.pcolormesh(x, y, phase.T, cmap=ListedColormap(colours[:n]), norm=BoundaryNorm(np.arange(n + 1) - 0.5, n),
                   shading="nearest", rasterized=True)
-    handles = [Patch(color=REGIONS[k][1], label=REGIONS[k][0]) for k in range(4) if np.any(phase == k)]
-    for k in range(4):
+    handles = [Patch(color=colours[k], label=labels[k]) for k in sorted(labels) if np.any(phase == k)]
+    for k in sorted(labels):
         ii, jj = np.nonzero(phase == k)
         if len(ii) > 0.03 * phase.size:
-            ax.text(np.median(x[ii]), np.median(y[jj]), REGIONS[k][0].split(" (")[0],
+            ax.text(np.median(x[ii]), np.median(y[jj]), labels[k].split(" (")[0],
                     ha="center", va="center", fontsize=9, color="0.25", style="italic")
-    for name, curve in res.boundaries.items():
-        label, colour, style = LINES.get(name, (name, "k", "-"))
+    for i, (name, curve) in enumerate(res.boundaries.items()):
+        label, colour, style = LINES.get(name, (name.replace("_", " "), f"C{i % 10}", "-"))
         if len(curve.get(xname, [])):
-            ax.plot(curve[xname], curve[yname], style, color=colour, lw=1.8, label=label)
+            ax.plot(curve[xname], curve[yname], style if len(curve[xname]) > 1 else "o", color=colour, lw=1.8,
+                    label=label)
     for mc in mc_sweeps:
         if xname in mc.coords and yname in mc.coords:
             a, t = np.meshgrid(mc.coords[xname], mc.coords[yname], indexing="ij")
@@ -68,7 +88,7 @@ def _theory_panel(ax, res, mc_sweeps):
     else:
         _line_panel(ax, res)
     fixed = ", ".join(f"{k} = {v}" for k, v in res.attrs.items()
-                      if k not in ("model", "method", "convention", "sweep_config"))
+                      if k not in ("model", "method", "convention", "sweep_config", "phase_names"))
     import textwrap
     ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} RS theory ({fixed}); "
                                "package convention, distinct indices", 60), fontsize=8)

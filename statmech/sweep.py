@@ -34,6 +34,7 @@ COORD_ATTRS = {
     "rho": {"long_name": "dataset entropy rho = (1 - r^2) / (M r^2)", "units": "1"},
     "r": {"long_name": "example quality r", "units": "1"},
     "M": {"long_name": "examples per archetype", "units": "1"},
+    "d": {"long_name": "dilution d = P(xi = 0)", "units": "1"},
 }
 
 
@@ -49,6 +50,10 @@ def _new_result(sweep: dict) -> SweepResult:
     res.attrs = {"model": sweep["model"], "method": sweep["method"], "convention": family.convention,
                  "sweep_config": to_toml(sweep)}
     res.attrs.update({k: sweep[k] for k, p in family.params.items() if not isinstance(sweep[k], list)})
+    phases = family.phases() if family.phases else None
+    if phases is None:
+        from .storage import PHASES as phases
+    res.attrs["phase_names"] = ", ".join(f"{k}: {v}" for k, v in sorted(phases.items()))
     for c in res.coords:
         res.var_attrs[c] = dict(COORD_ATTRS.get(c, {"long_name": c}))
     return res
@@ -67,7 +72,7 @@ def plan_tasks(config: dict, results: dict) -> list:
                 if not res.done[idx].all():
                     tasks.append({"kind": "theory", "sweep": sweep, "first_index": idx})
             wanted = set(sweep["boundaries"])
-            if wanted and not wanted <= set(res.boundaries):
+            if wanted and not (wanted <= set(res.boundaries) or (wanted == {"all"} and res.boundaries)):
                 tasks.append({"kind": "boundaries", "sweep": sweep})
         else:
             for flat, index in enumerate(np.ndindex(res.shape)):
