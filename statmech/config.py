@@ -58,14 +58,14 @@ def _wrap(fn, *args, **kwargs):
         raise ConfigError(err.name, err.value, err.allowed) from None
 
 
-def _grid(key: str, spec, low=None, low_open=False, integer=False) -> list:
+def _grid(key: str, spec, low=None, low_open=False, integer=False, high=None) -> list:
     """Expand a grid spec (list of values, a single value, or {start, stop, num}) to a list."""
     if isinstance(spec, dict):
         unknown = set(spec) - {"start", "stop", "num"}
         if unknown or not {"start", "stop", "num"} <= set(spec):
             raise ConfigError(key, spec, "a list of values or a table {start, stop, num}")
-        start = _wrap(check_real, f"{key}.start", spec["start"], low, None, low_open)
-        stop = _wrap(check_real, f"{key}.stop", spec["stop"], low, None, low_open)
+        start = _wrap(check_real, f"{key}.start", spec["start"], low, high, low_open)
+        stop = _wrap(check_real, f"{key}.stop", spec["stop"], low, high, low_open)
         num = _wrap(check_integer, f"{key}.num", spec["num"], 1)
         values = np.linspace(start, stop, num).tolist()
     elif isinstance(spec, list):
@@ -78,9 +78,9 @@ def _grid(key: str, spec, low=None, low_open=False, integer=False) -> list:
     out = []
     for v in values:
         if integer:
-            out.append(_wrap(checker, key, v, 1 if low is None else int(low)))
+            out.append(_wrap(checker, key, v, 1 if low is None else int(low), high))
         else:
-            out.append(_wrap(checker, key, v, low, None, low_open))
+            out.append(_wrap(checker, key, v, low, high, low_open))
     if len(set(out)) != len(out):
         raise ConfigError(key, spec, "distinct grid values")
     return out
@@ -95,7 +95,7 @@ def _param(name: str, key: str, p, raw: dict):
         return copy.deepcopy(p.default)
     value = raw[key]
     if p.axis and isinstance(value, (list, dict)):
-        return _grid(f"{name}.{key}", value, low=p.low, low_open=p.low_open, integer=p.kind == "int")
+        return _grid(f"{name}.{key}", value, low=p.low, low_open=p.low_open, integer=p.kind == "int", high=p.high)
     if p.kind == "choice":
         return _wrap(check_choice, f"{name}.{key}", value, p.choices)
     if p.kind == "int":

@@ -218,7 +218,7 @@ FAMILIES = {
     "multitasking": Family(
         name="multitasking",
         params={"K": Param("int", 3, low=1, high=10),
-                "d": Param("real", None, low=0.0, high=1.0, axis=True),
+                "d": Param("real", None, low=0.0, high=0.999, axis=True),
                 "T": Param("real", None, low=0.0, low_open=True, axis=True)},
         axes=("d", "T"),
         boundaries=("all",),
