@@ -32,7 +32,7 @@ def compare(path) -> list:
     _, sweeps = read_study(path)
     rows = []
     for res in sweeps.values():
-        if res.attrs.get("method") != "mc" or "m" not in res.data:
+        if res.attrs.get("method") != "mc" or "m" not in res.data or "N" not in res.coords:
             continue
         Ns = res.coords["N"]
         others = res.dims[1:]

@@ -41,7 +41,7 @@ INITS = ("pattern", "random")
 #: Method keys allowed in a sweep table besides the family's parameters, with their defaults
 #: (theory sweeps trace every line of their family unless ``boundaries`` says otherwise).
 THEORY_DEFAULTS = {"boundaries": [], "boundary_points": 61, "chunk": 8}
-MC_DEFAULTS = {"sweeps": 200, "burn_in": 50, "replicas": 2, "samples": 1, "dynamics": "heat_bath",
+MC_DEFAULTS = {"sweeps": 200, "burn_in": "auto", "replicas": 2, "samples": 1, "dynamics": "heat_bath",
                "schedule": "random", "init": "pattern", "tempering": False,
                "theory": ""}
 
@@ -122,7 +122,7 @@ def _sweep(raw: dict, index: int) -> dict:
         raise ConfigError(f"{name}.{family.axes[0]}", raw.get(family.axes[0]),
                           "a grid in at least one of " + ", ".join(family.axes))
     defaults = dict(THEORY_DEFAULTS, boundaries=list(family.boundaries)) if method == "theory" \
-        else dict(MC_DEFAULTS, N=None)
+        else dict(MC_DEFAULTS, N=None) if family.sizes else dict(MC_DEFAULTS)
     known = {"name", "model", "method"} | set(family.params) | set(defaults)
     unknown = set(raw) - known
     if unknown:
@@ -143,10 +143,11 @@ def _sweep(raw: dict, index: int) -> dict:
         _wrap(check_integer, f"{name}.boundary_points", sweep["boundary_points"], 2)
         _wrap(check_integer, f"{name}.chunk", sweep["chunk"], 1)
     else:
-        if sweep["N"] is None:
-            raise ConfigError(f"{name}.N", None, "a list of system sizes N >= 2")
-        sweep["N"] = _grid(f"{name}.N", sweep["N"], low=2, integer=True)
-        dims = ["N"] + dims
+        if family.sizes:
+            if sweep["N"] is None:
+                raise ConfigError(f"{name}.N", None, "a list of system sizes N >= 2")
+            sweep["N"] = _grid(f"{name}.N", sweep["N"], low=2, integer=True)
+            dims = ["N"] + dims
         _wrap(check_integer, f"{name}.sweeps", sweep["sweeps"], 2)
         if sweep["burn_in"] != "auto":
             try:

@@ -38,11 +38,12 @@ def mc_point(sweep: dict, index: tuple, point: int, seed: int):
     params = {k: sweep[k] for k in family.params}
     params.update({d: sweep[d][i] for d, i in zip(sweep["dims"], index)})
     raw = family.simulate(sweep, params, point, seed)
+    info = family.mc_observables() if family.mc_observables else MC_INFO
     values = {}
-    for k in MC_INFO:
+    for k in info:
         if k in raw:
             v = raw[k]
             values[k] = np.int64(v) if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) \
                 else np.float64(v)
-    attrs = {k: {"long_name": MC_INFO[k]} for k in values}
+    attrs = {k: {"long_name": info[k]} for k in values}
     return values, attrs

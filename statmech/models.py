@@ -43,6 +43,9 @@ class Family:
     convention: str = ""
     validate: Callable | None = None     # (sweep) -> None, raises ParameterError on bad combinations
     phases: Callable | None = None       # () -> {code: name} of the "phase" observable (None: storage.PHASES)
+    sizes: bool = True                   # Monte Carlo sweeps have a leading N axis
+    mc_observables: Callable | None = None   # () -> {key: meaning} kept from ``simulate`` (None: statmech.mc.MC_INFO)
+    mc_main: str = "m"                   # the observable the plots show for Monte Carlo sweeps
 
 
 # ---------------------------------------------------------------- Hebbian storage (P-body) ----
@@ -188,6 +191,47 @@ def _multitasking_validate(sweep):
         raise ParameterError(f"{sweep['name']}.boundaries", sweep["boundaries"], '["all"] or []')
 
 
+# ------------------------------------------------------------------ digits (structured data) ----
+
+DIGITS_CONVENTION = ("learning Hamiltonians of learning.md on scikit-learn's 8x8 digits binarised at value >= 9 "
+                     "(N = 64, K = 10 classes); archetype of a class = sign of its mean image (ties +1)")
+
+DIGITS_INFO = {
+    "accuracy": "fraction of noisy held-out images whose final state is nearest to its own class archetype",
+    "accuracy_err": "binomial error of accuracy",
+    "accuracy_input": "the same for the noisy input itself (no network): the baseline",
+    "accuracy_input_err": "binomial error of accuracy_input",
+    "m_archetype": "overlap of the final state with the archetype of its class",
+    "m_archetype_err": "standard error of m_archetype",
+    "m_input": "overlap of the noisy input with the archetype of its class",
+    "m_input_theory": "(1 - 2 noise) x the clean images' overlap (closed form)",
+    "m_max": "largest overlap of the final state with any archetype",
+    "r_hat": "estimated example quality r of the training images",
+    "rho_hat": "implied dataset entropy (1 - r_hat^2) / (M r_hat^2)",
+    "random_pattern_prediction": "low-load RS overlap for random patterns at the same (P, M, r_hat, T)",
+    "acceptance": "flips per proposal",
+}
+
+
+def _digits_simulate(sweep, point, index, seed):
+    from .digits import digits_point
+    return digits_point(sweep["setting"], point["P"], point["M"], point["noise"], point["T"], sweeps=sweep["sweeps"],
+                        tests=sweep["tests"], seed=seed, point=index)
+
+
+def _digits_validate(sweep):
+    from hopfield.validation import ParameterError
+    if sweep["method"] != "mc":
+        raise ParameterError(f"{sweep['name']}.method", sweep["method"], "'mc' for model 'digits' (a simulation study)")
+    for P in np.atleast_1d(sweep["P"]):
+        if P % 2:
+            raise ParameterError(f"{sweep['name']}.P", int(P), "even values P >= 2")
+
+
+def _unavailable(*args, **kwargs):
+    raise ValueError("not available for this family")
+
+
 FAMILIES = {
     "hebbian": Family(
         name="hebbian",
@@ -225,4 +269,17 @@ FAMILIES = {
         solve=_multitasking_solve, trace=_multitasking_trace, simulate=_multitasking_simulate,
         observables=_multitasking_observables, planes=(("d", "T"),),
         convention=MULTITASKING_CONVENTION, validate=_multitasking_validate, phases=_multitasking_phases),
+    "digits": Family(
+        name="digits",
+        params={"setting": Param("choice", "supervised", choices=("supervised", "unsupervised")),
+                "tests": Param("int", 200, low=1),
+                "P": Param("int", None, low=2, axis=True),
+                "M": Param("int", None, low=1, high=173, axis=True),
+                "noise": Param("real", None, low=0.0, high=0.5, axis=True),
+                "T": Param("real", 0.0, low=0.0, axis=True)},
+        axes=("P", "M", "noise", "T"),
+        boundaries=(),
+        solve=_unavailable, trace=_unavailable, simulate=_digits_simulate,
+        observables=lambda: {}, planes=(), convention=DIGITS_CONVENTION, validate=_digits_validate,
+        sizes=False, mc_observables=lambda: DIGITS_INFO, mc_main="accuracy"),
 }

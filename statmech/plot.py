@@ -14,7 +14,7 @@ REGIONS = {0: ("paramagnet", "#f2f2f2"), 1: ("spin glass", "#c6dbef"),
            2: ("mixed (retrieval metastable)", "#fdd0a2"), 3: ("retrieval", "#a1d99b")}
 LABELS = {"alpha": r"load $\alpha = K/N^{P-1}$", "T": r"temperature $T = 1/\beta$",
           "rho": r"dataset entropy $\rho = (1-r^2)/(M r^2)$", "r": "example quality r", "N": "N",
-          "d": r"dilution $d = P(\xi = 0)$"}
+          "d": r"dilution $d = P(\xi = 0)$", "noise": "input noise (pixel flip probability)"}
 OTHER_COLOURS = ("#f2f2f2", "#a1d99b", "#c6dbef", "#9ecae1", "#fdd0a2", "#fdae6b", "#dadaeb", "#fc9272")
 LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "retrieval_spinodal": ("T_M: retrieval spinodal", "tab:red", "--"),
@@ -124,6 +124,31 @@ def _mc_panel(ax, mc, theory):
     ax.legend(fontsize=7)
 
 
+def _study_panel(ax, mc, key):
+    """A Monte Carlo study without a size axis: ``key`` (with ``key_err``) against its longest axis."""
+    ax_i = int(np.argmax([len(mc.coords[d]) for d in mc.dims]))
+    xname = mc.dims[ax_i]
+    x = mc.coords[xname]
+
+    def along(name):
+        return np.moveaxis(mc.data.get(name, np.full(mc.shape, np.nan)), ax_i, -1)
+
+    done, y, err = np.moveaxis(mc.done, ax_i, -1), along(key), along(key + "_err")
+    others = [d for d in mc.dims if d != xname]
+    for rest in list(np.ndindex(done.shape[:-1]))[:8]:
+        label = ", ".join(f"{d} = {mc.coords[d][i]:g}" for d, i in zip(others, rest) if len(mc.coords[d]) > 1)
+        ok = done[rest]
+        ax.errorbar(x[ok], y[rest][ok], yerr=err[rest][ok], fmt="o-", ms=3, capsize=2, label=label)
+    if key + "_input" in mc.data:
+        base = along(key + "_input")[(0,) * (len(mc.dims) - 1)]
+        ax.plot(x, base, "k--", label=f"{key} of the noisy input itself (no network)")
+    fixed = ", ".join(f"{d} = {mc.coords[d][0]:g}" for d in others if len(mc.coords[d]) == 1)
+    ax.set_xlabel(LABELS.get(xname, xname))
+    ax.set_ylabel(key)
+    ax.set_title(f"{mc.name}: {mc.attrs.get('model')} study ({fixed})", fontsize=10)
+    ax.legend(fontsize=6)
+
+
 def plot_study(path, out=None) -> str:
     """Draw every sweep of a study file into one picture (PNG or PDF); return its path."""
     import matplotlib
@@ -148,7 +173,10 @@ def plot_study(path, out=None) -> str:
         _theory_panel(axes.flat[k], res, [m for m in mc if linked(m) is res])
         k += 1
     for m in mc:
-        _mc_panel(axes.flat[k], m, linked(m))
+        if "N" in m.coords:
+            _mc_panel(axes.flat[k], m, linked(m))
+        else:
+            _study_panel(axes.flat[k], m, "accuracy" if "accuracy" in m.data else sorted(m.data)[0])
         k += 1
     for ax in axes.flat[k:]:
         ax.set_visible(False)

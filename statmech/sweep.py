@@ -35,6 +35,8 @@ COORD_ATTRS = {
     "r": {"long_name": "example quality r", "units": "1"},
     "M": {"long_name": "examples per archetype", "units": "1"},
     "d": {"long_name": "dilution d = P(xi = 0)", "units": "1"},
+    "P": {"long_name": "interaction order P", "units": "1"},
+    "noise": {"long_name": "probability of flipping each input pixel", "units": "1"},
 }
 
 
@@ -45,7 +47,7 @@ class StudyMismatch(ConfigError):
 def _new_result(sweep: dict) -> SweepResult:
     from .models import FAMILIES
     family = FAMILIES[sweep["model"]]
-    coords = {d: np.asarray(sweep[d], dtype=np.int64 if d == "N" else np.float64) for d in sweep["dims"]}
+    coords = {d: np.asarray(sweep[d], dtype=np.int64 if d in ("N", "P", "M") else np.float64) for d in sweep["dims"]}
     res = SweepResult(sweep["name"], coords)
     res.attrs = {"model": sweep["model"], "method": sweep["method"], "convention": family.convention,
                  "sweep_config": to_toml(sweep)}
