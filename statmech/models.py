@@ -63,7 +63,10 @@ def _hebbian_trace(sweep, names):
     from .storage import boundaries
     alpha = np.atleast_1d(np.asarray(sweep["alpha"], dtype=float))
     a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
-    curves = boundaries(sweep["P"], a, points=sweep["boundary_points"])
+    curves = boundaries(sweep["P"], a, points=sweep["boundary_points"]) if set(names) - {"almeida_thouless"} else {}
+    if "almeida_thouless" in names:
+        from .rsb import at_line
+        curves["almeida_thouless"] = at_line(sweep["P"], a)
     return {k: {"alpha": np.asarray(v[0]), "T": np.asarray(v[1])} for k, v in curves.items() if k in names}
 
 
@@ -239,7 +242,7 @@ FAMILIES = {
                 "alpha": Param("real", None, low=0.0, axis=True),
                 "T": Param("real", None, low=0.0, low_open=True, axis=True)},
         axes=("alpha", "T"),
-        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"),
+        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic", "almeida_thouless"),
         solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
         observables=_hebbian_observables, convention=HEBBIAN_CONVENTION),
 

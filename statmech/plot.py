@@ -18,7 +18,8 @@ LABELS = {"alpha": r"load $\alpha = K/N^{P-1}$", "T": r"temperature $T = 1/\beta
 OTHER_COLOURS = ("#f2f2f2", "#a1d99b", "#c6dbef", "#9ecae1", "#fdd0a2", "#fdae6b", "#dadaeb", "#fc9272")
 LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "retrieval_spinodal": ("T_M: retrieval spinodal", "tab:red", "--"),
-         "retrieval_thermodynamic": ("T_c: retrieval is the global minimum", "tab:green", "-")}
+         "retrieval_thermodynamic": ("T_c: retrieval is the global minimum", "tab:green", "-"),
+         "almeida_thouless": ("T_AT: RS retrieval unstable below (replicon < 0)", "tab:purple", ":")}
 
 
 def _phase_names(res) -> dict:

@@ -92,3 +92,23 @@ def test_family_bad_input(text, key):
     with pytest.raises(ConfigError) as err:
         parse_config(text)
     assert err.value.name == key
+
+
+def test_at_line_in_sweep_matches_rsb(tmp_path):
+    """The traced de Almeida-Thouless line of a hebbian sweep is rsb.at_line, where the replicon vanishes."""
+    from statmech.rsb import at_line
+    cfg = parse_config("""
+[[sweeps]]
+name = "ags"
+P = 2
+alpha = [0.10, 0.12, 0.13]
+T = [0.01, 0.02]
+boundaries = ["almeida_thouless"]
+boundary_points = 3
+""")
+    out = tmp_path / "a.h5"
+    run_study(cfg, out)
+    curve = xr.open_dataset(out, group="ags/boundaries/almeida_thouless", engine="h5netcdf")
+    a, t = at_line(2, np.linspace(0.10, 0.13, 3))
+    np.testing.assert_array_equal(curve["T"].values, t)
+    assert t[-1] == pytest.approx(0.0094727, abs=2e-6)       # spec / Steffan-Kuehn value at alpha = 0.13

@@ -177,7 +177,7 @@ def test_cli_run_info_plot_compare(tmp_path, capsys):
     info = json.loads(capsys.readouterr().out)
     ags = next(s for s in info["sweeps"] if s["name"] == "ags")
     assert ags["points_done"] == ags["points_total"] == 80 and ags["n_missing"] == 0
-    assert set(ags["boundaries"]) == {"spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"}
+    assert set(ags["boundaries"]) == {"spin_glass", "retrieval_spinodal", "retrieval_thermodynamic", "almeida_thouless"}
     assert main(["info", str(out)]) == 0
     assert "complete" in capsys.readouterr().out
     assert main(["plot", str(out), "--out", str(tmp_path / "p.pdf")]) == 0
