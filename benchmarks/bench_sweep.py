@@ -34,7 +34,7 @@ def _time(config, workers, scheduler):
 
 
 def sweep_scaling(quick: bool) -> dict:
-    sweeps = 150 if quick else 400
+    sweeps = 4000 if quick else 8000   # about 20 s serial: tasks long against the workers' start-up
     config = parse_config(STUDY.format(N=1500, N2=2000, sweeps=sweeps))
     _time(parse_config(STUDY.format(N=100, N2=120, sweeps=30)), 1, "local")     # warm the JIT cache
     one = min(_time(config, 1, "local") for _ in range(1 if quick else 2))

@@ -28,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output HDF5 file (default: <study name>.h5; statmech-default.h5 for the default study)")
     run.add_argument("--workers", type=int, default=1, help="parallel workers (default 1: in this process)")
     run.add_argument("--scheduler", default="local",
-                     help="where the points go: local (dask LocalCluster if dask is installed, else a process "
-                          "pool), processes, slurm, pbs (the config's [cluster] table), or a dask scheduler address")
+                     help="where the points go: local (a process pool, default), dask (a dask LocalCluster), "
+                          "slurm, pbs (dask-jobqueue from the config's [cluster] table), or a dask scheduler address")
     run.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming an existing file")
     run.add_argument("--no-plot", action="store_true", help="do not draw the picture after the run")
     bar = run.add_mutually_exclusive_group()

@@ -202,7 +202,7 @@ def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: boo
     if workers < 1:
         raise ConfigError("--workers", workers, "--workers >= 1")
     if scheduler not in SCHEDULERS and ":" not in scheduler:
-        raise ConfigError("--scheduler", scheduler, "local, processes, slurm, pbs or a dask address host:port")
+        raise ConfigError("--scheduler", scheduler, "local, processes, dask, slurm, pbs or a dask address host:port")
     out = os.fspath(out)
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK):

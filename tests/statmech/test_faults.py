@@ -89,9 +89,9 @@ def _spawned_workers(pid):
     return found
 
 
-@pytest.mark.parametrize("scheduler", ["processes", "local"])
+@pytest.mark.parametrize("scheduler", ["local", "dask"])
 def test_killed_worker_does_not_stop_the_sweep(tmp_path, scheduler):
-    if scheduler == "local":
+    if scheduler == "dask":
         pytest.importorskip("distributed", reason="the dask scheduler needs the 'cluster' extra")
     cfg = tmp_path / "c.toml"
     cfg.write_text(MC)
