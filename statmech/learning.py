@@ -70,6 +70,7 @@ from scipy.special import erf
 from scipy.stats import binom
 
 from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer, check_real
+from statmech.newton import damped_newton_2x2
 from statmech.quadrature import lncosh_average, tanh_moments
 from statmech.storage import M_MIN, PHASES, Q_MIN, _classify, _largest_eig
 
@@ -340,83 +341,21 @@ class _Params:
 
 
 # ----------------------------------------------------------------------------------------------
-# vectorised Newton (same scheme as statmech.storage: analytic Jacobian, Deuflhard's natural
-# monotonicity test for the step length, batched backtracking)
+# vectorised Newton (statmech.newton.damped_newton_2x2, shared with statmech.storage: analytic
+# Jacobian, Deuflhard's natural monotonicity test for the step length, batched backtracking)
 # ----------------------------------------------------------------------------------------------
 def _newton(pp, beta, s, q, fix_s, tol, maxiter, max_damped=None):
-    s = np.array(s, dtype=np.float64)
-    q = np.array(q, dtype=np.float64)
-    n = s.size
-    Rs, Rq, m, J, ok = pp.equations(beta, s, q)
-    Rs[fix_s] = 0.0
-    res = np.maximum(np.abs(Rs), np.abs(Rq))
-    conv = res <= tol
-    dead = ~ok
-    its = np.zeros(n, dtype=np.int64)
-    damped = np.zeros(n, dtype=np.int64)
-    res_ref = res.copy()
-    for it in range(maxiter):
-        act = np.flatnonzero(~conv & ~dead)
-        if act.size == 0:
-            break
-        its[act] += 1
-        a11, a12, a21, a22 = J[0, act] - 1.0, J[1, act], J[2, act], J[3, act] - 1.0
-        rs, rq, fs = Rs[act], Rq[act], fix_s[act]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            det = a11 * a22 - a12 * a21
-            ds = (rq * a12 - rs * a22) / det
-            dq = (rs * a21 - rq * a11) / det
-            ds[fs] = 0.0
-            dq[fs] = -rq[fs] / a22[fs]
-        fin = np.isfinite(ds) & np.isfinite(dq)
-        if not fin.all():
-            dead[act[~fin]] = True
-            act, a11, a12, a21, a22, det, ds, dq, fs = (x[fin] for x in (act, a11, a12, a21, a22, det, ds, dq, fs))
-        norm0 = ds * ds + dq * dq
-        pending = np.arange(act.size)
-        for lam in (None, _LAMBDAS):
-            if pending.size == 0:
-                break
-            if lam is None:
-                nl, sel, lt = 1, pending, 1.0
-            else:
-                nl = lam.size
-                sel = np.repeat(pending, nl)
-                lt = np.tile(lam, pending.size)
-            idx = act[sel]
-            st, qt = s[idx] + lt * ds[sel], q[idx] + lt * dq[sel]
-            rst, rqt, mt, Jt, okt = pp.sub(idx).equations(beta[idx], st, qt)
-            ff = fs[sel]
-            rst[ff] = 0.0
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                bs = (rqt * a12[sel] - rst * a22[sel]) / det[sel]
-                bq = (rst * a21[sel] - rqt * a11[sel]) / det[sel]
-                bs[ff] = 0.0
-                bq[ff] = -rqt[ff] / a22[sel][ff]
-                acc = okt & ((bs * bs + bq * bq <= (1 - 0.5 * lt) ** 2 * norm0[sel])
-                             | (np.maximum(np.abs(rst), np.abs(rqt)) <= tol))
-            if nl == 1:
-                hit, pick = acc, np.flatnonzero(acc)
-            else:
-                acc = acc.reshape(pending.size, nl)
-                hit = acc.any(axis=1)
-                pick = np.flatnonzero(hit) * nl + acc[hit].argmax(axis=1)
-            ia = act[pending[hit]]
-            if nl > 1:
-                damped[ia] += 1
-            s[ia], q[ia], Rs[ia], Rq[ia], m[ia] = st[pick], qt[pick], rst[pick], rqt[pick], mt[pick]
-            J[:, ia] = Jt[:, pick]
-            pending = pending[~hit]
-        dead[act[pending]] = True
-        res[act] = np.maximum(np.abs(Rs[act]), np.abs(Rq[act]))
-        conv[act] = res[act] <= tol
-        collapsed = np.where(fix_s[act], q[act] < 1e-3 * Q_MIN, np.abs(s[act]) < 1e-3 * M_MIN)
-        dead[act[collapsed & ~conv[act]]] = True
-        if max_damped is not None:
-            dead[(damped > max_damped) & ~conv] = True
-        if it % 5 == 4:
-            dead[(res > 0.5 * res_ref) & ~conv] = True
-            res_ref = res.copy()
+    """Solve (S - s, Q - q) = 0 for ``pp`` (``fix_s`` points: s = 0, q alone) with
+    ``damped_newton_2x2``. Returns s, q, m, residual, converged, iterations, stability."""
+    def equations(idx, st, qt):
+        if idx is None:
+            Rs, Rq, m, J, ok = pp.equations(beta, st, qt)
+        else:
+            Rs, Rq, m, J, ok = pp.sub(idx).equations(beta[idx], st, qt)
+        return Rs, Rq, J, ok, m
+
+    s, q, m, res, conv, its, J = damped_newton_2x2(equations, s, q, fix_s, tol, maxiter, _LAMBDAS, max_damped,
+                                                   x_floor=1e-3 * M_MIN, y_floor=1e-3 * Q_MIN)
     return s, q, m, res, conv, its, _largest_eig(J)
 
 

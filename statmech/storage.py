@@ -63,6 +63,7 @@ from scipy.special import erf
 from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
 from numba import njit
 
+from statmech.newton import damped_newton_2x2
 from statmech.quadrature import kernel_tables, lncosh_average, tanh_moments, tanh_moments_point
 
 __all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
@@ -207,7 +208,8 @@ def free_energy(P, alpha, T, m, q, r=None):
 
 
 # ----------------------------------------------------------------------------------------------
-# Newton with backtracking line search (numpy reference; the compiled kernel follows)
+# Newton with backtracking line search (numpy reference via statmech.newton.damped_newton_2x2;
+# the compiled kernel follows)
 # ----------------------------------------------------------------------------------------------
 def _newton_numpy(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_damped=None):
     """Solve R(m, q) = 0 at many points at once (1-D arrays). ``fix_m`` points keep m fixed
@@ -223,92 +225,13 @@ def _newton_numpy(P, alpha, beta, m, q, fix_m, tol=TOL, maxiter=MAXITER, max_dam
     next to the solution Newton takes full steps, and repeated damping means the start sits
     beyond a fold, where there is no root to find. Returns m, q, residual (max norm),
     converged, iterations, stability (largest eigenvalue of the map's Jacobian)."""
-    m = np.array(m, dtype=np.float64)
-    q = np.array(q, dtype=np.float64)
-    n = m.size
-    Rm, Rq, J, ok = _equations(P, alpha, beta, m, q)
-    Rm[fix_m] = 0.0
-    J = np.array(J)                                   # (4, n): Jmm, Jmq, Jqm, Jqq
-    res = np.maximum(np.abs(Rm), np.abs(Rq))
-    conv = res <= tol
-    dead = ~ok
-    its = np.zeros(n, dtype=np.int64)
-    res_ref = res.copy()
-    damped = np.zeros(n, dtype=np.int64)
-    any_fix = fix_m.any()
-    for it in range(maxiter):
-        act = np.flatnonzero(~conv & ~dead)
-        if act.size == 0:
-            break
-        its[act] += 1
-        a11, a12, a21, a22 = J[:, act]
-        a11 = a11 - 1.0
-        a22 = a22 - 1.0
-        rm, rq = Rm[act], Rq[act]
-        fm = fix_m[act]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            det = a11 * a22 - a12 * a21
-            dm = (rq * a12 - rm * a22) / det
-            dq = (rm * a21 - rq * a11) / det
-            if any_fix:
-                dm[fm] = 0.0
-                dq[fm] = -rq[fm] / a22[fm]
-        finite = np.isfinite(dm) & np.isfinite(dq)
-        if not finite.all():
-            dead[act[~finite]] = True
-            act, dm, dq, a11, a12, a21, a22, det, fm = (x[finite] for x in (act, dm, dq, a11, a12, a21, a22, det, fm))
-        norm0 = dm * dm + dq * dq          # natural monotonicity test (Deuflhard): |A^-1 R| must shrink
-        # step length: the full step for everyone, then the shorter steps _LAMBDAS of the
-        # points that failed, in one batched evaluation (the largest acceptable one is taken)
-        pending = np.arange(act.size)
-        for lam in (None, _LAMBDAS):
-            if pending.size == 0:
-                break
-            if lam is None:
-                nl, sel, lt = 1, pending, 1.0
-            else:
-                nl = lam.size
-                sel = np.repeat(pending, nl)
-                lt = np.tile(lam, pending.size)
-            idx = act[sel]
-            mt = m[idx] + lt * dm[sel]
-            qt = q[idx] + lt * dq[sel]
-            rmt, rqt, Jt, okt = _equations(P, alpha[idx], beta[idx], mt, qt)
-            ff = fm[sel]
-            if any_fix:
-                rmt[ff] = 0.0
-            # simplified Newton correction at the trial point with the old Jacobian A = J - 1
-            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-                bm = (rqt * a12[sel] - rmt * a22[sel]) / det[sel]
-                bq = (rmt * a21[sel] - rqt * a11[sel]) / det[sel]
-                if any_fix:
-                    bm[ff] = 0.0
-                    bq[ff] = -rqt[ff] / a22[sel][ff]
-                acc = okt & ((bm * bm + bq * bq <= (1 - 0.5 * lt) ** 2 * norm0[sel])
-                             | (np.maximum(np.abs(rmt), np.abs(rqt)) <= tol))
-            if nl == 1:
-                hit, pick = acc, np.flatnonzero(acc)
-            else:
-                acc = acc.reshape(pending.size, nl)
-                hit = acc.any(axis=1)
-                pick = np.flatnonzero(hit) * nl + acc[hit].argmax(axis=1)   # largest acceptable step
-            ia = act[pending[hit]]
-            if nl > 1:
-                damped[ia] += 1
-            m[ia], q[ia], Rm[ia], Rq[ia] = mt[pick], qt[pick], rmt[pick], rqt[pick]
-            J[:, ia] = np.array(Jt)[:, pick]
-            pending = pending[~hit]
-        dead[act[pending]] = True
-        res[act] = np.maximum(np.abs(Rm[act]), np.abs(Rq[act]))
-        conv[act] = res[act] <= tol
-        # collapse onto the m = 0 (retrieval) or q = 0 (spin glass) solution: not this branch
-        collapsed = np.where(fix_m[act], q[act] < 1e-3 * Q_MIN, np.abs(m[act]) < 1e-3 * M_MIN)
-        dead[act[collapsed & ~conv[act]]] = True
-        if max_damped is not None:
-            dead[(damped > max_damped) & ~conv] = True
-        if it % 5 == 4:   # stagnation (e.g. Newton wandering near a fold's ghost, no root)
-            dead[(res > 0.5 * res_ref) & ~conv] = True
-            res_ref = res.copy()
+    def equations(idx, mt, qt):
+        if idx is None:
+            return _equations(P, alpha, beta, mt, qt) + (None,)
+        return _equations(P, alpha[idx], beta[idx], mt, qt) + (None,)
+
+    m, q, _, res, conv, its, J = damped_newton_2x2(equations, m, q, fix_m, tol, maxiter, _LAMBDAS, max_damped,
+                                                   x_floor=1e-3 * M_MIN, y_floor=1e-3 * Q_MIN)
     return m, q, res, conv, its, _largest_eig(J)
 
 
