@@ -117,8 +117,10 @@ def _dot16_i8_i16(typingctx, row, S, n16):
 
 
 def _dot_p2(row, S, K):
-    """sum_k row[k] S[k] with int32 accumulation (caller guarantees K N < 2^31); numba only."""
-    raise NotImplementedError
+    """sum_k row[k] S[k] with int32 accumulation (caller guarantees K N < 2^31).
+
+    This Python body is the reference; inside numba the overload below (256-bit vpmaddwd) runs."""
+    return int(np.dot(row[:K].astype(np.int64), S[:K].astype(np.int64)))
 
 
 @overload(_dot_p2)
