@@ -33,7 +33,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 __all__ = ["ConfigError", "load_config", "parse_config", "default_config_text", "to_toml", "sweep_by_name"]
 
-METHODS = ("theory", "mc")
+METHODS = ("theory", "mc", "1rsb")
 DYNAMICS = ("heat_bath", "metropolis", "zero_T")
 SCHEDULES = ("random", "sequential")
 INITS = ("pattern", "random")
@@ -114,6 +114,8 @@ def _sweep(raw: dict, index: int) -> dict:
     model = _wrap(check_choice, f"{name}.model", raw.get("model", "hebbian"), tuple(FAMILIES))
     family = FAMILIES[model]
     method = _wrap(check_choice, f"{name}.method", raw.get("method", "theory"), METHODS)
+    if method == "1rsb" and family.solve_1rsb is None:
+        raise ConfigError(f"{name}.method", method, f"'theory' or 'mc' for model {model!r} (no 1RSB solver)")
     sweep = {"name": name, "model": model, "method": method}
     for key, p in family.params.items():
         sweep[key] = _param(name, key, p, raw)
@@ -121,8 +123,12 @@ def _sweep(raw: dict, index: int) -> dict:
     if not dims:
         raise ConfigError(f"{name}.{family.axes[0]}", raw.get(family.axes[0]),
                           "a grid in at least one of " + ", ".join(family.axes))
-    defaults = dict(THEORY_DEFAULTS, boundaries=list(family.boundaries)) if method == "theory" \
-        else dict(MC_DEFAULTS, N=None) if family.sizes else dict(MC_DEFAULTS)
+    if method == "theory":
+        defaults = dict(THEORY_DEFAULTS, boundaries=list(family.boundaries))
+    elif method == "1rsb":
+        defaults = dict(THEORY_DEFAULTS, boundaries=[], theory="")
+    else:
+        defaults = dict(MC_DEFAULTS, N=None) if family.sizes else dict(MC_DEFAULTS)
     known = {"name", "model", "method"} | set(family.params) | set(defaults)
     unknown = set(raw) - known
     if unknown:
@@ -131,7 +137,10 @@ def _sweep(raw: dict, index: int) -> dict:
                           + ", ".join(sorted(known)))
     for key, default in defaults.items():
         sweep[key] = copy.deepcopy(raw.get(key, default))
-    if method == "theory":
+    if method in ("theory", "1rsb"):
+        if method == "1rsb" and sweep["boundaries"]:
+            raise ConfigError(f"{name}.boundaries", sweep["boundaries"],
+                              "[] for method '1rsb' (its lines: link an RS sweep with theory = NAME)")
         bnds = sweep["boundaries"]
         if not isinstance(bnds, list):
             raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(family.boundaries))
@@ -236,7 +245,7 @@ def parse_config(text: str, source: str = "<config>") -> dict:
         if names.count(name) > 1:
             raise ConfigError("sweeps.name", name, "unique sweep names")
     for s in resolved["sweeps"]:
-        if s["method"] == "mc" and s["theory"]:
+        if s["method"] in ("mc", "1rsb") and s["theory"]:
             target = sweep_by_name(resolved, s["theory"], missing_ok=True)
             if target is None or target["method"] != "theory":
                 raise ConfigError(f"{s['name']}.theory", s["theory"], "the name of a theory sweep in this study")

@@ -46,6 +46,8 @@ class Family:
     sizes: bool = True                   # Monte Carlo sweeps have a leading N axis
     mc_observables: Callable | None = None   # () -> {key: meaning} kept from ``simulate`` (None: statmech.mc.MC_INFO)
     mc_main: str = "m"                   # the observable the plots show for Monte Carlo sweeps
+    solve_1rsb: Callable | None = None   # like ``solve``, one step of replica-symmetry breaking
+    observables_1rsb: Callable | None = None
 
 
 # ---------------------------------------------------------------- Hebbian storage (P-body) ----
@@ -83,6 +85,16 @@ def _hebbian_simulate(sweep, point, index, seed):
     exists = bool(theory["exists_retrieval"][0, 0])
     raw["m_rs"] = float(theory["m_retrieval"][0, 0] if exists else theory["m"][0, 0])
     return raw
+
+
+def _hebbian_solve_1rsb(sweep, values):
+    from .rsb import solve_grid_1rsb
+    return solve_grid_1rsb(sweep["P"], values["alpha"], values["T"])
+
+
+def _hebbian_observables_1rsb():
+    from .rsb import OBSERVABLE_INFO
+    return OBSERVABLE_INFO
 
 
 def _hebbian_observables():
@@ -244,7 +256,8 @@ FAMILIES = {
         axes=("alpha", "T"),
         boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic", "almeida_thouless"),
         solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
-        observables=_hebbian_observables, convention=HEBBIAN_CONVENTION),
+        observables=_hebbian_observables, convention=HEBBIAN_CONVENTION,
+        solve_1rsb=_hebbian_solve_1rsb, observables_1rsb=_hebbian_observables_1rsb),
 
     "learning": Family(
         name="learning",

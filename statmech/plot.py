@@ -91,7 +91,8 @@ def _theory_panel(ax, res, mc_sweeps):
     fixed = ", ".join(f"{k} = {v}" for k, v in res.attrs.items()
                       if k not in ("model", "method", "convention", "sweep_config", "phase_names"))
     import textwrap
-    ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} RS theory ({fixed}); "
+    level = "1RSB" if res.attrs.get("method") == "1rsb" else "RS"
+    ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} {level} theory ({fixed}); "
                                "package convention, distinct indices", 60), fontsize=8)
 
 
@@ -157,7 +158,7 @@ def plot_study(path, out=None) -> str:
     import matplotlib.pyplot as plt
 
     _, sweeps = read_study(path)
-    theory = [s for s in sweeps.values() if s.attrs.get("method") == "theory"]
+    theory = [s for s in sweeps.values() if s.attrs.get("method") in ("theory", "1rsb")]
     mc = [s for s in sweeps.values() if s.attrs.get("method") == "mc"]
 
     def linked(m):
@@ -172,6 +173,13 @@ def plot_study(path, out=None) -> str:
     k = 0
     for res in theory:
         _theory_panel(axes.flat[k], res, [m for m in mc if linked(m) is res])
+        rs = linked(res) if res.attrs.get("method") == "1rsb" else None
+        if rs is not None:      # the RS lines on the 1RSB map
+            for name, curve in rs.boundaries.items():
+                if len(curve.get("alpha", [])):
+                    axes.flat[k].plot(curve["alpha"], curve["T"], "-", color="0.2", lw=0.8)
+            axes.flat[k].plot([], [], "-", color="0.2", lw=0.8, label=f"RS lines ({rs.name})")
+            axes.flat[k].legend(fontsize=7, loc="best", framealpha=0.8)
         k += 1
     for m in mc:
         if "N" in m.coords:

@@ -67,7 +67,7 @@ def plan_tasks(config: dict, results: dict) -> list:
     tasks = []
     for sweep in config["sweeps"]:
         res = results[sweep["name"]]
-        if sweep["method"] == "theory":
+        if sweep["method"] in ("theory", "1rsb"):
             n_first = res.shape[0]
             for start in range(0, n_first, sweep["chunk"]):
                 idx = list(range(start, min(start + sweep["chunk"], n_first)))
@@ -92,10 +92,11 @@ def run_task(task: dict):
         dims, idx = sweep["dims"], task["first_index"]
         values = {a: np.atleast_1d(np.asarray(sweep[a], dtype=float)) for a in family.axes}
         values[dims[0]] = values[dims[0]][idx]
-        out = family.solve(sweep, values)
+        rsb = sweep["method"] == "1rsb"
+        out = (family.solve_1rsb if rsb else family.solve)(sweep, values)
         shape = tuple(len(idx) if d == dims[0] else len(sweep[d]) for d in dims)
         out = {k: np.asarray(v).reshape(shape) for k, v in out.items()}
-        info = family.observables()
+        info = (family.observables_1rsb if rsb else family.observables)()
         attrs = {k: ({"long_name": info[k]} if k in info else {}) for k in out}
         return sweep["name"], "theory", (idx,), out, attrs
     if task["kind"] == "boundaries":

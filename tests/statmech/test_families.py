@@ -112,3 +112,14 @@ boundary_points = 3
     a, t = at_line(2, np.linspace(0.10, 0.13, 3))
     np.testing.assert_array_equal(curve["T"].values, t)
     assert t[-1] == pytest.approx(0.0094727, abs=2e-6)       # spec / Steffan-Kuehn value at alpha = 0.13
+
+
+@pytest.mark.parametrize("text,key", [
+    ('[[sweeps]]\nname = "l"\nmodel = "learning"\nmethod = "1rsb"\nM = 5\nrho = [0.1]\nT = [0.5]\n', "l.method"),
+    ('[[sweeps]]\nname = "r"\nmethod = "1rsb"\nalpha = [0.1]\nT = [0.5]\nboundaries = ["spin_glass"]\n', "r.boundaries"),
+    ('[[sweeps]]\nname = "r"\nmethod = "1rsb"\nalpha = [0.1]\nT = [0.5]\ntheory = "nope"\n', "r.theory"),
+])
+def test_1rsb_config_errors(text, key):
+    with pytest.raises(ConfigError) as err:
+        parse_config(text)
+    assert err.value.name == key

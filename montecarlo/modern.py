@@ -1,0 +1,368 @@
+"""Numba samplers for the binary LSE DAM and the polynomial DAM (montecarlo.md 2.5, 2.6; modern.md 6).
+
+Per chain: spins int8 (N,), integer overlaps S_mu = xi^mu . sigma (int32 for LSE, int64 for the
+polynomial DAM). LSE: float64 L = ln sum_mu e^{lambda S_mu} and weights w_mu = e^{lambda S_mu - L} are
+recomputed from scratch from S after every accepted flip (so at least every sweep); the
+disagreeing softmax mass D_i = sum_{xi_i^mu != sigma_i} w_mu and the agreeing mass A_i are summed
+directly, DeltaE_i = -2 - (1/lambda) ln[D_i + e^{-4 lambda} A_i]. Polynomial: exact int64 numerators
+sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] while N^n < 2^63.
+
+Chains run in parallel (prange); each uses its own xoshiro256** stream from
+SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread count.
+Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen).
+Schedules: 0 random-sequential, 1 random permutation per sweep, 2 systematic scan.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from hopfield.modern import _binary_patterns
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+from .rng import randbelow, stream_states, uniform
+
+__all__ = ["lse_run", "poly_run", "lse_delta_energies", "poly_delta_numerators",
+           "DYNAMICS", "SCHEDULES"]
+
+DYNAMICS = {"heat_bath": 0, "metropolis": 1, "zero": 2}
+SCHEDULES = {"random": 0, "permutation": 1, "systematic": 2}
+
+
+# ----------------------------------------------------------------------------------------------
+# shared pieces
+@njit(cache=True)
+def _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3):
+    if dyn == 2:
+        if dE < 0.0:
+            return True, s0, s1, s2, s3
+        if dE == 0.0 and ties_random:
+            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+            return u < 0.5, s0, s1, s2, s3
+        return False, s0, s1, s2, s3
+    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+    x = beta * dE
+    if dyn == 0:
+        if x > 700.0:
+            return False, s0, s1, s2, s3
+        return u * (1.0 + math.exp(x)) < 1.0, s0, s1, s2, s3
+    if x <= 0.0:
+        return True, s0, s1, s2, s3
+    return u < math.exp(-x), s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _fill_order(order, N, schd, s0, s1, s2, s3):
+    if schd == 0:
+        for t in range(N):
+            j, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
+            order[t] = j
+    elif schd == 1:
+        for t in range(N):
+            order[t] = t
+        for t in range(N - 1, 0, -1):
+            j, s0, s1, s2, s3 = randbelow(t + 1, s0, s1, s2, s3)
+            tmp = order[t]
+            order[t] = order[j]
+            order[j] = tmp
+    else:
+        for t in range(N):
+            order[t] = t
+    return s0, s1, s2, s3
+
+
+# ----------------------------------------------------------------------------------------------
+# LSE
+@njit(cache=True)
+def _lse_refresh(S, lam, w):
+    """Recompute w from S from scratch; return L (max-shifted)."""
+    K = S.shape[0]
+    m = S[0]
+    for mu in range(1, K):
+        if S[mu] > m:
+            m = S[mu]
+    tot = 0.0
+    for mu in range(K):
+        e = math.exp(lam * (S[mu] - m))
+        w[mu] = e
+        tot += e
+    inv = 1.0 / tot
+    for mu in range(K):
+        w[mu] *= inv
+    return lam * m + math.log(tot)
+
+
+@njit(cache=True)
+def _lse_delta(row, si, w, lam):
+    K = w.shape[0]
+    D = 0.0
+    A = 0.0
+    for mu in range(K):
+        if row[mu] != si:
+            D += w[mu]
+        else:
+            A += w[mu]
+    lD = math.log(D) if D > 0.0 else -np.inf
+    lA = math.log(A) - 4.0 * lam if A > 0.0 else -np.inf
+    mx = max(lD, lA)
+    if mx == -np.inf:
+        return np.inf
+    return -2.0 - (mx + math.log(math.exp(lD - mx) + math.exp(lA - mx))) / lam
+
+
+@njit(cache=True)
+def _lse_chain(pat, spins, S, w, st, lam, beta, dyn, schd, ties_random, nsweeps, target,
+               m_out, e_out, mx_out, y_out, acc_out):
+    N, K = pat.shape
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    order = np.empty(N, np.int64)
+    # overlaps from scratch at the start
+    for mu in range(K):
+        S[mu] = 0
+    for i in range(N):
+        si = spins[i]
+        for mu in range(K):
+            S[mu] += pat[i, mu] * si
+    L = _lse_refresh(S, lam, w)
+    for sweep in range(nsweeps):
+        s0, s1, s2, s3 = _fill_order(order, N, schd, s0, s1, s2, s3)
+        nacc = 0
+        for t in range(N):
+            i = order[t]
+            si = spins[i]
+            dE = _lse_delta(pat[i], si, w, lam)
+            ok, s0, s1, s2, s3 = _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3)
+            if ok:
+                for mu in range(K):
+                    S[mu] -= 2 * si * pat[i, mu]
+                spins[i] = -si
+                L = _lse_refresh(S, lam, w)
+                nacc += 1
+        # measurements
+        m_out[sweep] = S[target] / N
+        e_out[sweep] = -L / lam
+        best = -N - 1
+        y = 0.0
+        for mu in range(K):
+            y += w[mu] * w[mu]
+            if mu != target and S[mu] > best:
+                best = S[mu]
+        mx_out[sweep] = best / N if K > 1 else np.nan
+        y_out[sweep] = y
+        acc_out[sweep] = nacc / N
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+
+
+@njit(parallel=True, cache=True)
+def _lse_chains(pat, spins, S, W, rng, lam, betas, dyn, schd, ties_random, nsweeps, target,
+                m_out, e_out, mx_out, y_out, acc_out):
+    for c in prange(spins.shape[0]):
+        _lse_chain(pat, spins[c], S[c], W[c], rng[c], lam, betas[c], dyn, schd, ties_random, nsweeps,
+                   target, m_out[c], e_out[c], mx_out[c], y_out[c], acc_out[c])
+
+
+@njit(cache=True)
+def _lse_all_deltas(pat, spins, lam):
+    N, K = pat.shape
+    S = np.zeros(K, np.int32)
+    for i in range(N):
+        for mu in range(K):
+            S[mu] += pat[i, mu] * spins[i]
+    w = np.empty(K)
+    _lse_refresh(S, lam, w)
+    out = np.empty(N)
+    for i in range(N):
+        out[i] = _lse_delta(pat[i], spins[i], w, lam)
+    return out
+
+
+def lse_delta_energies(patterns, lam, sigma) -> np.ndarray:
+    """Kernel DeltaE_i for every site of one state (compare with hopfield.modern.LSEDAM.delta_energy)."""
+    pat = _binary_patterns(patterns)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    s = _check_states(sigma, pat.shape[0], 1)[0]
+    return _lse_all_deltas(pat, s, lam)
+
+
+# ----------------------------------------------------------------------------------------------
+# polynomial
+@njit(cache=True)
+def _F(x, n, rect):
+    if rect and x < 0:
+        return np.int64(0)
+    r = np.int64(1)
+    for _ in range(n):
+        r *= x
+    return r
+
+
+@njit(cache=True)
+def _poly_num(row, si, S, n, rect):
+    num = np.int64(0)
+    for mu in range(S.shape[0]):
+        a = S[mu]
+        num += _F(a - 2 * si * row[mu], n, rect) - _F(a, n, rect)
+    return num
+
+
+@njit(cache=True)
+def _poly_chain(pat, spins, S, st, n, rect, inv_scale, beta, dyn, schd, ties_random, nsweeps, target,
+                m_out, num_out, acc_out):
+    N, K = pat.shape
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    order = np.empty(N, np.int64)
+    for mu in range(K):
+        S[mu] = 0
+    for i in range(N):
+        for mu in range(K):
+            S[mu] += pat[i, mu] * spins[i]
+    for sweep in range(nsweeps):
+        s0, s1, s2, s3 = _fill_order(order, N, schd, s0, s1, s2, s3)
+        nacc = 0
+        for t in range(N):
+            i = order[t]
+            si = np.int64(spins[i])
+            num = _poly_num(pat[i], si, S, n, rect)
+            dE = -num * inv_scale
+            if dyn == 2:
+                dE = -float(num)  # exact sign
+            ok, s0, s1, s2, s3 = _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3)
+            if ok:
+                for mu in range(K):
+                    S[mu] -= 2 * si * pat[i, mu]
+                spins[i] = -si
+                nacc += 1
+        tot = np.int64(0)
+        for mu in range(K):
+            tot += _F(S[mu], n, rect)
+        m_out[sweep] = S[target] / N
+        num_out[sweep] = tot
+        acc_out[sweep] = nacc / N
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+
+
+@njit(parallel=True, cache=True)
+def _poly_chains(pat, spins, S, rng, n, rect, inv_scale, betas, dyn, schd, ties_random, nsweeps, target,
+                 m_out, num_out, acc_out):
+    for c in prange(spins.shape[0]):
+        _poly_chain(pat, spins[c], S[c], rng[c], n, rect, inv_scale, betas[c], dyn, schd, ties_random,
+                    nsweeps, target, m_out[c], num_out[c], acc_out[c])
+
+
+@njit(cache=True)
+def _poly_all_nums(pat, spins, n, rect):
+    N, K = pat.shape
+    S = np.zeros(K, np.int64)
+    for i in range(N):
+        for mu in range(K):
+            S[mu] += pat[i, mu] * spins[i]
+    out = np.empty(N, np.int64)
+    for i in range(N):
+        out[i] = _poly_num(pat[i], np.int64(spins[i]), S, n, rect)
+    return out
+
+
+def _poly_check(N, n):
+    if N ** n >= 2 ** 62:  # F differences and sums over mu need headroom
+        raise ParameterError("N^n", N ** n, "N^n < 2^62 (exact int64 kernel; float path not implemented)")
+
+
+def poly_delta_numerators(patterns, n, sigma, rectified=False) -> np.ndarray:
+    """Kernel numerators sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] (DeltaE_i = -num / (2 N^(n-1)))."""
+    pat = _binary_patterns(patterns)
+    n = check_integer("n", n, low=2, high=30)
+    _poly_check(pat.shape[0], n)
+    s = _check_states(sigma, pat.shape[0], 1)[0]
+    return _poly_all_nums(pat, s, n, bool(rectified))
+
+
+# ----------------------------------------------------------------------------------------------
+# drivers
+def _check_states(spins0, N, chains):
+    s = np.asarray(spins0)
+    if s.ndim == 1:
+        s = np.broadcast_to(s, (chains, s.shape[0]))
+    if s.shape != (chains, N):
+        raise ParameterError("spins0.shape", s.shape, f"({N},) or ({chains}, {N})")
+    if not np.isin(s, (-1, 1)).all():
+        raise ParameterError("spins0", s[~np.isin(s, (-1, 1))].ravel()[0], "entries in {-1, +1}")
+    return np.ascontiguousarray(s, dtype=np.int8).copy()
+
+
+def _common(T, chains, sweeps, dynamics, schedule, ties, target, K):
+    chains = check_integer("chains", chains, low=1)
+    sweeps = check_integer("sweeps", sweeps, low=1)
+    dyn = DYNAMICS[check_choice("dynamics", dynamics, tuple(DYNAMICS))]
+    schd = SCHEDULES[check_choice("schedule", schedule, tuple(SCHEDULES))]
+    ties = check_choice("ties", ties, ("random", "frozen"))
+    target = check_integer("target", target, low=0, high=K - 1)
+    Ts = np.atleast_1d(np.asarray(T, dtype=object))
+    if Ts.size == 1:
+        Ts = np.repeat(Ts, chains)
+    if Ts.size != chains:
+        raise ParameterError("T", list(Ts), f"a scalar or {chains} temperatures")
+    if dyn == 2:
+        betas = np.full(chains, np.inf)
+    else:
+        betas = np.array([1.0 / check_real("T", t, low=0.0, low_open=True) for t in Ts])
+    return chains, sweeps, dyn, schd, ties == "random", target, betas
+
+
+def lse_run(patterns, lam, T, spins0, *, sweeps, chains=1, dynamics="heat_bath", schedule="random",
+            ties="random", seed=0, point=0, target=0):
+    """Run ``chains`` independent LSE chains (shared patterns (N, K), T scalar or one per chain).
+
+    Returns a dict: series m (own-pattern overlap S_target/N), E (energy, extensive), max_other
+    (max_{mu != target} S_mu/N), Y (participation ratio), acceptance, each of shape (chains, sweeps),
+    one value per sweep; final spins (chains, N) int8 and overlaps S (chains, K) int32; and labels.
+    """
+    pat = _binary_patterns(patterns)
+    N, K = pat.shape
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    chains, sweeps, dyn, schd, tr, target, betas = _common(T, chains, sweeps, dynamics, schedule, ties,
+                                                           target, K)
+    if N >= 2 ** 31:
+        raise ParameterError("N", N, "N < 2^31")
+    seed = check_integer("seed", seed, low=0)
+    point = check_integer("point", point, low=0)
+    spins = _check_states(spins0, N, chains)
+    S = np.zeros((chains, K), np.int32)
+    W = np.zeros((chains, K), np.float64)
+    rng = stream_states(seed, point, range(chains), tag=0)
+    out = {k: np.empty((chains, sweeps)) for k in ("m", "E", "max_other", "Y", "acceptance")}
+    _lse_chains(pat, spins, S, W, rng, lam, betas, dyn, schd, tr, sweeps, target,
+                out["m"], out["E"], out["max_other"], out["Y"], out["acceptance"])
+    out.update(spins=spins, S=S, dynamics=dynamics, schedule=schedule, ties=ties, seed=seed, point=point,
+               lam=lam, T=T, target=target, initial="given")
+    return out
+
+
+def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynamics="heat_bath",
+             schedule="random", ties="random", seed=0, point=0, target=0):
+    """Run polynomial-DAM chains, H_n = -(1/(2 N^(n-1))) sum_mu F(S_mu), with exact integer DeltaE.
+
+    Returns a dict: m (S_target/N), E (energy), acceptance, shape (chains, sweeps); final spins and S.
+    """
+    pat = _binary_patterns(patterns)
+    N, K = pat.shape
+    n = check_integer("n", n, low=2, high=30)
+    _poly_check(N, n)
+    if not isinstance(rectified, (bool, np.bool_)):
+        raise ParameterError("rectified", rectified, "True or False")
+    chains, sweeps, dyn, schd, tr, target, betas = _common(T, chains, sweeps, dynamics, schedule, ties,
+                                                           target, K)
+    seed = check_integer("seed", seed, low=0)
+    point = check_integer("point", point, low=0)
+    spins = _check_states(spins0, N, chains)
+    S = np.zeros((chains, K), np.int64)
+    rng = stream_states(seed, point, range(chains), tag=0)
+    m = np.empty((chains, sweeps))
+    num = np.empty((chains, sweeps), np.int64)
+    acc = np.empty((chains, sweeps))
+    scale = 2.0 * float(N) ** (n - 1)
+    _poly_chains(pat, spins, S, rng, n, bool(rectified), 1.0 / scale, betas, dyn, schd, tr, sweeps, target,
+                 m, num, acc)
+    return dict(m=m, E=-num / scale, acceptance=acc, spins=spins, S=S, dynamics=dynamics, schedule=schedule,
+                ties=ties, seed=seed, point=point, n=n, rectified=bool(rectified), T=T, target=target)
