@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from .patterns import as_generator, check_patterns
-from .validation import ParameterError, check_choice, check_integer, check_real
+from .validation import ParameterError, check_integer, check_real
 
 __all__ = [
     "LSEDAM",

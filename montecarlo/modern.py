@@ -24,7 +24,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 from .rng import randbelow, stream_states, uniform
 
-__all__ = ["lse_run", "poly_run", "lse_delta_energies", "poly_delta_numerators",
+__all__ = ["exponential_load_K", "lse_run", "poly_run", "spherical_run", "lse_delta_energies", "poly_delta_numerators",
            "DYNAMICS", "SCHEDULES"]
 
 DYNAMICS = {"heat_bath": 0, "metropolis": 1, "zero": 2}
@@ -264,22 +264,39 @@ def _poly_all_nums(pat, spins, n, rect):
     return out
 
 
-def _poly_check(N, n):
-    if N ** n >= 2 ** 62:  # F differences and sums over mu need headroom
-        raise ParameterError("N^n", N ** n, "N^n < 2^62 (exact int64 kernel; float path not implemented)")
+def _poly_check(N, K, n):
+    # |F| <= N^n, so sums over mu of F and of F differences stay below 2 K N^n
+    if 2 * K * N ** n >= 2 ** 63:
+        raise ParameterError("2 K N^n", 2 * K * N ** n,
+                             "2 K N^n < 2^63 (exact int64 kernel; float path not implemented)")
 
 
 def poly_delta_numerators(patterns, n, sigma, rectified=False) -> np.ndarray:
     """Kernel numerators sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] (DeltaE_i = -num / (2 N^(n-1)))."""
     pat = _binary_patterns(patterns)
     n = check_integer("n", n, low=2, high=30)
-    _poly_check(pat.shape[0], n)
+    _poly_check(pat.shape[0], pat.shape[1], n)
     s = _check_states(sigma, pat.shape[0], 1)[0]
     return _poly_all_nums(pat, s, n, bool(rectified))
 
 
 # ----------------------------------------------------------------------------------------------
 # drivers
+MAX_PATTERN_BYTES = 2 ** 31
+
+
+def exponential_load_K(N, alpha, max_bytes=MAX_PATTERN_BYTES) -> int:
+    """K = round(e^{alpha N}) with the size guard: the int8 pattern array (N K bytes) must fit max_bytes."""
+    N = check_integer("N", N, low=1)
+    alpha = check_real("alpha", alpha, low=0.0)
+    max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    logK = alpha * N
+    if logK + math.log(N) > math.log(max_bytes):
+        raise ParameterError("alpha", alpha, f"alpha N + ln N <= ln({max_bytes}) (int8 patterns N e^(alpha N) bytes; "
+                             f"here {N * math.exp(logK):.3g} bytes)")
+    return max(1, int(round(math.exp(logK))))
+
+
 def _check_states(spins0, N, chains):
     s = np.asarray(spins0)
     if s.ndim == 1:
@@ -304,6 +321,8 @@ def _common(T, chains, sweeps, dynamics, schedule, ties, target, K):
     if Ts.size != chains:
         raise ParameterError("T", list(Ts), f"a scalar or {chains} temperatures")
     if dyn == 2:
+        for t in Ts:
+            check_real("T", t, low=0.0)
         betas = np.full(chains, np.inf)
     else:
         betas = np.array([1.0 / check_real("T", t, low=0.0, low_open=True) for t in Ts])
@@ -348,7 +367,7 @@ def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynam
     pat = _binary_patterns(patterns)
     N, K = pat.shape
     n = check_integer("n", n, low=2, high=30)
-    _poly_check(N, n)
+    _poly_check(N, K, n)
     if not isinstance(rectified, (bool, np.bool_)):
         raise ParameterError("rectified", rectified, "True or False")
     chains, sweeps, dyn, schd, tr, target, betas = _common(T, chains, sweeps, dynamics, schedule, ties,
@@ -366,3 +385,124 @@ def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynam
                  m, num, acc)
     return dict(m=m, E=-num / scale, acceptance=acc, spins=spins, S=S, dynamics=dynamics, schedule=schedule,
                 ties=ties, seed=seed, point=point, n=n, rectified=bool(rectified), T=T, target=target)
+
+
+# ----------------------------------------------------------------------------------------------
+# spherical LSE model, Metropolis on the sphere |x|^2 = N (montecarlo.md 2.7)
+@njit(cache=True)
+def _normal(s0, s1, s2, s3):
+    u1, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+    u2, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _sph_energy(X, x, lam, phi):
+    N, K = X.shape
+    for mu in range(K):
+        phi[mu] = 0.0
+    for i in range(N):
+        xi = x[i]
+        for mu in range(K):
+            phi[mu] += X[i, mu] * xi
+    m = -np.inf
+    for mu in range(K):
+        phi[mu] /= N
+        if lam * N * phi[mu] > m:
+            m = lam * N * phi[mu]
+    tot = 0.0
+    for mu in range(K):
+        tot += math.exp(lam * N * phi[mu] - m)
+    return -(m + math.log(tot)) / lam
+
+
+@njit(cache=True)
+def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out, acc_out):
+    N, K = X.shape
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    phi = np.empty(K)
+    phin = np.empty(K)
+    y = np.empty(N)
+    rootN = math.sqrt(N)
+    E = _sph_energy(X, x, lam, phi)
+    nacc = 0
+    k = 0
+    for t in range(nsteps):
+        nrm = 0.0
+        for i in range(N):
+            g, s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
+            y[i] = x[i] + step * g
+            nrm += y[i] * y[i]
+        f = rootN / math.sqrt(nrm)
+        for i in range(N):
+            y[i] *= f
+        En = _sph_energy(X, y, lam, phin)
+        dE = En - E
+        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        if dE <= 0.0 or u < math.exp(-beta * dE):
+            for i in range(N):
+                x[i] = y[i]
+            for mu in range(K):
+                phi[mu] = phin[mu]
+            E = En
+            nacc += 1
+        if (t + 1) % every == 0:
+            phi_out[k] = phi[target]
+            e_out[k] = E
+            acc_out[k] = nacc / every
+            nacc = 0
+            k += 1
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+
+
+@njit(parallel=True, cache=True)
+def _sph_chains(X, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+    for c in prange(xs.shape[0]):
+        _sph_chain(X, xs[c], rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
+                   acc_out[c])
+
+
+def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_size=None, seed=0, point=0,
+                  target=0):
+    """Spherical LSE model E = -(1/lambda) ln sum_mu exp(lambda N phi^mu), Metropolis on |x|^2 = N.
+
+    Proposal x' = sqrt(N) (x + s g)/|x + s g|, g ~ N(0, I), s = 2.4 T / sqrt(N) by default (symmetric).
+    Patterns (N, K) real (rescaled by the caller to |xi|^2 = N); x0 is projected onto the sphere.
+    ``steps`` proposals per chain, one record every ``every`` proposals (default N). Returns a dict
+    with phi (target alignment), E, acceptance of shape (chains, steps // every) and the final x.
+    """
+    X = np.asarray(patterns, dtype=np.float64)
+    if X.ndim != 2 or not np.isfinite(X).all():
+        raise ParameterError("patterns.shape", X.shape, "a finite 2-D real array (N, K)")
+    N, K = X.shape
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    chains = check_integer("chains", chains, low=1)
+    steps = check_integer("steps", steps, low=1)
+    every = check_integer("every", N if every is None else every, low=1, high=steps)
+    target = check_integer("target", target, low=0, high=K - 1)
+    seed = check_integer("seed", seed, low=0)
+    point = check_integer("point", point, low=0)
+    Ts = np.atleast_1d(np.asarray(T, dtype=object))
+    if Ts.size == 1:
+        Ts = np.repeat(Ts, chains)
+    if Ts.size != chains:
+        raise ParameterError("T", list(Ts), f"a scalar or {chains} temperatures")
+    Tv = np.array([check_real("T", t, low=0.0, low_open=True) for t in Ts])
+    if step_size is None:
+        ss = 2.4 * Tv / math.sqrt(N)
+    else:
+        ss = np.full(chains, check_real("step_size", step_size, low=0.0, low_open=True))
+    x = np.asarray(x0, dtype=np.float64)
+    if x.ndim == 1:
+        x = np.broadcast_to(x, (chains, N))
+    if x.shape != (chains, N) or not np.isfinite(x).all() or (np.linalg.norm(x, axis=1) == 0).any():
+        raise ParameterError("x0.shape", x.shape, f"nonzero finite ({N},) or ({chains}, {N})")
+    xs = np.ascontiguousarray(x * (math.sqrt(N) / np.linalg.norm(x, axis=1))[:, None])
+    rng = stream_states(seed, point, range(chains), tag=0)
+    nrec = steps // every
+    phi = np.empty((chains, nrec))
+    E = np.empty((chains, nrec))
+    acc = np.empty((chains, nrec))
+    _sph_chains(np.ascontiguousarray(X), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
+    return dict(phi=phi, E=E, acceptance=acc, x=xs, lam=lam, T=T, step_size=ss, seed=seed, point=point,
+                target=target)

@@ -1,0 +1,239 @@
+"""Closed-form theory of modern Hopfield networks / dense associative memories (modern.md).
+
+Conventions: lambda is the energy parameter (LSE sharpness, K = e^{alpha N}); T the bath temperature.
+All functions validate their inputs (ParameterError) before any work.
+
+- REM noise analysis (modern.md 3.2): free energy of the non-target softmax terms per site,
+  phi(alpha, lambda) = alpha + ln E e^{lambda q N}/N (uncondensed) or lambda q_max with I(q_max) = alpha
+  (condensed); typical-pattern threshold alpha_1(lambda): lambda = phi(alpha_1, lambda).
+- Binary: alpha_1 = lambda - ln cosh lambda, condensation alpha = lambda tanh lambda - ln cosh lambda.
+- Gaussian: alpha_1 = lambda - lambda^2/2 (lambda <= 1), 1/2 (lambda >= 1).
+- Spherical: alpha_1 = lambda - g(lambda), g = (1/2) ln(1 - phi*^2) + lambda phi*,
+  phi* = (sqrt(1 + 4 lambda^2) - 1)/(2 lambda).
+- Finite T: binary spinodal alpha_sp(T; lambda) (modern.md 4.3); Petrova et al. phi_LSE(T), f_ret,
+  alpha_c^LSE(T) (4.1); Polyachenko spinodal T_sp and alpha_c(beta_net, T) (4.2).
+- Capacity formulas: Demircigil alpha < I(1 - 2 rho)/2; Krotov-Hopfield K_max = N^{n-1}/(2 (2n-3)!! ln N);
+  Ramsauer Thm 3 constant c.
+"""
+from __future__ import annotations
+
+import math
+
+from scipy.optimize import brentq
+from scipy.special import lambertw
+
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
+
+__all__ = [
+    "rate_function", "noise_free_energy", "alpha_1", "alpha_1_numeric", "condensation_alpha",
+    "binary_alpha_1", "gaussian_alpha_1", "spherical_alpha_1", "spherical_phi_star", "spherical_g",
+    "binary_spinodal_alpha", "binary_retrieval_overlap", "phi_lse", "f_ret_lse", "alpha_c_lse_petrova",
+    "spherical_phi_cusp", "spherical_spinodal_T", "spherical_alpha_c_T", "demircigil_alpha",
+    "kh_capacity", "double_factorial", "ramsauer_c",
+]
+
+ENSEMBLES = ("binary", "gaussian", "spherical")
+
+
+def _lam(lam):
+    return check_real("lambda", lam, low=0.0, low_open=True)
+
+
+def _ens(ensemble):
+    return check_choice("ensemble", ensemble, ENSEMBLES)
+
+
+def rate_function(q, ensemble="binary") -> float:
+    """Large-deviation rate I(q) of the overlap q = xi . x / N between a random pattern and a fixed state."""
+    ens = _ens(ensemble)
+    if ens == "gaussian":
+        q = check_real("q", q)
+        return 0.5 * q * q
+    q = check_real("q", q, low=-1.0, high=1.0)
+    if ens == "spherical":
+        return math.inf if abs(q) == 1.0 else -0.5 * math.log1p(-q * q)
+    a, b = 1.0 + q, 1.0 - q
+    return 0.5 * ((a * math.log(a) if a > 0 else 0.0) + (b * math.log(b) if b > 0 else 0.0))
+
+
+def _dominant_q(lam, ens):
+    """Overlap dominating the annealed sum: I'(q) = lambda."""
+    if ens == "gaussian":
+        return lam
+    if ens == "binary":
+        return math.tanh(lam)
+    return spherical_phi_star(lam)
+
+
+def _annealed(lam, ens):
+    """max_q [lambda q - I(q)] = lim (1/N) ln E e^{lambda N q}."""
+    q = _dominant_q(lam, ens)
+    return lam * q - rate_function(q, ens)
+
+
+def _q_max(alpha, ens):
+    """Largest overlap among e^{alpha N} patterns: I(q_max) = alpha."""
+    if ens == "gaussian":
+        return math.sqrt(2 * alpha)
+    if ens == "spherical":
+        return math.sqrt(-math.expm1(-2 * alpha))
+    if alpha >= math.log(2):
+        return 1.0
+    return brentq(lambda q: rate_function(q, "binary") - alpha, 0.0, 1.0, xtol=1e-15, rtol=1e-15)
+
+
+def condensation_alpha(lam, ensemble="binary") -> float:
+    """Condensation line of the auxiliary REM: alpha = I(q*(lambda)); condensed for alpha below it."""
+    lam = _lam(lam)
+    ens = _ens(ensemble)
+    return rate_function(_dominant_q(lam, ens), ens)
+
+
+def noise_free_energy(alpha, lam, ensemble="binary") -> float:
+    """phi(alpha, lambda) = lim (1/N) ln sum_{mu >= 2} e^{lambda xi^mu . x}, K = e^{alpha N}, REM analysis."""
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    lam = _lam(lam)
+    ens = _ens(ensemble)
+    if alpha >= condensation_alpha(lam, ens):
+        return alpha + _annealed(lam, ens)
+    return lam * _q_max(alpha, ens)
+
+
+def alpha_1_numeric(lam, ensemble="binary") -> float:
+    """Typical-pattern threshold from lambda * 1 = phi(alpha_1, lambda) (root in alpha)."""
+    lam = _lam(lam)
+    ens = _ens(ensemble)
+    f = lambda a: lam - noise_free_energy(a, lam, ens)
+    hi = 1.0
+    while f(hi) > 0:
+        hi *= 2.0
+        if hi > 1e6:
+            raise ParameterError("lambda", lam, "a value with a finite alpha_1")
+    return brentq(f, 1e-14, hi, xtol=1e-14, rtol=1e-14)
+
+
+def binary_alpha_1(lam) -> float:
+    """alpha_1 = lambda - ln cosh lambda (0.5662 at lambda = 1, -> ln 2)."""
+    lam = _lam(lam)
+    return lam - (lam + math.log1p(math.exp(-2 * lam)) - math.log(2))
+
+
+def gaussian_alpha_1(lam) -> float:
+    lam = _lam(lam)
+    return lam - lam * lam / 2 if lam <= 1.0 else 0.5
+
+
+def spherical_phi_star(lam) -> float:
+    """phi* = (sqrt(1 + 4 lambda^2) - 1)/(2 lambda) = phi_LSE(T = 1/lambda)."""
+    lam = _lam(lam)
+    return 2 * lam / (math.sqrt(1 + 4 * lam * lam) + 1)
+
+
+def spherical_g(lam) -> float:
+    """g(lambda) = (1/2) ln(1 - phi*^2) + lambda phi*."""
+    p = spherical_phi_star(lam)
+    return 0.5 * math.log1p(-p * p) + _lam(lam) * p
+
+
+def spherical_alpha_1(lam) -> float:
+    """alpha_1 = lambda - g(lambda) (0.6226 at lambda = 1); also the Polyachenko alpha_c(beta_net, T = 0)."""
+    return _lam(lam) - spherical_g(lam)
+
+
+def alpha_1(lam, ensemble="binary") -> float:
+    ens = _ens(ensemble)
+    return {"binary": binary_alpha_1, "gaussian": gaussian_alpha_1, "spherical": spherical_alpha_1}[ens](lam)
+
+
+def binary_retrieval_overlap(T) -> float:
+    """Retrieval branch of the binary LSE DAM at bath temperature T: m_eq = tanh(1/T)."""
+    T = check_real("T", T, low=0.0, low_open=True)
+    return math.tanh(1.0 / T)
+
+
+def binary_spinodal_alpha(T, lam) -> float:
+    """Binary LSE spinodal alpha_sp(T; lambda) (modern.md 4.3; T = 0 gives alpha_1)."""
+    T = check_real("T", T, low=0.0)
+    lam = _lam(lam)
+    lc = lambda x: x + math.log1p(math.exp(-2 * x)) - math.log(2)  # ln cosh, stable
+    if T == 0.0:
+        return lam - lc(lam)
+    b = 1.0 / T
+    if T <= 1.0 / lam:
+        return lam * math.tanh(b) - lc(lam)
+    return b * math.tanh(b) - lc(b)
+
+
+def phi_lse(T) -> float:
+    """Petrova et al. retrieval alignment phi_LSE(T) = (sqrt(T^2 + 4) - T)/2."""
+    T = check_real("T", T, low=0.0)
+    return 2.0 / (math.sqrt(T * T + 4) + T)
+
+
+def f_ret_lse(T) -> float:
+    """f_ret(T) = 1 - phi - (T/2) ln(1 - phi^2) at phi = phi_LSE(T)."""
+    T = check_real("T", T, low=0.0)
+    if T == 0.0:
+        return 0.0
+    p = phi_lse(T)
+    return 1 - p - 0.5 * T * math.log1p(-p * p)
+
+
+def alpha_c_lse_petrova(T) -> float:
+    """alpha_c^LSE(T) = (1/2)[1 - f_ret(T)]^2 (Gaussian overlap approximation; 0.5 at T = 0)."""
+    return 0.5 * (1 - f_ret_lse(T)) ** 2
+
+
+def spherical_phi_cusp(alpha, beta_net) -> float:
+    """phi_c = (alpha + g_max(beta_net))/beta_net (Polyachenko draft)."""
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    return (alpha + spherical_g(beta_net)) / _lam(beta_net)
+
+
+def spherical_spinodal_T(alpha, beta_net) -> float:
+    """T_sp = [beta^2 - (alpha + g)^2] / [beta (alpha + g)] (negative: no metastable retrieval)."""
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    b = _lam(beta_net)
+    a = alpha + spherical_g(b)
+    return (b * b - a * a) / (b * a)
+
+
+def spherical_alpha_c_T(beta_net, T) -> float:
+    """alpha_c(beta_net, T) = beta_net phi_eq(T) - g_max(beta_net)."""
+    return _lam(beta_net) * phi_lse(T) - spherical_g(beta_net)
+
+
+def demircigil_alpha(rho=0.0) -> float:
+    """Demircigil et al.: recovery from rho N corrupted spins for alpha < I(1 - 2 rho)/2 (ln 2 / 2 at rho = 0)."""
+    rho = check_real("rho", rho, low=0.0, high=0.5, high_open=True)
+    return 0.5 * rate_function(1 - 2 * rho, "binary")
+
+
+def double_factorial(k: int) -> int:
+    k = check_integer("k", k, low=-1)
+    r = 1
+    while k > 1:
+        r *= k
+        k -= 2
+    return r
+
+
+def kh_capacity(N, n) -> float:
+    """Error-free one-step capacity K_max = N^{n-1} / (2 (2n-3)!! ln N) (Krotov-Hopfield / SNR)."""
+    N = check_integer("N", N, low=2)
+    n = check_integer("n", n, low=2)
+    return N ** (n - 1) / (2 * double_factorial(2 * n - 3) * math.log(N))
+
+
+def ramsauer_c(beta, K, d, p) -> float:
+    """Ramsauer Thm 3: c = b / W_0(exp(a + ln b)), a = (2/(d-1))(1 + ln(2 beta K^2 p (d-1))), b = 2 K^2 beta/5.
+
+    K is Ramsauer's radius constant (M = K sqrt(d-1)); storable patterns N >= sqrt(p) c^{(d-1)/4}.
+    """
+    beta = check_real("beta", beta, low=0.0, low_open=True)
+    K = check_real("K", K, low=0.0, low_open=True)
+    d = check_integer("d", d, low=2)
+    p = check_real("p", p, low=0.0, high=1.0, low_open=True)
+    a = (2.0 / (d - 1)) * (1 + math.log(2 * beta * K * K * p * (d - 1)))
+    b = 2 * K * K * beta / 5
+    return float(b / lambertw(math.exp(a + math.log(b))).real)

@@ -1,0 +1,241 @@
+"""Numba LSE / polynomial DAM samplers against the numpy references and the exact oracles."""
+import math
+
+import numpy as np
+import pytest
+
+from hopfield.modern import LSEDAM, PolynomialDAM, enumerate_log_partition
+from hopfield.patterns import random_patterns
+from hopfield.validation import ParameterError
+from montecarlo.measure import combine_chains, summarize_series
+from montecarlo.modern import exponential_load_K, lse_delta_energies, lse_run, poly_delta_numerators, poly_run, spherical_run
+
+
+def _thermal(series):
+    """Mean and thermal error of chains sharing one disorder sample (blocking per chain)."""
+    return combine_chains([summarize_series(x) for x in series], groups=[0] * len(series))
+
+
+def _states(X, gen, n=5):
+    N = X.shape[0]
+    out = [X[:, 0].copy()]
+    s = X[:, 0].copy()
+    s[gen.choice(N, 2, replace=False)] *= -1
+    out.append(s)
+    out += [gen.choice((-1, 1), N).astype(np.int8) for _ in range(n)]
+    return out
+
+
+@pytest.mark.parametrize("lam", [0.05, 1.0, 4.0, 15.0])
+def test_lse_kernel_delta_matches_reference(lam):
+    gen = np.random.default_rng(1)
+    X = random_patterns(30, 200, gen)
+    ref = LSEDAM(X, lam)
+    for s in _states(X, gen):
+        d = lse_delta_energies(X, lam, s)
+        for i in range(30):
+            b = ref.delta_energy_direct(s, i)
+            assert abs(d[i] - b) <= 1e-12 * max(1.0, abs(b))
+
+
+@pytest.mark.parametrize("n,rect", [(2, False), (3, False), (4, True), (6, False)])
+def test_poly_kernel_delta_exact(n, rect):
+    gen = np.random.default_rng(2)
+    X = random_patterns(25, 40, gen)
+    ref = PolynomialDAM(X, n, rectified=rect)
+    for s in _states(X, gen, 3):
+        d = poly_delta_numerators(X, n, s, rectified=rect)
+        assert [int(v) for v in d] == [ref.delta_numerator(s, i) for i in range(25)]
+
+
+def test_lse_run_state_consistency_and_reproducibility():
+    gen = np.random.default_rng(3)
+    X = random_patterns(20, 50, gen)
+    lam = 1.0
+    ref = LSEDAM(X, lam)
+    kw = dict(sweeps=50, chains=3, T=[0.5, 1.0, 2.0], seed=11, point=2)
+    r = lse_run(X, lam, spins0=X[:, 0], **kw)
+    for c in range(3):
+        s = r["spins"][c]
+        np.testing.assert_array_equal(r["S"][c], X.astype(int).T @ s.astype(int))
+        assert r["E"][c, -1] == pytest.approx(ref.energy(s), rel=1e-12)
+        assert r["m"][c, -1] == pytest.approx(s.astype(int) @ X[:, 0] / 20)
+        assert r["Y"][c, -1] == pytest.approx(ref.participation(s), rel=1e-12)
+    r2 = lse_run(X, lam, spins0=X[:, 0], **kw)
+    np.testing.assert_array_equal(r["spins"], r2["spins"])
+    np.testing.assert_array_equal(r["E"], r2["E"])
+    # a chain's stream depends on its index only, not on how many chains run
+    r1 = lse_run(X, lam, spins0=X[:, 0], sweeps=50, chains=1, T=0.5, seed=11, point=2)
+    np.testing.assert_array_equal(r1["spins"][0], r["spins"][0])
+
+
+@pytest.mark.parametrize("dynamics", ["heat_bath", "metropolis"])
+def test_lse_beta_lambda_matches_mixture_sampler(dynamics):
+    """At beta = lambda the Gibbs measure is the i.i.d. mixture: compare <E>, <m_0>, <m_0^2>, <max_mu S_mu/N>."""
+    N, K, lam = 12, 7, 0.8
+    X = random_patterns(N, K, np.random.default_rng(4))
+    ref = LSEDAM(X, lam)
+    burn = 500
+    r = lse_run(X, lam, 1 / lam, X[:, 0], sweeps=12000, chains=4, dynamics=dynamics, seed=5)
+    spins, _ = ref.sample_beta_lambda(20000, rng=6)
+    S = spins.astype(int) @ X.astype(int)
+    Sm = S * lam
+    E_iid = -(Sm.max(1) + np.log(np.exp(Sm - Sm.max(1, keepdims=True)).sum(1))) / lam
+    Smc = r["m"][:, burn:] * N
+    obs_mc = {"E": r["E"][:, burn:], "m0": r["m"][:, burn:], "m0sq": r["m"][:, burn:] ** 2}
+    obs_iid = {"E": E_iid, "m0": S[:, 0] / N, "m0sq": (S[:, 0] / N) ** 2}
+    # exact enumeration for the same quantities
+    lz, avg = enumerate_log_partition(ref.energy, N, lam,
+                                      lambda s: [ref.energy(s), s @ X[:, 0] / N, (s @ X[:, 0] / N) ** 2])
+    for k, ex in zip(("E", "m0", "m0sq"), avg):
+        mean, err, _, _ = _thermal(obs_mc[k])
+        iid = obs_iid[k]
+        err_iid = iid.std() / math.sqrt(iid.size)
+        assert abs(mean - iid.mean()) < 5 * math.hypot(err, err_iid), (k, mean, iid.mean(), err)
+        assert abs(mean - ex) < 5 * err, (k, mean, ex, err)
+    # histogram of the own-pattern overlap S_0 against the sampler's
+    vals = np.arange(-N, N + 1, 2)
+    h_mc = np.array([(Smc == v).mean() for v in vals])
+    h_iid = np.array([(S[:, 0] == v).mean() for v in vals])
+    assert np.abs(h_mc - h_iid).max() < 0.02
+
+
+def test_lse_low_temperature_matches_enumeration():
+    """Generic beta (2.5 lambda, no mixture identity): MC averages against exact enumeration."""
+    N, K, lam = 11, 9, 0.6
+    X = random_patterns(N, K, np.random.default_rng(12))
+    ref = LSEDAM(X, lam)
+    beta = 2.5 * lam
+    r = lse_run(X, lam, 1 / beta, X[:, 0], sweeps=15000, chains=4, seed=13)
+    lz, avg = enumerate_log_partition(ref.energy, N, beta, lambda s: [ref.energy(s), (s @ X[:, 0] / N) ** 2])
+    for series, ex in ((r["E"], avg[0]), (r["m"] ** 2, avg[1])):
+        mean, err, _, _ = _thermal(series[:, 500:])
+        assert abs(mean - ex) < 5 * err, (mean, ex, err)
+
+
+@pytest.mark.parametrize("T", [1 / 0.8, 0.5, 1.5])
+def test_lse_own_overlap_retrieval_branch_large_N(T):
+    """Started at xi^1 with N = 200, K = 5 the chain stays in its component, where the weight is
+    ~ e^{S_1/T}: <m_1> = tanh(1/T) (statmech.modern.binary_retrieval_overlap; tanh lambda at beta = lambda)."""
+    from statmech.modern import binary_retrieval_overlap
+    N, K, lam = 200, 5, 0.8
+    X = random_patterns(N, K, np.random.default_rng(7))
+    r = lse_run(X, lam, T, X[:, 0], sweeps=1500, chains=2, seed=8)
+    mean, err, _, _ = _thermal(r["m"][:, 100:])
+    assert abs(mean - binary_retrieval_overlap(T)) < 5 * err, (mean, err)
+    assert np.all(r["max_other"][:, 100:] < 0.5)
+
+
+def test_exponential_load_K_table():
+    # montecarlo.md 8: N = 20, alpha = 0.566 gives 8.2e4; N = 40, alpha = 0.2 gives ~2981
+    assert exponential_load_K(20, 0.566) == pytest.approx(8.2e4, rel=0.01)
+    assert exponential_load_K(40, 0.2) == 2981
+    assert exponential_load_K(30, 0.5) == pytest.approx(3.3e6, rel=0.01)
+
+
+def test_lse_zero_temperature_reaches_fixed_point():
+    gen = np.random.default_rng(9)
+    N, lam = 20, 1.0
+    X = random_patterns(N, int(math.exp(0.4 * N)), gen)
+    ref = LSEDAM(X, lam)
+    s0 = X[:, 0].copy()
+    s0[gen.choice(N, 3, replace=False)] *= -1
+    r = lse_run(X, lam, 0.0, s0, sweeps=30, chains=2, dynamics="zero", seed=1)
+    for c in range(2):
+        assert ref.is_fixed_point(r["spins"][c])
+    assert r["acceptance"][0, -1] == 0.0
+    # the stable pattern stays put
+    if ref.is_fixed_point(X[:, 0]):
+        r = lse_run(X, lam, 0.0, X[:, 0], sweeps=3, dynamics="zero", schedule="systematic")
+        np.testing.assert_array_equal(r["spins"][0], X[:, 0])
+
+
+def test_poly_run_consistency_and_enumeration():
+    N, K, n = 10, 4, 3
+    X = random_patterns(N, K, np.random.default_rng(10))
+    ref = PolynomialDAM(X, n)
+    T = 0.7
+    r = poly_run(X, n, T, X[:, 0], sweeps=20000, chains=4, seed=3)
+    for c in range(4):
+        s = r["spins"][c]
+        np.testing.assert_array_equal(r["S"][c], X.astype(int).T @ s.astype(int))
+        assert r["E"][c, -1] == pytest.approx(ref.energy(s), rel=1e-14)
+    lz, avg = enumerate_log_partition(ref.energy, N, 1 / T, lambda s: [ref.energy(s)])
+    mean, err, _, _ = _thermal(r["E"][:, 500:])
+    assert abs(mean - avg[0]) < 5 * err, (mean, avg[0], err)
+    rz = poly_run(X, n, 0.0, X[:, 1], sweeps=20, dynamics="zero", rectified=True)
+    s = rz["spins"][0]
+    refr = PolynomialDAM(X, n, rectified=True)
+    assert all(refr.delta_numerator(s, i) <= 0 for i in range(N))
+
+
+@pytest.mark.parametrize("N,lam,T", [(50, 1.0, 1.0), (20, 0.5, 2.0), (10, 2.0, 0.7)])
+def test_spherical_von_mises_fisher(N, lam, T):
+    """K = 1: exp(-E/T) = exp(N phi / T) is a von Mises-Fisher law, <phi> = I_{N/2}(N/T)/I_{N/2-1}(N/T);
+    at T = 1/lambda this is the beta = lambda mixture oracle (-> phi_LSE = (sqrt(1+4 lambda^2)-1)/(2 lambda))."""
+    from scipy.special import ive
+    gen = np.random.default_rng(N)
+    X = gen.standard_normal((N, 1))
+    X *= math.sqrt(N) / np.linalg.norm(X)
+    r = spherical_run(X, lam, T, gen.standard_normal(N), steps=100000, every=20, chains=2, seed=1)
+    mean, err, _, _ = _thermal(r["phi"][:, 200:])
+    kappa = N / T
+    assert abs(mean - ive(N / 2, kappa) / ive(N / 2 - 1, kappa)) < 5 * err, (mean, err)
+    assert 0.2 < r["acceptance"].mean() < 0.6
+
+
+def test_spherical_state_consistency():
+    gen = np.random.default_rng(15)
+    N, K, lam = 30, 6, 1.3
+    X = gen.standard_normal((N, K))
+    X *= math.sqrt(N) / np.linalg.norm(X, axis=0)
+    r = spherical_run(X, lam, 0.4, X[:, 2], steps=3000, chains=3, seed=2, target=2)
+    r2 = spherical_run(X, lam, 0.4, X[:, 2], steps=3000, chains=3, seed=2, target=2)
+    np.testing.assert_array_equal(r["x"], r2["x"])
+    for c in range(3):
+        x = r["x"][c]
+        assert x @ x == pytest.approx(N, rel=1e-12)
+        z = lam * (X.T @ x)
+        assert r["E"][c, -1] == pytest.approx(-(z.max() + np.log(np.exp(z - z.max()).sum())) / lam, rel=1e-12)
+        assert r["phi"][c, -1] == pytest.approx(X[:, 2] @ x / N, rel=1e-12)
+
+
+@pytest.mark.parametrize("call", [
+    lambda X: lse_run(X, 0.0, 1.0, X[:, 0], sweeps=1),
+    lambda X: lse_run(X, 1.0, -1.0, X[:, 0], sweeps=1),
+    lambda X: lse_run(X, 1.0, -1.0, X[:, 0], sweeps=1, dynamics="zero"),
+    lambda X: lse_run(X, 1.0, 1.0, X[:, 0], sweeps=0),
+    lambda X: lse_run(X, 1.0, 1.0, X[:, 0], sweeps=1, dynamics="glauber"),
+    lambda X: lse_run(X, 1.0, 1.0, X[:, 0], sweeps=1, schedule="zigzag"),
+    lambda X: lse_run(X, 1.0, [1.0, 2.0], X[:, 0], sweeps=1, chains=3),
+    lambda X: lse_run(X, 1.0, 1.0, np.zeros(8), sweeps=1),
+    lambda X: lse_run(X, 1.0, 1.0, X[:, 0], sweeps=1, target=3),
+    lambda X: lse_run(np.where(X > 0, X, 0), 1.0, 1.0, X[:, 0], sweeps=1),
+    lambda X: poly_run(X, 1, 1.0, X[:, 0], sweeps=1),
+    lambda X: poly_delta_numerators(random_patterns(5000, 2, 0), 6, np.ones(5000)),
+    lambda X: lse_delta_energies(X, 1.0, np.ones(9)),
+    lambda X: spherical_run(X, 1.0, 0.0, X[:, 0], steps=10),
+    lambda X: exponential_load_K(50, 0.5),
+    lambda X: exponential_load_K(20, -0.1),
+    lambda X: spherical_run(X, 1.0, 1.0, np.zeros(8), steps=10),
+    lambda X: spherical_run(X, 1.0, 1.0, X[:, 0], steps=10, every=11),
+])
+def test_bad_inputs(call):
+    X = random_patterns(8, 3, np.random.default_rng(0))
+    with pytest.raises(ParameterError):
+        call(X)
+
+
+@pytest.mark.slow
+def test_lse_stable_fraction_table():
+    """modern.md 3.2 / montecarlo.md target 9: fraction of single-flip-stable xi^1, N = 20, lambda = 1."""
+    gen = np.random.default_rng(14)
+    N, ns = 20, 200
+    for alpha, ref in ((0.4, 0.96), (0.566, 0.45)):
+        K = int(round(math.exp(alpha * N)))
+        ok = 0
+        for _ in range(ns):
+            X = random_patterns(N, K, gen)
+            ok += LSEDAM(X, 1.0).is_fixed_point(X[:, 0])
+        f = ok / ns
+        assert abs(f - ref) < 3 * math.sqrt(2 * ref * (1 - ref) / ns) + 0.01, (alpha, f, ref)

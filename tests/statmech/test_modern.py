@@ -1,0 +1,80 @@
+"""Closed forms of statmech/modern.py against the reference numbers of modern.md."""
+import math
+
+import pytest
+
+from hopfield.validation import ParameterError
+from statmech import modern as sm
+
+LAMS = (0.1, 0.2, 0.5, 1, 2, 5)
+TABLE = {  # modern.md 3.2, "Values"
+    "gaussian": (0.0950, 0.1800, 0.3750, 0.5, 0.5, 0.5),
+    "binary": (0.0950, 0.1801, 0.3799, 0.5662, 0.6750, 0.6931),
+    "spherical": (0.0950, 0.1804, 0.3870, 0.6226, 0.9088, 1.3297),
+}
+
+
+@pytest.mark.parametrize("ens", sorted(TABLE))
+def test_alpha_1_table(ens):
+    for lam, ref in zip(LAMS, TABLE[ens]):
+        assert sm.alpha_1(lam, ens) == pytest.approx(ref, abs=5e-5)
+        # independent route: root of lambda = phi(alpha, lambda) of the REM noise analysis
+        assert sm.alpha_1_numeric(lam, ens) == pytest.approx(sm.alpha_1(lam, ens), abs=1e-9)
+
+
+def test_spherical_lambda_10_and_limits():
+    assert sm.spherical_alpha_1(10) == pytest.approx(1.6638, abs=5e-5)
+    assert sm.binary_alpha_1(40.0) == pytest.approx(math.log(2), abs=1e-12)
+    assert sm.spherical_phi_star(1.0) == pytest.approx((math.sqrt(5) - 1) / 2, rel=1e-14)
+    for lam in (0.3, 1.0, 3.0):  # phi* = phi_LSE(T = 1/lambda)
+        assert sm.spherical_phi_star(lam) == pytest.approx(sm.phi_lse(1 / lam), rel=1e-14)
+
+
+def test_binary_condensation_line_and_uncondensed_threshold():
+    lam = 1.0
+    assert sm.condensation_alpha(lam, "binary") == pytest.approx(
+        lam * math.tanh(lam) - math.log(math.cosh(lam)), rel=1e-13)
+    assert sm.condensation_alpha(lam) < sm.binary_alpha_1(lam)  # boundary in the uncondensed phase
+    assert sm.condensation_alpha(2.0, "gaussian") == pytest.approx(2.0)  # lambda_c = sqrt(2 alpha)
+
+
+def test_binary_spinodal_values():
+    ref = {0.05: 0.5662, 0.25: 0.5655, 0.5: 0.5302, 1.0: 0.3278, 1.5: 0.1810}
+    for T, v in ref.items():
+        assert sm.binary_spinodal_alpha(T, 1.0) == pytest.approx(v, abs=5e-5)
+    assert sm.binary_spinodal_alpha(0.0, 1.0) == pytest.approx(sm.binary_alpha_1(1.0))
+    lam = 1.7  # continuity at T = 1/lambda
+    T0 = 1 / lam
+    assert sm.binary_spinodal_alpha(T0 * (1 - 1e-9), lam) == pytest.approx(
+        sm.binary_spinodal_alpha(T0 * (1 + 1e-9), lam), abs=1e-7)
+
+
+def test_petrova_and_polyachenko():
+    assert sm.alpha_c_lse_petrova(0.0) == 0.5
+    assert sm.phi_lse(0.0) == 1.0
+    assert sm.spherical_phi_cusp(0.5, 1.0) == pytest.approx(0.87743, abs=5e-6)
+    assert sm.spherical_spinodal_T(0.5, 1.0) == pytest.approx(0.26227, abs=5e-6)
+    # alpha_c(beta_net, T_sp(alpha)) = alpha
+    T = sm.spherical_spinodal_T(0.5, 1.0)
+    assert sm.spherical_alpha_c_T(1.0, T) == pytest.approx(0.5, abs=1e-12)
+    assert sm.spherical_alpha_c_T(1.0, 0.0) == pytest.approx(0.6226, abs=5e-5)
+    assert 0 < sm.alpha_c_lse_petrova(0.3) < 0.5
+
+
+def test_capacity_formulas():
+    assert sm.demircigil_alpha() == pytest.approx(math.log(2) / 2, rel=1e-14)
+    assert sm.demircigil_alpha(0.1) < sm.demircigil_alpha()
+    for (N, n), ref in {(100, 2): 10.86, (1000, 2): 72.38, (100, 3): 361.9, (1000, 3): 24127}.items():
+        assert sm.kh_capacity(N, n) == pytest.approx(ref, rel=5e-4)
+    assert sm.ramsauer_c(1, 3, 20, 0.001) == pytest.approx(3.1546, abs=5e-5)
+    assert sm.ramsauer_c(1, 1, 75, 0.001) == pytest.approx(1.3718, abs=1e-4)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: sm.binary_alpha_1(0.0), lambda: sm.alpha_1(1.0, "cubic"), lambda: sm.phi_lse(-1.0),
+    lambda: sm.noise_free_energy(-0.1, 1.0), lambda: sm.demircigil_alpha(0.5), lambda: sm.kh_capacity(1, 2),
+    lambda: sm.rate_function(1.5), lambda: sm.ramsauer_c(1, 3, 20, 0.0), lambda: sm.binary_spinodal_alpha(float("nan"), 1),
+])
+def test_bad_inputs(call):
+    with pytest.raises(ParameterError):
+        call()
