@@ -72,7 +72,6 @@ import math
 from functools import lru_cache
 
 import numpy as np
-from numba import njit
 from scipy.optimize import brentq, minimize_scalar, root
 from scipy.special import log_ndtr, ndtr
 
@@ -224,145 +223,6 @@ def _inner(mu, sig, x):
 
 
 # ----------------------------------------------------------------------------------------------
-# fused outer x inner quadrature (numba): the same rules as ``_inner`` + the outer sum, per point
-# ----------------------------------------------------------------------------------------------
-_SQ2PI = math.sqrt(2.0 * math.pi)
-_SQRT1_2 = math.sqrt(0.5)
-
-
-@njit(cache=True)
-def _logaddexp(a, b):
-    if a == b:
-        return a + _LN2
-    d = a - b
-    if d > 0:
-        return a + math.log1p(math.exp(-d))
-    elif d <= 0:
-        return b + math.log1p(math.exp(d))
-    return d
-
-
-@njit(cache=True)
-def _outer_kernel(beta, a, s0, sig, x, z, w, gz, gw, y, wy, tha, sech2, lp):
-    """For each point i: E_z0 over the outer nodes (z, w) of the tilted inner averages of
-    X ~ N(beta_i (a_i + s0_i z0), sig_i^2) with weight cosh^x_i(X) (the rules of ``_inner``).
-    Returns (k, 5): E lnZ, E<tanh>, E<tanh>^2, E<sech^2>, E<ln cosh>."""
-    k = a.size
-    nz = z.size
-    ng = gz.size
-    ny = y.size
-    out = np.zeros((k, 5))
-    L = np.empty(ng)
-    wx = np.empty(ny)
-    dw = np.empty(ny)
-    isq = 1.0 / _SQ2PI
-    Ls = np.empty(2)
-    I1s = np.empty(2)
-    Its = np.empty(2)
-    Iss = np.empty(2)
-    Ils = np.empty(2)
-    for i in range(k):
-        s = sig[i]
-        xi = x[i]
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
-        a4 = 0.0
-        if s <= _SIGMA_SWITCH:
-            for j in range(nz):
-                m = beta[i] * (a[i] + s0[i] * z[j])
-                mx = -np.inf
-                for q in range(ng):
-                    X = m + s * gz[q]
-                    aa = abs(X)
-                    Lq = aa - _LN2 + math.log1p(math.exp(-2.0 * aa))
-                    L[q] = Lq
-                    e = xi * Lq
-                    if e > mx:
-                        mx = e
-                Zs = 0.0
-                St = 0.0
-                Ss = 0.0
-                Sl = 0.0
-                for q in range(ng):
-                    X = m + s * gz[q]
-                    Wq = gw[q] * math.exp(xi * L[q] - mx)
-                    Zs += Wq
-                    St += Wq * math.tanh(X)
-                    ch = math.cosh(min(abs(X), 350.0))
-                    Ss += Wq / (ch * ch)
-                    Sl += Wq * L[q]
-                t1 = St / Zs
-                wj = w[j]
-                a0 += wj * (mx + math.log(Zs))
-                a1 += wj * t1
-                a2 += wj * t1 * t1
-                a3 += wj * (Ss / Zs)
-                a4 += wj * (Sl / Zs)
-        else:
-            c = math.exp(-xi * _LN2)
-            for q in range(ny):
-                wx[q] = c * math.exp(xi * lp[q])
-                dw[q] = c * math.expm1(xi * lp[q])
-            for j in range(nz):
-                m = beta[i] * (a[i] + s0[i] * z[j])
-                for h in range(2):
-                    sgn = 1.0 if h == 0 else -1.0
-                    Lh = xi * sgn * m + 0.5 * xi * xi * s * s
-                    nu = sgn * m + xi * s * s
-                    u = nu / s
-                    Phi = 0.5 * math.erfc(-u * _SQRT1_2)
-                    phi = math.exp(-0.5 * u * u) * isq
-                    s1 = 0.0
-                    st = 0.0
-                    ss = 0.0
-                    sl = 0.0
-                    for q in range(ny):
-                        r = (y[q] - nu) / s
-                        d = math.exp(-0.5 * r * r) * (wy[q] * isq) / s
-                        s1 += d * dw[q]
-                        st += d * (wx[q] * tha[q] - c)
-                        ss += d * (wx[q] * sech2[q])
-                        sl += d * (dw[q] * (y[q] - _LN2) + wx[q] * lp[q])
-                    Ls[h] = Lh
-                    I1s[h] = c * Phi + s1
-                    Its[h] = sgn * (c * Phi + st)
-                    Iss[h] = ss
-                    Ils[h] = c * (nu * Phi + s * phi - _LN2 * Phi) + sl
-                ap = Ls[0] + (math.log(I1s[0]) if I1s[0] > 0 else (-np.inf if I1s[0] == 0 else np.nan))
-                am = Ls[1] + (math.log(I1s[1]) if I1s[1] > 0 else (-np.inf if I1s[1] == 0 else np.nan))
-                lz = _logaddexp(ap, am)
-                wp = math.exp(ap - lz)
-                wm = math.exp(am - lz)
-                rp = wp / I1s[0] if wp > 0 else 0.0
-                rm = wm / I1s[1] if wm > 0 else 0.0
-                t1 = Its[0] * rp + Its[1] * rm
-                wj = w[j]
-                a0 += wj * lz
-                a1 += wj * t1
-                a2 += wj * t1 * t1
-                a3 += wj * (Iss[0] * rp + Iss[1] * rm)
-                a4 += wj * (Ils[0] * rp + Ils[1] * rm)
-        out[i, 0] = a0
-        out[i, 1] = a1
-        out[i, 2] = a2
-        out[i, 3] = a3
-        out[i, 4] = a4
-    return out
-
-
-@lru_cache(maxsize=1)
-def _panel_tables():
-    y, wy = _panels()
-    ey = np.exp(-2.0 * y)
-    lp = np.log1p(ey)
-    tha = (1.0 - ey) / (1.0 + ey)
-    sech2 = 4.0 * ey / (1.0 + ey) ** 2
-    return y, wy, tha, sech2, lp
-
-
-# ----------------------------------------------------------------------------------------------
 # finite-T functional and residuals
 # ----------------------------------------------------------------------------------------------
 def _fields(P, alpha, beta, m, q0, C, mu):
@@ -411,14 +271,14 @@ def _outer(P, alpha, beta, m, q0, C, mu, n_outer):
             z, w = _zgrid(float(np.clip(wid.min() / OUTER_RESOLUTION, OUTER_MIN_SPACING, 0.1)))
     else:
         z, w = gauss_hermite(n_outer)
-    gz, gw = gauss_hermite(_N_INNER)
-    y, wy, tha, sech2, lp = _panel_tables()
-    fl = lambda v: np.ascontiguousarray(np.broadcast_to(np.asarray(v, dtype=float), a.shape))
-    E = _outer_kernel(fl(beta), fl(a), fl(s0), fl(beta * s1), fl(np.maximum(x, 1e-300)),
-                      np.ascontiguousarray(z, dtype=float), np.ascontiguousarray(w, dtype=float),
-                      np.ascontiguousarray(gz), np.ascontiguousarray(gw), y, wy, tha, sech2, lp)
+    k = a.size
+    MU = (beta[:, None] * (a[:, None] + s0[:, None] * z[None, :])).ravel()
+    SG = np.repeat(beta * s1, z.size)
+    XX = np.repeat(np.maximum(x, 1e-300), z.size)
+    lnZ, t1, s2, lc = (v.reshape(k, z.size) for v in _inner(MU, SG, XX))
+    E = lambda v: v @ w
     return dict(a=a, s0=s0, s1=s1, q1=q1, x=x, extra=extra, ok=ok,
-                ElnZ=E[:, 0], Et=E[:, 1], Et2=E[:, 2], Es=E[:, 3], Elc=E[:, 4])
+                ElnZ=E(lnZ), Et=E(t1), Et2=E(t1 * t1), Es=E(s2), Elc=E(lc))
 
 
 def _f_and_dfdx(P, alpha, beta, m, q0, C, mu, o):
