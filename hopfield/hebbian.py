@@ -25,7 +25,7 @@ from fractions import Fraction
 import numpy as np
 
 from .patterns import as_generator, check_patterns
-from .validation import ParameterError, check_choice, check_integer
+from .validation import ParameterError, check_choice, check_integer, check_spins
 
 __all__ = ["HebbianNetwork", "elementary_symmetric_from_power_sums"]
 
@@ -78,12 +78,7 @@ class HebbianNetwork:
 
     # ----------------------------------------------------------------- validation
     def check_state(self, sigma, name="sigma") -> np.ndarray:
-        s = np.asarray(sigma)
-        if s.shape != (self.N,):
-            raise ParameterError(name + ".shape", s.shape, f"({self.N},)")
-        if not np.isin(s, (-1, 1)).all():
-            raise ParameterError(name, s[~np.isin(s, (-1, 1))][0], "entries in {-1, +1}")
-        return s.astype(np.int8)
+        return check_spins(sigma, self.N, name)
 
     def _check_site(self, i):
         return check_integer("i", i, low=0, high=self.N - 1)

@@ -37,7 +37,7 @@ from fractions import Fraction
 import numpy as np
 
 from .patterns import as_generator, check_patterns
-from .validation import ParameterError, check_integer, check_real
+from .validation import ParameterError, check_integer, check_real, check_spins
 
 __all__ = ["rho_from_r", "r_from_rho", "R_from_r", "resolve_quality", "make_examples", "make_dataset",
            "example_sums", "check_examples", "estimate_quality", "elementary_symmetric_int",
@@ -186,12 +186,7 @@ class _LearningNetwork:
             self.archetypes = None
 
     def check_state(self, sigma, name="sigma") -> np.ndarray:
-        s = np.asarray(sigma)
-        if s.shape != (self.N,):
-            raise ParameterError(name + ".shape", s.shape, f"({self.N},)")
-        if not np.isin(s, (-1, 1)).all():
-            raise ParameterError(name, s[~np.isin(s, (-1, 1))][0], "entries in {-1, +1}")
-        return s.astype(np.int8)
+        return check_spins(sigma, self.N, name)
 
     def _check_site(self, i):
         return check_integer("i", i, low=0, high=self.N - 1)

@@ -12,7 +12,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["ParameterError", "check_integer", "check_real", "check_choice", "check_array_real"]
+__all__ = ["ParameterError", "check_integer", "check_real", "check_choice", "check_array_real", "check_spins"]
 
 
 class ParameterError(ValueError):
@@ -73,3 +73,13 @@ def check_array_real(name: str, values, low=None, high=None, low_open=False, hig
     for v in arr:
         check_real(name, v, low, high, low_open, high_open)
     return np.asarray(values, dtype=np.float64)
+
+
+def check_spins(sigma, N: int, name: str = "sigma") -> np.ndarray:
+    """A configuration of N Ising spins (entries +-1); returned as int8."""
+    s = np.asarray(sigma)
+    if s.shape != (N,):
+        raise ParameterError(name + ".shape", s.shape, f"({N},)")
+    if not np.isin(s, (-1, 1)).all():
+        raise ParameterError(name, s[~np.isin(s, (-1, 1))][0], "entries in {-1, +1}")
+    return s.astype(np.int8)

@@ -689,7 +689,6 @@ def pspin_static_temperature(P, J=1.0, n_outer=N_OUTER):
     P = check_integer("P", P, low=3)
     J = check_real("J", J, low=0.0, low_open=True)
     alpha = 2.0 / math.factorial(P)        # J = 1 in package units
-    z = np.zeros(1, bool)
     one = np.ones(1, bool)
 
     def res(v):
@@ -844,7 +843,6 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
     # --- 1RSB continuation ---
     t0 = solve_T0_1rsb(P, alpha)
     Tl = np.unique(np.concatenate([T, np.linspace(T.min() / 4, T.max(), ladder + 2)[:-1] if ladder else T]))
-    n = 2 * nA
     a2 = np.concatenate([alpha, alpha])
     fix_m = np.r_[np.zeros(nA, bool), np.ones(nA, bool)]
     fix_q0 = fix_m.copy()

@@ -5,7 +5,6 @@ import itertools
 import math
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import gammaln
 
 

@@ -1,5 +1,4 @@
 """Bit reproducibility (threads), checkpoint resumption, storage_point contract, input validation."""
-import hashlib
 import json
 import os
 import pathlib

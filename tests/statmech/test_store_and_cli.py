@@ -89,7 +89,7 @@ def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     cfg_path = _write(tmp_path, text)
     killed, clean = tmp_path / "killed.h5", tmp_path / "clean.h5"
     code = ("import sys; from statmech.config import load_config; from statmech.sweep import run_study; "
-            f"run_study(load_config(sys.argv[1]), sys.argv[2], flush_interval=0.0)")
+            "run_study(load_config(sys.argv[1]), sys.argv[2], flush_interval=0.0)")
     proc = subprocess.Popen([sys.executable, "-c", code, str(cfg_path), str(killed)])
     deadline = time.time() + 120
     # wait until some, not all, points are on disk, then kill -9
