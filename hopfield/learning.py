@@ -31,6 +31,7 @@ These classes are slow and obviously right; they are the references of the numba
 """
 from __future__ import annotations
 
+import abc
 import math
 from fractions import Fraction
 
@@ -166,7 +167,7 @@ def _check_P(P):
 
 
 # --------------------------------------------------------------------------- reference models
-class _LearningNetwork:
+class _LearningNetwork(abc.ABC):
     """Common part: examples, (r, rho, R), archetypes (optional), state checks, overlaps."""
 
     def __init__(self, examples, P, *, r=None, rho=None, archetypes=None):
@@ -223,8 +224,9 @@ class _LearningNetwork:
         return out
 
     # ------------------------------------------------------------ energy
-    def _vectors(self):  # integer vectors a (n, K') entering e_P, one column per term of the mu sum
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _vectors(self):
+        """Integer vectors a (n, K') entering e_P, one column per term of the mu sum."""
 
     def _eP_total(self, s) -> int:
         x = self._vectors() * s.astype(np.int64)[:, None]

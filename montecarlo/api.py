@@ -10,7 +10,7 @@ from .measure import combine_chains, detect_burn_in, summarize_series
 from .rng import seed_sequence
 from .sampler import DYNAMICS, INITS, SCHEDULES, TIES, ChainBatch
 
-__all__ = ["storage_point", "storage_K", "storage_patterns"]
+__all__ = ["storage_point", "storage_K", "storage_patterns", "check_run_controls"]
 
 
 def storage_K(P, N, alpha) -> int:
@@ -23,6 +23,20 @@ def storage_patterns(P, N, alpha, *, seed=0, point=0, sample=0, dilution=0.0):
     K = storage_K(P, N, alpha)
     gen = np.random.default_rng(seed_sequence(seed, point, 3, sample))
     return random_patterns(N, K, gen, dilution=dilution)
+
+
+def check_run_controls(sweeps, burn_in, replicas, samples, dynamics, schedule, init, ties, inits):
+    """Validate the run controls shared by every high-level sampler; returns the integers."""
+    sweeps = check_integer("sweeps", sweeps, low=2)
+    if burn_in is not None:
+        burn_in = check_integer("burn_in", burn_in, low=0, high=sweeps - 2)
+    replicas = check_integer("replicas", replicas, low=1)
+    samples = check_integer("samples", samples, low=1)
+    check_choice("dynamics", dynamics, tuple(DYNAMICS))
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    check_choice("init", init, inits)
+    check_choice("ties", ties, tuple(TIES))
+    return sweeps, burn_in, replicas, samples
 
 
 def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1, dynamics="heat_bath",
@@ -54,15 +68,8 @@ def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1
     N = check_integer("N", N, low=P)
     alpha = check_real("alpha", alpha, low=0.0)
     T = check_real("T", T, low=0.0)
-    sweeps = check_integer("sweeps", sweeps, low=2)
-    if burn_in is not None:
-        burn_in = check_integer("burn_in", burn_in, low=0, high=sweeps - 2)
-    replicas = check_integer("replicas", replicas, low=1)
-    samples = check_integer("samples", samples, low=1)
-    check_choice("dynamics", dynamics, tuple(DYNAMICS))
-    check_choice("schedule", schedule, tuple(SCHEDULES))
-    check_choice("init", init, INITS)
-    check_choice("ties", ties, tuple(TIES))
+    sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
+                                                            schedule, init, ties, INITS)
     seed = check_integer("seed", seed, low=0)
     point = check_integer("point", point, low=0)
     dilution = check_real("dilution", dilution, low=0.0, high=1.0, high_open=True)

@@ -42,6 +42,7 @@ from hopfield.learning import (_check_P, check_examples, example_sums, make_data
 from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
+from .api import check_run_controls
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
 
@@ -664,15 +665,8 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     if K is None:
         K = 1 if alpha is None else learning_K(P, N, check_real("alpha", alpha, low=0.0))
     K = check_integer("K", K, low=1)
-    sweeps = check_integer("sweeps", sweeps, low=2)
-    if burn_in is not None:
-        burn_in = check_integer("burn_in", burn_in, low=0, high=sweeps - 2)
-    replicas = check_integer("replicas", replicas, low=1)
-    samples = check_integer("samples", samples, low=1)
-    check_choice("dynamics", dynamics, tuple(DYNAMICS))
-    check_choice("schedule", schedule, tuple(SCHEDULES))
-    check_choice("init", init, INITS)
-    check_choice("ties", ties, tuple(TIES))
+    sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
+                                                            schedule, init, ties, INITS)
     check_choice("kernel", kernel, KERNELS)
     seed = check_integer("seed", seed, low=0)
     point = check_integer("point", point, low=0)

@@ -100,3 +100,18 @@ def rs_m_pairwise(alpha, T):
 
 def z_score(mc_mean, mc_err, exact):
     return (mc_mean - exact) / mc_err
+
+
+def run_with_threads(script: str, threads: int) -> dict:
+    """Run ``script`` in a fresh interpreter with NUMBA_NUM_THREADS = threads; its last stdout line is JSON."""
+    import json
+    import os
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[2]
+    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
+    out = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -1,12 +1,8 @@
 """Monte Carlo of the learning models (montecarlo.learning) against the numpy references."""
 import itertools
-import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
+from mc_oracles import run_with_threads
 import pytest
 from scipy.stats import binom
 
@@ -17,7 +13,6 @@ from montecarlo import ChainBatch
 from montecarlo.learning import LearningBatch, learning_dataset, learning_point
 from montecarlo.measure import summarize_series
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 REF = {"supervised": SupervisedNetwork, "unsupervised": UnsupervisedNetwork}
 
 
@@ -241,11 +236,7 @@ print(json.dumps(res))
 
 
 def _run(threads):
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_with_threads(SCRIPT, threads)
 
 
 def test_bitwise_independent_of_threads():

@@ -1,17 +1,12 @@
 """Bit reproducibility (threads), checkpoint resumption, storage_point contract, input validation."""
-import json
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
+from mc_oracles import run_with_threads
 import pytest
 
 from hopfield import ParameterError, random_patterns
 from montecarlo import ChainBatch, storage_point
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
 import hashlib, json, numpy as np, numba
@@ -27,11 +22,7 @@ print(json.dumps({"threads": numba.get_num_threads(), "point": {k: (v.tolist() i
 
 
 def _run(threads):
-    env = dict(os.environ, NUMBA_NUM_THREADS=str(threads))
-    out = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=300)
-    assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_with_threads(SCRIPT, threads)
 
 
 def test_bitwise_independent_of_threads():
