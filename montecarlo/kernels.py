@@ -77,7 +77,8 @@ def _dot16_i8_i16(typingctx, row, S, n16):
     """sum_{k < 16 n16} row[k] S[k] for contiguous int8 ``row`` and int16 ``S``, int32 accumulation.
 
     Written as vector IR on 16 lanes: sext to i32, multiply, add the even and odd products into
-    an <8 x i32> accumulator. The x86 backend turns this into one 256-bit vpmaddwd per 16
+    two independent <8 x i32> accumulators (32 entries per iteration; about 20% faster than one
+    on rows resident in L2, measured in isolation). The x86 backend turns this into one 256-bit vpmaddwd per 16
     entries (LLVM's own vectoriser picks 8 lanes here, i.e. 128-bit vpmaddwd, about 1.5x slower
     on a 1000-entry row in L1); on other targets it lowers to whatever the target has. The
     summation order is fixed, and exact anyway (integers, no overflow: K N < 2^31).
@@ -99,15 +100,27 @@ def _dot16_i8_i16(typingctx, row, S, n16):
         v8i32 = ir.VectorType(i32, 8)
         even = ir.Constant(v8i32, [2 * q for q in range(8)])
         odd = ir.Constant(v8i32, [2 * q + 1 for q in range(8)])
-        acc = cgutils.alloca_once_value(builder, ir.Constant(v8i32, None))
-        with cgutils.for_range(builder, n) as loop:
-            off = builder.mul(loop.index, ir.Constant(n.type, 16))
+        zero = ir.Constant(v8i32, None)
+        acc0 = cgutils.alloca_once_value(builder, zero)
+        acc1 = cgutils.alloca_once_value(builder, zero)
+
+        def block(off, acc):
             x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v16i8.as_pointer()), align=1)
             y = builder.load(builder.bitcast(builder.gep(sa.data, [off]), v16i16.as_pointer()), align=2)
             p = builder.mul(builder.sext(x, v16i32), builder.sext(y, v16i32))
             pair = builder.add(builder.shuffle_vector(p, p, even), builder.shuffle_vector(p, p, odd))
             builder.store(builder.add(builder.load(acc), pair), acc)
-        v = builder.load(acc)
+
+        # two independent accumulators (32 entries per iteration), then the odd block
+        half = builder.lshr(n, ir.Constant(n.type, 1))
+        with cgutils.for_range(builder, half) as loop:
+            off = builder.mul(loop.index, ir.Constant(n.type, 32))
+            block(off, acc0)
+            block(builder.add(off, ir.Constant(n.type, 16)), acc1)
+        odd_block = builder.icmp_unsigned("!=", builder.and_(n, ir.Constant(n.type, 1)), ir.Constant(n.type, 0))
+        with builder.if_then(odd_block):
+            block(builder.mul(half, ir.Constant(n.type, 32)), acc0)
+        v = builder.add(builder.load(acc0), builder.load(acc1))
         tot = ir.Constant(i32, 0)
         for q in range(8):
             tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))

@@ -202,3 +202,21 @@ def test_p4_float32_filter_exact_decisions(dyn, T):
     assert np.array_equal(b.rng[0], st)
     assert near > 0 or dyn == "zero"
     assert b.check_overlaps()
+
+
+def test_vector_dot_matches_int64_reference():
+    """The 256-bit int8 x int16 dot (two accumulators, odd 16-block, scalar tail) equals the int64 dot
+    for every K residue modulo 32, including K < 16, at the int16 extremes."""
+    from numba import njit
+
+    from montecarlo.kernels import _dot_p2
+
+    @njit
+    def dot(row, S, K):
+        return _dot_p2(row, S, K)
+
+    rng = np.random.default_rng(3)
+    for K in list(range(0, 70)) + [1000, 1007]:
+        row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
+        S = rng.integers(-2**15, 2**15, size=K).astype(np.int16)
+        assert dot(row, S, K) == int(np.dot(row.astype(np.int64), S.astype(np.int64))), K
