@@ -41,7 +41,7 @@ def check_run_controls(sweeps, burn_in, replicas, samples, dynamics, schedule, i
 
 def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1, dynamics="heat_bath",
                   schedule="random", init="pattern", seed=0, point=0, dilution=0.0, tempering=False,
-                  ties="random", ladder=None) -> dict:
+                  ties="random", ladder=None, backend="numba") -> dict:
     """Monte Carlo of the dense/pairwise Hebbian network at one storage point.
 
     Energy: distinct-index P-body Hebbian H (storage.md), K = max(1, round(alpha N^(P-1))) patterns
@@ -62,7 +62,8 @@ def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1
     tau_m (integrated autocorrelation time of m in sweeps, mean over chains), burn_in, K, N,
     too_short (post-burn-in length < 50 tau_int of m or E in some chain), and extras (thermal and
     disorder errors separately, tau_E, swap_rates with tempering, the settings used).
-    Deterministic for a given (seed, point), whatever the number of threads.
+    Deterministic for a given (seed, point), whatever the number of threads. ``backend="gpu"`` runs
+    the chains with montecarlo.gpu (same streams and rules; refused where it cannot run).
     """
     P = check_integer("P", P, low=2, high=12)
     N = check_integer("N", N, low=P)
@@ -94,7 +95,7 @@ def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1
     pats = np.stack([storage_patterns(P, N, alpha, seed=seed, point=point, sample=d, dilution=dilution)
                      for d in range(samples)])
     batch = ChainBatch(pats, P, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
-                       init=init, tempering=tempering, seed=seed, point=point)
+                       init=init, tempering=tempering, seed=seed, point=point, backend=backend)
     ser = batch.run(sweeps)
     E, m, acc, q = ser["E"][:, 0, :], ser["m"][:, 0, :], ser["acc"][:, 0, :], ser["q"][:, 0, :]
     if burn_in is None:
@@ -108,7 +109,8 @@ def storage_point(P, N, alpha, T, *, sweeps, burn_in=None, replicas=2, samples=1
     se = [summarize_series(E[g, sl]) for g in range(batch.G)]
     out = {"K": K, "N": N, "P": P, "alpha": alpha, "T": T, "burn_in": burn_in, "sweeps": sweeps,
            "replicas": replicas, "samples": samples, "dynamics": dynamics, "schedule": schedule,
-           "init": init, "seed": seed, "point": point, "dilution": dilution, "tempering": bool(tempering)}
+           "init": init, "seed": seed, "point": point, "dilution": dilution, "tempering": bool(tempering),
+           "backend": batch.backend}
     for key, summ in (("m", sm), ("abs_m", sa), ("E", se)):
         mean, err, eth, edis = combine_chains(summ, grp)
         out[key], out[key + "_err"] = mean, err

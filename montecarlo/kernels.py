@@ -645,24 +645,34 @@ def run_batch(pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, ladder, perm, P, 
                     qq += spins[ca, i] * spins[cb, i]
                 rec_q[p, k, t] = qq / N
         if do_pt and nT > 1:
-            for g in range(G):
-                s0, s1, s2, s3 = swap_rng[g, 0], swap_rng[g, 1], swap_rng[g, 2], swap_rng[g, 3]
-                for k in range((parity0 + t) & 1, nT - 1, 2):
-                    a = perm[g, k]
-                    b = perm[g, k + 1]
-                    delta = (ladder[k] - ladder[k + 1]) * (Ec[a] - Ec[b])
-                    swap_att[g, k] += 1
-                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                    if delta >= 0.0 or u < math.exp(delta):
-                        swap_acc[g, k] += 1
-                        perm[g, k] = b
-                        perm[g, k + 1] = a
-                        cbeta[b] = ladder[k]
-                        cbeta[a] = ladder[k + 1]
-                swap_rng[g, 0] = s0
-                swap_rng[g, 1] = s1
-                swap_rng[g, 2] = s2
-                swap_rng[g, 3] = s3
+            tempering_swaps(perm, ladder, Ec, cbeta, swap_rng, swap_att, swap_acc, (parity0 + t) & 1)
+
+
+@njit(cache=True)
+def tempering_swaps(perm, ladder, Ec, cbeta, swap_rng, swap_att, swap_acc, parity):
+    """One round of temperature swaps: in each group g, neighbouring slots (k, k+1) with k = parity
+    (mod 2) swap their chains with probability min(1, exp((beta_k - beta_{k+1}) (E_a - E_b))),
+    drawn from the group's stream swap_rng[g]; perm and cbeta are updated in place."""
+    G = perm.shape[0]
+    nT = perm.shape[1]
+    for g in range(G):
+        s0, s1, s2, s3 = swap_rng[g, 0], swap_rng[g, 1], swap_rng[g, 2], swap_rng[g, 3]
+        for k in range(parity, nT - 1, 2):
+            a = perm[g, k]
+            b = perm[g, k + 1]
+            delta = (ladder[k] - ladder[k + 1]) * (Ec[a] - Ec[b])
+            swap_att[g, k] += 1
+            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+            if delta >= 0.0 or u < math.exp(delta):
+                swap_acc[g, k] += 1
+                perm[g, k] = b
+                perm[g, k + 1] = a
+                cbeta[b] = ladder[k]
+                cbeta[a] = ladder[k + 1]
+        swap_rng[g, 0] = s0
+        swap_rng[g, 1] = s1
+        swap_rng[g, 2] = s2
+        swap_rng[g, 3] = s3
 
 
 @njit(parallel=True, cache=True)

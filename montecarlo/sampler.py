@@ -14,10 +14,11 @@ import numpy as np
 from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
+from . import gpu as _gpu
 from . import kernels as _k
 from .rng import stream_states
 
-__all__ = ["ChainBatch", "DYNAMICS", "SCHEDULES", "TIES", "INITS"]
+__all__ = ["ChainBatch", "DYNAMICS", "SCHEDULES", "TIES", "INITS", "BACKENDS"]
 
 DYNAMICS = {"heat_bath": _k.DYN_HEAT_BATH, "glauber": _k.DYN_HEAT_BATH, "metropolis": _k.DYN_METROPOLIS,
             "zero": _k.DYN_ZERO, "T0": _k.DYN_ZERO}
@@ -25,6 +26,7 @@ SCHEDULES = {"random": _k.SCHED_RANDOM, "sequential": _k.SCHED_SEQUENTIAL,
              "permutation": _k.SCHED_PERMUTATION}
 TIES = {"random": _k.TIES_RANDOM, "frozen": _k.TIES_FROZEN}
 INITS = ("pattern", "random")
+BACKENDS = {"numba": "numba", "gpu": "gpu", "cupy": "gpu", "cuda": "gpu"}
 
 _STATE_KEYS = ("spins", "S", "rng", "cbeta", "perm", "swap_rng", "swap_att", "swap_acc", "acc_total",
                "sweeps", "parity")
@@ -55,6 +57,8 @@ class ChainBatch:
     init : "pattern" (start at xi^1; blank sites random) or "random", or an int8 array (chains, N)
     tempering : swap temperatures between neighbouring slots of each (sample, replica) group
     seed, point : stream keys; chain c uses SeedSequence((seed, point, 0, c))
+    backend : "numba" (CPU, default) or "gpu" (aliases "cupy", "cuda"; montecarlo.gpu: one warp per
+        chain, the same streams, rules and records; refused with the reason where it cannot run)
 
     Chain index c = (sample * replicas + replica) * nT + slot, initially at temperature slot.
 
@@ -68,7 +72,8 @@ class ChainBatch:
     lockstep = False
 
     def __init__(self, patterns, P=2, temperatures=(1.0,), *, replicas=1, dynamics="heat_bath",
-                 schedule="random", ties="random", init="pattern", tempering=False, seed=0, point=0):
+                 schedule="random", ties="random", init="pattern", tempering=False, seed=0, point=0,
+                 backend="numba"):
         self.P = check_integer("P", P, low=2, high=12)
         self.patterns = _as_pattern_stack(patterns)
         self.samples, self.N, self.K = self.patterns.shape
@@ -83,6 +88,11 @@ class ChainBatch:
         self.seed = check_integer("seed", seed, low=0)
         self.point = check_integer("point", point, low=0)
         self.tempering = bool(tempering)
+        self.backend = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+        if self.backend == "gpu":
+            ok, why = _gpu.available()
+            if not ok:
+                raise ParameterError("backend", backend, f"'numba' on this machine ({why})")
         temps = np.atleast_1d(np.asarray(temperatures, dtype=object))
         if temps.ndim != 1 or temps.size < 1:
             raise ParameterError("temperatures", temperatures, "a non-empty 1-D sequence")
@@ -188,7 +198,9 @@ class ChainBatch:
             threads = numba.get_num_threads()
             numba.set_num_threads(max(1, min(threads, self.C)))
             try:
-                if self.tempering and self.nT > 1 or self.lockstep:
+                if self.backend == "gpu":
+                    self._run_gpu(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
+                elif self.tempering and self.nT > 1 or self.lockstep:
                     self._run_lockstep(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
                 else:
                     self._run_chain_major(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
@@ -210,8 +222,58 @@ class ChainBatch:
                      self.swap_rng, self.swap_att, self.swap_acc, self.pairs, measure,
                      self.acc_total, rec_E, rec_m, rec_a, rec_q)
 
-    def _run_chain_major(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
+    def _run_gpu(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
+        dev = _gpu.DeviceChains(self)
+        try:
+            if self.tempering and self.nT > 1 or self.lockstep:
+                self._run_gpu_lockstep(dev, sweeps, measure, rec_E, rec_m, rec_a, rec_q)
+            else:
+                def advance(n, measure, E, M, A, snap):
+                    dev.sweeps(n, measure, self.cbeta, E, M, A, snap)
+                    E /= self.N  # the kernel records H, the CPU kernel H / N
+                self._run_chain_major(sweeps, measure, rec_E, rec_m, rec_a, rec_q, advance)
+        finally:
+            dev.to_host()
+            self._refresh_cache()
+
+    def _run_gpu_lockstep(self, dev, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
+        # the sweep of :func:`kernels.run_batch` on the GPU, swaps on the host between sweeps
+        npairs = self.pairs.shape[0]
+        need_q = measure and npairs > 0
+        do_pt = self.tempering and self.nT > 1
+        for t in range(sweeps):
+            Ec = np.zeros((self.C, 1))
+            M = np.zeros((self.C, 1))
+            A = np.zeros((self.C, 1))
+            snap = np.zeros((self.C, 1 if need_q else 0, self.N), dtype=np.int8)
+            dev.sweeps(1, True, self.cbeta, Ec, M, A, snap)
+            Ec = Ec[:, 0]
+            if measure:
+                for g in range(self.G):
+                    for k in range(self.nT):
+                        c = self.perm[g, k]
+                        rec_E[g, k, t] = Ec[c] / self.N
+                        rec_m[g, k, t] = M[c, 0]
+                        rec_a[g, k, t] = A[c, 0]
+                if need_q:
+                    pc = np.array([(self.perm[a, k], self.perm[b, k]) for a, b in self.pairs
+                                   for k in range(self.nT)], dtype=np.int64)
+                    q = np.zeros((pc.shape[0], 1))
+                    _k.pair_overlaps(snap, pc, q)
+                    rec_q[:, :, t] = q.reshape(npairs, self.nT)
+            if do_pt:
+                _k.tempering_swaps(self.perm, self.ladder, Ec, self.cbeta, self.swap_rng, self.swap_att,
+                                   self.swap_acc, (self.parity + t) & 1)
+
+    def _numba_chains(self, n, measure, E, M, A, snap):
+        _k.run_chains(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
+                      self.cbeta, self.P, self.scale, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
+                      TIES[self.ties], self.wide, self.coef, self.use_cache, self.diluted, self.AB,
+                      self.Bsum, n, measure, self.acc_total, E, M, A, snap)
+
+    def _run_chain_major(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q, advance=None):
         # no tempering: chain c sits at slot c % nT of group c // nT for ever (perm is the identity)
+        advance = advance or self._numba_chains
         npairs = self.pairs.shape[0]
         need_q = measure and npairs > 0
         chunk = sweeps
@@ -227,10 +289,7 @@ class ChainBatch:
             M = np.zeros((self.C, m))
             A = np.zeros((self.C, m))
             snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
-            _k.run_chains(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
-                          self.cbeta, self.P, self.scale, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
-                          TIES[self.ties], self.wide, self.coef, self.use_cache, self.diluted, self.AB,
-                          self.Bsum, n, measure, self.acc_total, E, M, A, snap)
+            advance(n, measure, E, M, A, snap)
             if measure:
                 sl = slice(done, done + n)
                 rec_E[:, :, sl] = E.reshape(self.G, self.nT, n)

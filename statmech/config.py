@@ -37,13 +37,14 @@ METHODS = ("theory", "mc", "1rsb")
 DYNAMICS = ("heat_bath", "metropolis", "zero_T")
 SCHEDULES = ("random", "sequential")
 INITS = ("pattern", "random")
+BACKENDS = ("numba", "gpu", "cupy", "cuda")   # montecarlo.sampler.BACKENDS
 
 #: Method keys allowed in a sweep table besides the family's parameters, with their defaults
 #: (theory sweeps trace every line of their family unless ``boundaries`` says otherwise).
 THEORY_DEFAULTS = {"boundaries": [], "boundary_points": 61, "chunk": 8}
 MC_DEFAULTS = {"sweeps": 200, "burn_in": "auto", "replicas": 2, "samples": 1, "dynamics": "heat_bath",
                "schedule": "random", "init": "pattern", "tempering": False,
-               "theory": ""}
+               "theory": "", "backend": "numba"}
 
 
 class ConfigError(ParameterError):
@@ -169,6 +170,15 @@ def _sweep(raw: dict, index: int) -> dict:
         _wrap(check_choice, f"{name}.dynamics", sweep["dynamics"], DYNAMICS)
         _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
         _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
+        _wrap(check_choice, f"{name}.backend", sweep["backend"], tuple(BACKENDS))
+        if sweep["backend"] != "numba" and model != "hebbian":
+            raise ConfigError(f"{name}.backend", sweep["backend"],
+                              f"'numba' for model {model!r} (the GPU backend covers model 'hebbian')")
+        if sweep["backend"] != "numba":
+            from montecarlo.gpu import available
+            ok, why = available()
+            if not ok:
+                raise ConfigError(f"{name}.backend", sweep["backend"], f"'numba' on this machine ({why})")
         if not isinstance(sweep["tempering"], bool):
             raise ConfigError(f"{name}.tempering", sweep["tempering"], "true or false")
         if not isinstance(sweep["theory"], str):

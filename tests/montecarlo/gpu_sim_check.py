@@ -1,0 +1,49 @@
+"""Run as ``NUMBA_ENABLE_CUDASIM=1 python gpu_sim_check.py CASES``: compares ChainBatch(backend="gpu") under
+the numba CUDA simulator with the CPU backend, bit for bit (states and records); prints one line per case
+and exits 1 on the first mismatch. CASES: "quick" or "all"."""
+import os
+import sys
+import warnings
+
+assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1", "run under the CUDA simulator"
+warnings.filterwarnings("ignore", category=RuntimeWarning)   # uint64 wrap-around of xoshiro in numpy scalars
+
+import numpy as np  # noqa: E402
+
+from hopfield.patterns import random_patterns  # noqa: E402
+from montecarlo import gpu  # noqa: E402
+from montecarlo.sampler import ChainBatch  # noqa: E402
+
+# (P, dilution, dynamics, schedule, temperatures, tempering, replicas, shared memory for the overlaps)
+QUICK = [(2, 0.0, "heat_bath", "random", [0.5], False, 2, True),
+         (4, 0.0, "metropolis", "random", [0.6], False, 1, True),
+         (3, 0.3, "heat_bath", "permutation", [0.4], False, 1, False),
+         (2, 0.0, "heat_bath", "random", [0.3, 0.8], True, 1, True)]
+MORE = [(2, 0.3, "metropolis", "sequential", [0.5], False, 2, True),
+        (2, 0.0, "zero", "random", [0.0], False, 2, True),
+        (4, 0.0, "heat_bath", "random", [0.6], False, 2, False),
+        (4, 0.3, "heat_bath", "random", [0.6], False, 1, True),
+        (5, 0.0, "metropolis", "random", [0.5], False, 1, True),
+        (2, 0.0, "heat_bath", "random", [0.3, 0.6, 1.0], True, 2, True)]
+
+
+def check(P, dil, dyn, sched, temps, pt, reps, shared, N=16, K=4, sweeps=2):
+    rng = np.random.default_rng(3)
+    xi = random_patterns(N, K, rng)
+    if dil:
+        xi = np.where(rng.random((N, K)) < dil, 0, xi).astype(np.int8)
+    kw = dict(replicas=reps, dynamics=dyn, schedule=sched, tempering=pt, seed=5, init="random")
+    a = ChainBatch(xi, P, temps, **kw)
+    b = ChainBatch(xi, P, temps, backend="gpu", **kw)
+    gpu.SHARED_BYTES = 48 * 1024 if shared else 0
+    ra, rb = a.run(sweeps), b.run(sweeps)
+    keys = ("spins", "S", "rng", "acc_total", "perm", "cbeta", "swap_rng", "swap_acc")
+    same = all(np.array_equal(getattr(a, k), getattr(b, k)) for k in keys)
+    same = same and all(np.array_equal(ra[k], rb[k]) for k in ra) and b.check_overlaps()
+    print(P, dil, dyn, sched, temps, pt, reps, shared, "equal" if same else "DIFFERENT", flush=True)
+    return same
+
+
+if __name__ == "__main__":
+    cases = QUICK + (MORE if sys.argv[1:] == ["all"] else [])
+    sys.exit(0 if all(check(*c) for c in cases) else 1)
