@@ -100,7 +100,14 @@ def run_task(task: dict):
         attrs = {k: ({"long_name": info[k]} if k in info else {}) for k in out}
         return sweep["name"], "theory", (idx,), out, attrs
     if task["kind"] == "boundaries":
-        return sweep["name"], "boundaries", None, family.trace(sweep, sweep["boundaries"]), {}
+        curves = dict(family.trace(sweep, sweep["boundaries"]))
+        # every requested line is recorded, empty where it does not cross the plane, so that a
+        # resumed study does not trace it again
+        plane = next((pl for pl in family.planes if set(pl) <= set(sweep["dims"])), family.planes[0])
+        for bname in sweep["boundaries"]:
+            if bname != "all" and bname not in curves:
+                curves[bname] = {a: np.zeros(0) for a in plane}
+        return sweep["name"], "boundaries", None, curves, {}
     if task["kind"] == "mc":
         from .mc import mc_point
         values, attrs = mc_point(sweep, task["index"], task["point"], task["seed"])

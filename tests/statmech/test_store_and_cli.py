@@ -84,6 +84,28 @@ def test_resume_computes_only_missing(tmp_path):
         np.testing.assert_array_equal(again["ags"].data[k], v, err_msg=k)
 
 
+def test_finished_study_plans_nothing(tmp_path):
+    """Lines that do not cross the swept plane (here spin_glass of the supervised (rho, T) diagram) are
+    stored empty: a rerun neither solves nor traces."""
+    cfg = parse_config("""
+[[sweeps]]
+name = "sup"
+model = "learning"
+setting = "supervised"
+P = 4
+M = 20
+load = "low"
+rho = [0.0, 0.5]
+T = [0.1, 0.8]
+boundary_points = 3
+""")
+    out = tmp_path / "s.h5"
+    run_study(cfg, out)
+    _, sweeps = read_study(out)
+    assert plan_tasks(cfg, sweeps) == []
+    assert all(name in sweeps[s["name"]].boundaries for s in cfg["sweeps"] for name in s["boundaries"])
+
+
 def test_sigkill_then_resume_matches_uninterrupted(tmp_path):
     text = CONFIG.replace("num = 8", "num = 40").replace("chunk = 2", "chunk = 1")
     cfg_path = _write(tmp_path, text)
