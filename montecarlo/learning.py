@@ -563,6 +563,56 @@ class LearningBatch:
     def acceptance(self):
         return self.acc_total / max(self.sweeps * self.N, 1)
 
+    # ------------------------------------------------------------------ checkpoints
+    def _state_keys(self):
+        return ("spins", "Sxi", "V" if self.setting == "supervised" else "S", "rng", "acc_total", "sweeps")
+
+    def state_dict(self, include_data=True):
+        """Full dynamical state as a dict of numpy arrays (copies), enough to resume bit for bit
+        (as :meth:`montecarlo.ChainBatch.state_dict`); with the examples and archetypes unless
+        ``include_data`` is False. The Plefka kernel keeps no state across sweeps (its coefficients
+        are refreshed from the running overlaps at the start of each sweep)."""
+        d = {k: np.array(getattr(self, k)) for k in self._state_keys()}
+        d["config"] = np.array([SETTINGS.index(self.setting), self.P, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
+                                TIES[self.ties], self.replicas, self.seed, self.point, KERNELS.index(self.kernel)],
+                               dtype=np.int64)
+        d["T"] = np.array(self.T)
+        d["r"] = np.array(self.r)
+        if include_data:
+            d["examples"] = self.examples.copy()
+            d["archetypes"] = self.archetypes.copy()
+        return d
+
+    def load_state(self, state):
+        """Restore the dynamical state saved by :meth:`state_dict` (same configuration and data)."""
+        for k in self._state_keys():
+            if k not in state:
+                raise ParameterError("state", f"missing key {k!r}", "a dict from LearningBatch.state_dict()")
+            cur = getattr(self, k)
+            new = np.asarray(state[k])
+            if isinstance(cur, np.ndarray):
+                if new.shape != cur.shape:
+                    raise ParameterError(f"state[{k!r}].shape", new.shape, f"{cur.shape}")
+                setattr(self, k, np.ascontiguousarray(new, dtype=cur.dtype).copy())
+            else:
+                setattr(self, k, int(new))
+        if not self.check_overlaps():
+            raise ParameterError("state", "overlaps inconsistent with the spins", "a state of this batch's data")
+        self._series = []
+        return self
+
+    @classmethod
+    def from_state(cls, state, examples=None, archetypes=None):
+        """Rebuild a batch from :meth:`state_dict` (data from the dict unless given)."""
+        cfg = [int(v) for v in np.asarray(state["config"])]
+        inv = lambda table, v: next(name for name, code in table.items() if code == v)  # noqa: E731
+        ex = state["examples"] if examples is None else examples
+        xi = state["archetypes"] if archetypes is None else archetypes
+        b = cls(SETTINGS[cfg[0]], ex, xi, cfg[1], float(state["T"]), r=float(state["r"]), replicas=cfg[5],
+                dynamics=inv(DYNAMICS, cfg[2]), schedule=inv(SCHEDULES, cfg[3]), ties=inv(TIES, cfg[4]),
+                init=np.asarray(state["spins"]), seed=cfg[6], point=cfg[7], kernel=KERNELS[cfg[8]])
+        return b.load_state(state)
+
     # ------------------------------------------------------------------ running
     def run(self, sweeps, *, measure=True):
         """Advance every chain by ``sweeps`` sweeps. Returns dict of (C, sweeps) series: E (per neuron),

@@ -54,8 +54,11 @@ the m = 0 state with the larger f; retrieval thermodynamic where f_R is below it
 Big-data limit: rho -> 0 (M -> infinity at fixed r) gives statmech.storage exactly (kappa -> 1,
 g -> 1, the second P = 2 mode drops out). The unsupervised theory is the example-symmetric
 (generalising) branch; its stability towards example-antisymmetric perturbations (memorisation)
-is reported as ``stability_examples_<branch>`` (``_Params.example_eig``); the example-retrieval
-states themselves are not part of this module.
+is reported as ``stability_examples_<branch>`` (``_Params.example_eig``). The example-retrieval
+(memorisation) states themselves are solved in ``statmech.learning_examples`` (exact finite-M
+law, low load); ``solve_grid`` adds their observables (``*_example``) and the phase code
+EXAMPLE_PHASE = 4 where a single-example state has the lowest free energy (unsupervised, low load,
+M given, M >= 2; PHASES_LEARNING).
 
 Public API: solve_grid, solve_T0, free_energy, boundaries, capacity, gaussian_T0_overlap,
 binomial_T0_overlap; OBSERVABLE_INFO documents every key of solve_grid.
@@ -70,14 +73,17 @@ from scipy.special import erf
 from scipy.stats import binom
 
 from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer, check_real
+from statmech.learning_examples import OBSERVABLE_INFO as _EX_INFO
 from statmech.newton import damped_newton_2x2
 from statmech.quadrature import lncosh_average, tanh_moments
 from statmech.storage import M_MIN, PHASES, Q_MIN, _classify, _largest_eig
 
-__all__ = ["PHASES", "BRANCHES", "SETTINGS", "OBSERVABLE_INFO", "solve_grid", "solve_T0", "free_energy",
+__all__ = ["PHASES", "PHASES_LEARNING", "EXAMPLE_PHASE", "BRANCHES", "SETTINGS", "OBSERVABLE_INFO", "solve_grid", "solve_T0", "free_energy",
            "boundaries", "capacity", "binomial_T0_overlap", "gaussian_T0_overlap"]
 
 BRANCHES = ("retrieval", "spin_glass", "paramagnet")
+EXAMPLE_PHASE = 4
+PHASES_LEARNING = {**PHASES, EXAMPLE_PHASE: "example_retrieval"}
 SETTINGS = ("supervised", "unsupervised")
 LOADS = ("high", "low")
 AVERAGES = ("gaussian", "binomial")
@@ -107,6 +113,7 @@ for _b, _txt in (("retrieval", "retrieval branch (s > 0)"),
                                     f"NaN for M = 1), {_txt}",
         f"exists_{_b}": f"the branch exists here (converged, s > {M_MIN:g} and stability < 1 for retrieval, q > {Q_MIN:g} for the spin glass), {_txt}; bool",
     })
+OBSERVABLE_INFO.update(_EX_INFO)
 OBSERVABLE_INFO.update({
     "m": "Mattis overlap of the thermodynamic state (see phase)",
     "s": "signal overlap s of the thermodynamic state",
@@ -114,7 +121,8 @@ OBSERVABLE_INFO.update({
     "q": "Edwards-Anderson parameter of the thermodynamic state",
     "f": "free energy per neuron of the thermodynamic state (retrieval if f_R < f of the m = 0 state, else the m = 0 state "
          "with the larger f); units of the coupling",
-    "phase": "int8 phase code (statmech.storage.PHASES): 0 paramagnet, 1 spin_glass, 2 mixed (retrieval metastable), 3 retrieval",
+    "phase": "int8 phase code (PHASES_LEARNING): 0 paramagnet, 1 spin_glass, 2 mixed (retrieval metastable), 3 retrieval, "
+             "4 example_retrieval (unsupervised, low load, M >= 2: a single-example state has the lowest free energy)",
 })
 
 
@@ -561,7 +569,10 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
 
     Returns arrays of shape (len(alpha), len(rho), len(T)): for b in BRANCHES m_b, s_b, n_b, q_b,
     p_b, f_b, residual_b, converged_b, iterations_b, stability_b, stability_examples_b, exists_b;
-    and m, s, n, q, f, phase (int8, codes statmech.storage.PHASES) of the thermodynamic state
+    the example-retrieval state (keys ``*_example`` of statmech.learning_examples; computed for the
+    unsupervised setting at low load with M given, else NaN / False); and m, s, n, q, f, phase (int8,
+    codes PHASES_LEARNING: those of statmech.storage.PHASES plus 4 = example retrieval) of the
+    thermodynamic state
     (OBSERVABLE_INFO). Metadata (setting, P, load, average, M, r, c) is not stored in the dict:
     the caller records it.
     """
@@ -627,10 +638,30 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
     glob["s"] = np.where(retr, out["s_retrieval"], np.where(np.isfinite(glob["f"]), 0.0, np.nan))
     glob["n"] = glob["s"] / (1 + rho_f)
     out.update(glob)
+    _add_examples(out, setting, P, load, M, rho, T, nA)
     out = {k: v.reshape(nA, nR, nT) for k, v in out.items()}
     if nA_full != nA:
         out = {k: np.repeat(v, nA_full, axis=0) for k, v in out.items()}
     return out
+
+
+def _add_examples(out, setting, P, load, M, rho, T, nA):
+    """Example-retrieval state (statmech.learning_examples; unsupervised, low load, integer M): its
+    observables, and phase EXAMPLE_PHASE where its free energy is below that of the thermodynamic
+    state found above (m, s, n, q, f then describe the example state). NaN / False elsewhere."""
+    from statmech.learning_examples import OBSERVABLE_INFO as EX_INFO, solve_examples
+    shape = out["phase"].shape
+    if not (setting == "unsupervised" and load == "low" and M is not None):
+        for k in EX_INFO:
+            out[k] = np.zeros(shape, bool) if k.startswith(("exists", "converged")) else np.full(shape, np.nan)
+        return
+    ex = solve_examples(P, rho=rho, T=T, M=M)
+    for k, v in ex.items():
+        out[k] = np.tile(v, (nA, 1))
+    win = out["exists_example"] & (out["f_example"] < np.where(np.isfinite(out["f"]), out["f"], np.inf)) & (M > 1)
+    out["phase"] = np.where(win, EXAMPLE_PHASE, out["phase"]).astype(np.int8)
+    for k in ("m", "s", "n", "q", "f"):
+        out[k] = np.where(win, out[f"{k}_example"], out[k])
 
 
 def free_energy(setting, P, *, alpha, rho, T, s, q, M=None, load="high", average="gaussian", r=None, c=None):
