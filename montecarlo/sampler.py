@@ -223,7 +223,13 @@ class ChainBatch:
                      self.acc_total, rec_E, rec_m, rec_a, rec_q)
 
     def _run_gpu(self, sweeps, measure, rec_E, rec_m, rec_a, rec_q):
-        dev = _gpu.DeviceChains(self)
+        # the device copy persists between calls; it is refreshed when the host state was replaced
+        dev = getattr(self, "_device", None)
+        if dev is None:
+            dev = self._device = _gpu.DeviceChains(self)
+        elif getattr(self, "_device_stale", False):
+            dev.to_device()
+        self._device_stale = False
         try:
             if self.tempering and self.nT > 1 or self.lockstep:
                 self._run_gpu_lockstep(dev, sweeps, measure, rec_E, rec_m, rec_a, rec_q)
@@ -376,6 +382,7 @@ class ChainBatch:
                 setattr(self, k, int(new))
         self._series = []
         self._refresh_cache()
+        self._device_stale = True
         return self
 
     @classmethod

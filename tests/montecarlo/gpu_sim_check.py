@@ -36,10 +36,20 @@ def check(P, dil, dyn, sched, temps, pt, reps, shared, N=16, K=4, sweeps=2):
     a = ChainBatch(xi, P, temps, **kw)
     b = ChainBatch(xi, P, temps, backend="gpu", **kw)
     gpu.SHARED_BYTES = 48 * 1024 if shared else 0
-    ra, rb = a.run(sweeps), b.run(sweeps)
+    a.run(sweeps)
+    b.run(1)          # two calls: the device state persists between them
+    b.run(sweeps - 1)
+    ra, rb = a.series(), b.series()
     keys = ("spins", "S", "rng", "acc_total", "perm", "cbeta", "swap_rng", "swap_acc")
     same = all(np.array_equal(getattr(a, k), getattr(b, k)) for k in keys)
     same = same and all(np.array_equal(ra[k], rb[k]) for k in ra) and b.check_overlaps()
+    # a checkpoint loaded into the GPU batch replaces its device state
+    a2 = ChainBatch(xi, P, temps, **kw)
+    a2.run(1)
+    b.load_state(a2.state_dict())
+    a2.run(1)
+    b.run(1)
+    same = same and all(np.array_equal(getattr(a2, k), getattr(b, k)) for k in keys)
     print(P, dil, dyn, sched, temps, pt, reps, shared, "equal" if same else "DIFFERENT", flush=True)
     return same
 
