@@ -139,14 +139,13 @@ def _sweep(raw: dict, index: int) -> dict:
     for key, default in defaults.items():
         sweep[key] = copy.deepcopy(raw.get(key, default))
     if method in ("theory", "1rsb"):
-        if method == "1rsb" and sweep["boundaries"]:
-            raise ConfigError(f"{name}.boundaries", sweep["boundaries"],
-                              "[] for method '1rsb' (its lines: link an RS sweep with theory = NAME)")
+        # 1RSB sweeps trace their own lines; the RS lines come from a linked RS sweep (theory = NAME)
+        allowed = family.boundaries_1rsb if method == "1rsb" else family.boundaries
         bnds = sweep["boundaries"]
         if not isinstance(bnds, list):
-            raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(family.boundaries))
+            raise ConfigError(f"{name}.boundaries", bnds, "a list of " + ", ".join(allowed))
         for b in bnds:
-            _wrap(check_choice, f"{name}.boundaries", b, family.boundaries)
+            _wrap(check_choice, f"{name}.boundaries", b, allowed)
         if bnds and not any(set(pl) <= set(dims) for pl in family.planes):
             raise ConfigError(f"{name}.boundaries", bnds, "[] unless the sweep has grids in one of the planes "
                               + "; ".join(" and ".join(pl) for pl in family.planes))

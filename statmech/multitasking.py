@@ -27,6 +27,11 @@ T = 0 (T -> 0+) families and thresholds: ladder A m_k = (1-d) d^(k-1), existing 
 (sum_{j=1}^{K-1} d^j = 1); the K = 3 family B; the K = 3 ground-state switch d* (|m_A| = |m_B|).
 Finite-T lines: T_c = 1 - d; pure edge T_p(d) (K independent); symmetric K-mixture edges; hierarchical
 cascade T_k(d); multicritical point (d, T) = (2/3, 1/3).
+
+Learning version (spec Section 6; supervised = unsupervised in low storage): ``learning_states``,
+``solve_learning_grid`` (any K <= 10 with the Gaussian law of c = chibar/r; exact binomial law while the
+joint atoms stay few), ``learning_boundaries`` in the (d, T), (rho, T) and (d, rho) planes, the
+multicritical dilution d_mc(rho) = 1 - E c^4 / (3 (1+rho)^2) (Gaussian: 2 / (3 (1+rho)^2)).
 """
 from __future__ import annotations
 
@@ -42,7 +47,10 @@ __all__ = ["PHASES", "OBSERVABLE_INFO", "K_MAX", "MULTICRITICAL", "atoms", "rhs"
            "solve_point", "stationary_states", "solve_grid", "classify", "pure_state", "symmetric_state",
            "pure_edge", "symmetric_edges", "cascade_temperature", "boundaries", "critical_dilution",
            "critical_dilutions", "ladder_T0", "family_B_T0", "rhs_T0", "ground_state_T0",
-           "landau_coefficients", "SETTINGS", "LAWS", "c_law", "solve_learning_point"]
+           "landau_coefficients", "SETTINGS", "LAWS", "c_law", "solve_learning_point", "AVERAGES",
+           "gaussian_moments", "learning_states", "solve_learning_grid", "landau_dilution", "learning_pure_state",
+           "learning_symmetric_state", "learning_pure_edge", "learning_symmetric_edges", "learning_boundaries",
+           "LEARNING_LINES"]
 
 K_MAX = 10
 MULTICRITICAL = (2.0 / 3.0, 1.0 / 3.0)   # (d, T): T_c = 1 - d meets the pure and symmetric edges
@@ -65,6 +73,8 @@ OBSERVABLE_INFO = {
 for _k in range(1, K_MAX + 1):
     OBSERVABLE_INFO[f"m{_k}"] = (f"{_k}-th largest |m_mu| of the thermodynamic state (sorted descending); "
                                  "1/N convention, in [0, 1-d]; divide by (1-d) for the rescaled convention")
+    OBSERVABLE_INFO[f"n{_k}"] = (f"learning version (rho > 0): {_k}-th largest |n_mu| (overlap with the example "
+                                 "means, n = E[xi c tanh]/(1+rho)) of the thermodynamic state")
 
 M_MIN = 1e-8        # amplitudes below this count as zero
 TIE_REL = 1e-6      # relative tolerance for equal amplitudes
@@ -343,14 +353,19 @@ def _dedup(amps, tol):
 KICK = 0.1          # saddle kick, in units of 1-d, along the most negative Hessian direction
 
 
-def _multistart(K, d_pts, T_pts, n_random, seed, extra=None):
+def _multistart(K, d_pts, T_pts, n_random, seed, extra=None, backend=None):
     """All candidate solutions for the points (d_pts[p], T_pts[p]), p = 0..P-1.
 
     Pass 1: the family / random starts of every point. Passes 2 and 3 (saddle descent): every converged
     unstable stationary point m found in the previous pass is kicked to m +- KICK (1-d) v (v: eigenvector of the
     smallest Hessian eigenvalue), one kick pair per distinct (point, amplitude) saddle, and solved
-    again (damped iterations first, which descend). Returns dict of flat arrays: m, res, conv, lam
-    (smallest eigenvalue), ev (all eigenvalues), f, owner (point index), its."""
+    again (damped iterations first, which descend). ``backend(owner) -> (ev, fe, mo)`` gives the map and
+    Hessian, the free energy and the archetype overlaps for rows of points ``owner`` (default: the storage
+    equations; see ``_learning_backend``). Returns dict of flat arrays: m (the solved order parameters),
+    mo (archetype overlaps; = m for storage), res, conv, lam (smallest eigenvalue), ev (all eigenvalues), f,
+    owner (point index), its."""
+    if backend is None:
+        backend = _storage_backend(K, d_pts, T_pts)
     P = d_pts.size
     st = [_starts(K, d_pts[p], n_random, seed) for p in range(P)]
     if extra is not None:
@@ -359,15 +374,14 @@ def _multistart(K, d_pts, T_pts, n_random, seed, extra=None):
     starts = np.concatenate(st)
     parts = []
     for rnd, n_pre in enumerate((30, 60, 60)):
-        beta = 1.0 / T_pts[owner]
-        w, w0 = _half_weights(K, d_pts[owner])
-        m, res, its = _solve_batch(starts, beta, w, n_pre=n_pre)
+        ev_, fe_, mo_ = backend(owner)
+        m, res, its = _solve_batch(starts, None, None, n_pre=n_pre, ev=ev_)
         conv = res <= TOL_CONV
-        _, A = _eval(m, beta, w)
+        _, A = ev_(m, np.arange(m.shape[0]), True)
         ev, vec = np.linalg.eigh(A)
-        f = _free_energy(m, beta, w, w0)
-        parts.append({"m": m, "res": res, "conv": conv, "lam": ev[:, 0], "ev": ev, "f": f, "owner": owner,
-                      "its": its})
+        f = fe_(m)
+        parts.append({"m": m, "mo": mo_(m), "res": res, "conv": conv, "lam": ev[:, 0], "ev": ev, "f": f,
+                      "owner": owner, "its": its})
         if rnd == 2:
             break
         sad = np.nonzero(conv & (ev[:, 0] < -STAB_TOL))[0]
@@ -380,6 +394,18 @@ def _multistart(K, d_pts, T_pts, n_random, seed, extra=None):
         starts = np.concatenate([m[sad] + v, m[sad] - v])
         owner = np.concatenate([owner[sad], owner[sad]])
     return {k: np.concatenate([q[k] for q in parts]) for k in parts[0]}
+
+
+def _storage_backend(K, d_pts, T_pts):
+    """Storage equations for rows of points: (ev, fe, mo) factory, see ``_multistart``."""
+    def make(owner):
+        beta = 1.0 / T_pts[owner]
+        w, w0 = _half_weights(K, d_pts[owner])
+
+        def ev(x, sel, want_A=True):
+            return _eval(x, beta[sel], w[sel], want_A)
+        return ev, (lambda x: _free_energy(x, beta, w, w0)), (lambda x: x)
+    return make
 
 
 # ----------------------------------------------------------------------------------------------
@@ -440,9 +466,18 @@ def solve_grid(K, d, T, *, P=2, n_random=4, seed=0) -> dict:
     nd, nT = d.size, T.size
     npt = nd * nT
     c = _multistart(K, np.repeat(d, nT), np.tile(T, nd), n_random, seed)
+    out = {"d": d, "T": T}
+    out.update({k: v.reshape(nd, nT) for k, v in _grid_summary(c, K, npt).items()})
+    return out
+
+
+def _grid_summary(c, K, npt, learning=False):
+    """Per point (flat, npt): the thermodynamic state among the candidates ``c`` of ``_multistart``: the
+    converged stable candidate of lowest f, else (flagged unconverged, phase "unresolved") the candidate of
+    lowest residual. Keys m1..mK (sorted archetype |m|), n1..nK (learning: sorted |n|), f, stability,
+    residual, converged, phase, n_stable."""
     own = c["owner"]
     ok = c["conv"] & (c["lam"] > STAB_TOL)
-    # per point: the ok candidate of lowest f; else (flagged) the lowest-residual candidate
     fk = np.where(ok, c["f"], np.inf)
     order = np.lexsort((fk, own))
     first = np.ones(order.size, dtype=bool)
@@ -457,23 +492,27 @@ def solve_grid(K, d, T, *, P=2, n_random=4, seed=0) -> dict:
     best_r = np.full(npt, -1)
     best_r[own[order_r][first_r]] = order_r[first_r]
     flat = np.where(anyok, best, best_r)
-    amps = _amplitudes(c["m"][flat])
-    out = {"d": d, "T": T}
+    amps = _amplitudes(c["mo"][flat])
+    out = {}
     for k in range(K):
-        out[f"m{k + 1}"] = amps[:, k].reshape(nd, nT)
-    out["f"] = c["f"][flat].reshape(nd, nT)
-    out["stability"] = c["lam"][flat].reshape(nd, nT)
-    out["residual"] = c["res"][flat].reshape(nd, nT)
-    out["converged"] = (anyok & c["conv"][flat]).reshape(nd, nT)
+        out[f"m{k + 1}"] = amps[:, k]
+    if learning:
+        namps = _amplitudes(c["m"][flat])
+        for k in range(K):
+            out[f"n{k + 1}"] = namps[:, k]
+    out["f"] = c["f"][flat]
+    out["stability"] = c["lam"][flat]
+    out["residual"] = c["res"][flat]
+    out["converged"] = anyok & c["conv"][flat]
     ph = np.array([classify(a, K) for a in amps], dtype=np.int8)
     ph[~anyok] = _CODE["unresolved"]
-    out["phase"] = ph.reshape(nd, nT)
+    out["phase"] = ph
     nst = np.zeros(npt, dtype=np.int64)
     ampsall = _amplitudes(c["m"])
     for p in np.unique(own[ok]):
         sel = ok & (own == p)
         nst[p] = len(_dedup(ampsall[sel], 1e-7))
-    out["n_stable"] = nst.reshape(nd, nT)
+    out["n_stable"] = nst
     return out
 
 
@@ -750,16 +789,6 @@ def c_law(*, M=None, r=None, rho=None, law="binomial", n_gauss=40):
     return 1.0 + math.sqrt(rho) * z, w / w.sum(), rho
 
 
-def _learning_atoms(K, d, c, p):
-    """Joint atoms of (xi, y = xi c) over K patterns: XI (A, K), Y (A, K), W (A,)."""
-    vals = [(0.0, 0.0, d)] + [(s, s * ci, (1 - d) / 2 * pi) for s in (-1.0, 1.0) for ci, pi in zip(c, p) if pi > 0]
-    x1 = np.array([v[0] for v in vals])
-    y1 = np.array([v[1] for v in vals])
-    w1 = np.array([v[2] for v in vals])
-    idx = np.array(list(itertools.product(range(len(vals)), repeat=K)))
-    return x1[idx], y1[idx], np.prod(w1[idx], axis=1)
-
-
 def solve_learning_point(K, d, T, *, M=None, r=None, rho=None, law="binomial", setting="supervised",
                          n_random=4, seed=0) -> dict:
     """Low-storage learning equations (spec 6.2) at one point, multi-start, ranked by f:
@@ -767,43 +796,467 @@ def solve_learning_point(K, d, T, *, M=None, r=None, rho=None, law="binomial", s
         n_mu = E[xi^mu c^mu tanh(beta sum_nu n_nu xi^nu c^nu)] / (1+rho),   m_mu = E[xi^mu tanh(...)],
         f(n) = (1+rho)|n|^2/2 - T E ln 2cosh(beta n.(xi c)),   A = (1+rho) I - beta E[y y^T sech^2].
 
-    ``setting``: "supervised" or "unsupervised" -- the same equations in low storage (spec 6.1: the
-    unsupervised field equals the supervised one up to O(N^-1/2), see
-    ``hopfield.multitasking.learning_local_fields``). Returns {"states": [...], "rho": rho} with each
-    state: "m" (archetype overlaps, sorted |.|), "n", "f", "stable", "eigenvalues" (of A/(1+rho)), "residual".
+    ``law``: "binomial" (exact finite-M law of c; needs M and r or rho) or "gaussian" (c = 1 + sqrt(rho) Z;
+    rho, or M and r). ``setting``: "supervised" or "unsupervised" -- the same equations in low storage (spec
+    6.1: the unsupervised field equals the supervised one up to O(N^-1/2), see
+    ``hopfield.multitasking.learning_local_fields``). A thin wrapper of :func:`learning_states`. Returns
+    {"states": [...], "rho": rho, "setting": setting} with each state: "m" (archetype overlaps, sorted |.|),
+    "n", "f", "stable", "eigenvalues" (of A/(1+rho)), "residual".
     """
+    from hopfield.learning import resolve_quality
     from hopfield.validation import check_choice
     check_choice("setting", setting, SETTINGS)
-    K, d, T = _check_K(K), _check_d(d), _check_T(T)
-    if K > 3:
-        raise ParameterError("K", K, "K <= 3 for the learning equations (atoms grow as (2M+3)^K)")
-    c, p, rho = c_law(M=M, r=r, rho=rho, law=law)
-    XI, Y, W = _learning_atoms(K, d, c, p)
-    beta = 1.0 / T
+    check_choice("law", law, LAWS)
+    if M is not None or law == "binomial":
+        if M is None:
+            raise ParameterError("M", M, "an integer M >= 1 for the binomial law")
+        _, rho, _ = resolve_quality(M, r, rho)
+    states = learning_states(K, d, T, rho=rho, M=M, average=law, setting=setting, n_random=n_random, seed=seed)
+    return {"states": states, "rho": rho, "setting": setting}
+
+
+# ----------------------------------------------------------------------------------------------
+# learning version for any K <= 10: vectorised backends (Gaussian c for any K, exact binomial c for
+# small atom sets), grid solver, lines. Spec Section 6.2 with c = chibar/r, E c = 1, E c^2 = 1 + rho:
+#
+#   n_mu = E[y_mu tanh(beta n.y)]/(1+rho),  y_mu = xi^mu c^mu;   m_mu = E[xi^mu tanh(beta n.y)];
+#   f(n) = (1+rho)|n|^2/2 - T E ln 2cosh(beta n.y);   A/(1+rho) = I - beta E[y y^T sech^2(beta n.y)]/(1+rho).
+#
+# Gaussian c = 1 + sqrt(rho) Z (large M): given the blank pattern s = (xi^1..xi^K) in {-1,0,1}^K the
+# field h = n.y is Gaussian, mean s.n, variance rho sum_nu s_nu^2 n_nu^2, and Gaussian integration by
+# parts (E[Z g(h)] = E[dh/dZ g'(h)]) gives, with E_s the average over the 3^K atoms of s,
+#
+#   (1+rho) n_mu = E_s[s_mu <tanh>] + rho beta n_mu E_s[s_mu^2 <sech^2>],
+#   E[y_mu y_nu G] = E_s[s_mu s_nu ((1 + rho delta_mu,nu) <G> + rho (s_mu n_mu + s_nu n_nu) <G'>
+#                                   + rho^2 s_mu n_mu s_nu n_nu <G''>)],    G = sech^2(beta h),
+#
+# <.> the 1-D Gaussian average over h, done by Gauss-Hermite when beta*std <= 0.35 and otherwise by the
+# closed forms of E sign(h), E|h| plus panels of Gauss-Legendre for the parts that decay as e^(-2 beta|h|)
+# (accuracy ~1e-10 at any T). At rho = 0 the atoms' h are deterministic: the storage equations exactly.
+# ----------------------------------------------------------------------------------------------
+AVERAGES = ("gaussian", "binomial")
+_GH_N = 24
+_gz, _gw = np.polynomial.hermite_e.hermegauss(_GH_N)
+_GH_Z, _GH_W = _gz, _gw / _gw.sum()
+_PANEL_EDGES = (0.0, 1.0, 3.0, 7.0, 20.0)   # |beta h| panels (tails beyond 20 are < e^-40)
+_lx, _lv = np.polynomial.legendre.leggauss(12)
+_px = np.concatenate([0.5 * (b - a) * _lx + 0.5 * (a + b) for a, b in itertools.pairwise(_PANEL_EDGES)])
+_pw = np.concatenate([0.5 * (b - a) * _lv for a, b in itertools.pairwise(_PANEL_EDGES)])
+_PX, _PW = np.concatenate([-_px[::-1], _px]), np.concatenate([_pw[::-1], _pw])
+_TAU_SPLIT = 0.35
+_BINOMIAL_ATOMS_MAX = 200_000
+_LEARN_CHUNK = 3_000_000
+
+
+def gaussian_moments(mu, tau, what=("t", "s2", "ts2", "s2c", "L")):
+    """For X ~ N(mu, tau^2) (arrays of one shape): E tanh X ("t"), E sech^2 X ("s2"), E tanh X sech^2 X
+    ("ts2"), E sech^2 X (1 - 3 tanh^2 X) ("s2c"), E ln 2cosh X ("L"). Dict of arrays."""
+    mu, tau = np.broadcast_arrays(np.asarray(mu, dtype=np.float64), np.asarray(tau, dtype=np.float64))
+    out = {k: np.empty(mu.shape) for k in what}
+    lo = tau <= _TAU_SPLIT
+    if lo.any():
+        X = mu[lo][:, None] + tau[lo][:, None] * _GH_Z
+        t = np.tanh(X)
+        s2 = 1.0 - t * t
+        for k in what:
+            if k == "t":
+                out[k][lo] = t @ _GH_W
+            elif k == "s2":
+                out[k][lo] = s2 @ _GH_W
+            elif k == "ts2":
+                out[k][lo] = (t * s2) @ _GH_W
+            elif k == "s2c":
+                out[k][lo] = (s2 * (1.0 - 3.0 * t * t)) @ _GH_W
+            else:
+                a = np.abs(X)
+                out[k][lo] = (a + np.log1p(np.exp(-2.0 * a))) @ _GH_W
+    hi = ~lo
+    if hi.any():
+        m, s = mu[hi], tau[hi]
+        dens = np.exp(-0.5 * ((_PX - m[:, None]) / s[:, None]) ** 2) * (_PW / math.sqrt(2 * math.pi)) / s[:, None]
+        e = np.exp(-2.0 * np.abs(_PX))
+        t = np.tanh(_PX)
+        s2 = 4.0 * e / (1.0 + e) ** 2
+        from scipy.special import erf
+        er = erf(m / (s * math.sqrt(2.0)))
+        for k in what:
+            if k == "t":                 # tanh = sign + (tanh - sign)
+                out[k][hi] = er + dens @ (-np.sign(_PX) * 2.0 * e / (1.0 + e))
+            elif k == "s2":
+                out[k][hi] = dens @ s2
+            elif k == "ts2":
+                out[k][hi] = dens @ (t * s2)
+            elif k == "s2c":
+                out[k][hi] = dens @ (s2 * (1.0 - 3.0 * t * t))
+            else:                        # ln 2cosh = |x| + ln(1 + e^-2|x|)
+                eabs = s * math.sqrt(2.0 / math.pi) * np.exp(-0.5 * (m / s) ** 2) + m * er
+                out[k][hi] = eabs + dens @ np.log1p(e)
+    return out
+
+
+def _check_average(average):
+    from hopfield.validation import check_choice
+    return check_choice("average", average, AVERAGES)
+
+
+def _c_atoms(rho, M, average):
+    """(c, p) of the binomial law at (M, rho) with negligible atoms (p < 1e-16 max p) dropped."""
+    c, p, _ = c_law(M=M, rho=rho, law="binomial")
+    keep = p > 1e-16 * p.max()
+    return c[keep], p[keep] / p[keep].sum()
+
+
+def _gauss_backend(K, d_pts, T_pts, rho):
+    xs, _ = _half_atoms(K)
+    xs2 = xs * xs
+    H = xs.shape[0]
+    eye = np.eye(K)
     g = 1.0 + rho
 
-    def ev(x, sel, want_A=True):
-        t = np.tanh(beta * (x @ Y.T))
-        F = (W * t) @ Y / g
-        A = None
-        if want_A:
-            q = W * (1 - t * t)
-            A = np.eye(K) - beta / g * ((Y.T[None] * q[:, None, :]) @ Y)
-        return F, A
+    def make(owner):
+        beta = 1.0 / T_pts[owner]
+        w, w0 = _half_weights(K, d_pts[owner])
 
-    starts = _starts(K, d, n_random, seed)
-    n, res, _ = _solve_batch(starts, None, None, ev=ev)
-    conv = res <= TOL_CONV
-    amps = _amplitudes(n)
+        def blocks(x, sel):
+            step = max(1, _LEARN_CHUNK // (H * (_GH_N + _PX.size)))
+            for s0 in range(0, x.shape[0], step):
+                yield slice(s0, min(x.shape[0], s0 + step))
+
+        def mom(x, rows, what):
+            b = beta[rows][:, None]
+            mu = b * (x @ xs.T)
+            tau = b * np.sqrt(rho * ((x * x) @ xs2.T))
+            return gaussian_moments(mu, tau, what)
+
+        def ev(x, sel, want_A=True):
+            sel = np.asarray(sel)
+            F = np.empty_like(x)
+            A = np.empty((x.shape[0], K, K)) if want_A else None
+            for bl in blocks(x, sel):
+                rows, xb = sel[bl], x[bl]
+                wb, bb = w[rows], beta[rows]
+                mo = mom(xb, rows, ("t", "s2", "ts2", "s2c") if want_A else ("t", "s2"))
+                mvec = (wb * mo["t"]) @ xs
+                D = (wb * mo["s2"]) @ xs2
+                F[bl] = (mvec + rho * bb[:, None] * xb * D) / g
+                if want_A:
+                    G0 = wb * mo["s2"]
+                    G1 = wb * (-2.0 * bb[:, None] * mo["ts2"])
+                    G2 = wb * (-2.0 * bb[:, None] ** 2 * mo["s2c"])
+                    C0 = (xs.T[None] * G0[:, None, :]) @ xs
+                    Pm = (xs2.T[None] * G1[:, None, :]) @ xs          # P_mu,nu = E[s_mu^2 s_nu G']
+                    Q = (xs2.T[None] * G2[:, None, :]) @ xs2
+                    nP = xb[:, :, None] * Pm
+                    E = (C0 + rho * D[:, :, None] * eye + rho * (nP + np.swapaxes(nP, 1, 2))
+                         + rho ** 2 * xb[:, :, None] * xb[:, None, :] * Q)
+                    A[bl] = eye - (bb / g)[:, None, None] * E
+            return F, A
+
+        def fe(x):
+            out = np.empty(x.shape[0])
+            rows = np.arange(x.shape[0])
+            for bl in blocks(x, rows):
+                L = mom(x[bl], rows[bl], ("L",))["L"]
+                out[bl] = 0.5 * g * (x[bl] ** 2).sum(axis=1) - ((w[bl] * L).sum(axis=1)
+                                                                + w0[bl] * math.log(2.0)) / beta[bl]
+            return out
+
+        def mo_(x):
+            rows = np.arange(x.shape[0])
+            out = np.empty_like(x)
+            for bl in blocks(x, rows):
+                out[bl] = (w[bl] * mom(x[bl], rows[bl], ("t",))["t"]) @ xs
+            return out
+        return ev, fe, mo_
+    return make
+
+
+def _binomial_backend(K, d_pts, T_pts, rho, M):
+    c, p = _c_atoms(rho, M, "binomial")
+    L = c.size
+    n_atoms = (2 * L + 1) ** K
+    if n_atoms > _BINOMIAL_ATOMS_MAX:
+        raise ParameterError("K", K, f"K with (2L+1)^K <= {_BINOMIAL_ATOMS_MAX} joint atoms for the exact binomial "
+                                     f"average (here L = {L} values of c, {n_atoms} atoms); use average = 'gaussian'")
+    x1 = np.concatenate([[0.0], -np.ones(L), np.ones(L)])
+    y1 = np.concatenate([[0.0], -c, c])
+    p1 = np.concatenate([[1.0], p, p])
+    idx = np.array(list(itertools.product(range(2 * L + 1), repeat=K)))
+    XI, Y, P1 = x1[idx], y1[idx], np.prod(p1[idx], axis=1)
+    nz = np.count_nonzero(XI, axis=1)
+    g = 1.0 + rho
+    eye = np.eye(K)
+
+    def make(owner):
+        beta = 1.0 / T_pts[owner]
+        d = d_pts[owner][:, None]
+        W = d ** (K - nz) * ((1.0 - d) / 2.0) ** nz * P1
+
+        def ev(x, sel, want_A=True):
+            sel = np.asarray(sel)
+            t = np.tanh(beta[sel, None] * (x @ Y.T))
+            F = (W[sel] * t) @ Y / g
+            A = None
+            if want_A:
+                q = W[sel] * (1.0 - t * t)
+                A = eye - (beta[sel] / g)[:, None, None] * ((Y.T[None] * q[:, None, :]) @ Y)
+            return F, A
+
+        def fe(x):
+            a = np.abs(beta[:, None] * (x @ Y.T))
+            return 0.5 * g * (x ** 2).sum(axis=1) - (W * (a + np.log1p(np.exp(-2.0 * a)))).sum(axis=1) / beta
+
+        def mo_(x):
+            return (W * np.tanh(beta[:, None] * (x @ Y.T))) @ XI
+        return ev, fe, mo_
+    return make
+
+
+def _learning_backend(K, d_pts, T_pts, rho, M, average):
+    if rho == 0.0:          # c = 1 exactly (r = 1 for the binomial law): the storage equations
+        return _storage_backend(K, d_pts, T_pts)
+    if average == "binomial":
+        return _binomial_backend(K, d_pts, T_pts, rho, M)
+    return _gauss_backend(K, d_pts, T_pts, rho)
+
+
+def _check_learning(rho, M, average, setting):
+    from hopfield.validation import check_choice
+    check_choice("setting", setting, SETTINGS)
+    average = _check_average(average)
+    rho = check_real("rho", rho, low=0.0)
+    if average == "binomial":
+        if M is None:
+            raise ParameterError("M", M, "an integer M >= 1 for average = 'binomial'")
+        M = check_integer("M", M, low=1)
+    return rho, M, average
+
+
+def learning_states(K, d, T, *, rho, M=None, average="gaussian", setting="supervised", n_random=6,
+                    seed=0) -> list:
+    """Every distinct stationary state of the low-storage learning equations at (K, d, T, rho), found by the
+    multi-start with saddle descent, ranked by f. ``setting`` (supervised / unsupervised) does not enter: the
+    two give identical low-storage equations (spec 6.1). Each entry: ``m`` (sorted archetype |m|), ``n``
+    (sorted |n|), ``n_raw``, ``f``, ``eigenvalues`` (of A/(1+rho), ascending), ``stable``, ``phase``,
+    ``residual``. Gaussian c for any K <= 10; exact binomial c (needs M) while (2L+1)^K <= 2e5."""
+    K, d, T = _check_K(K), _check_d(d), _check_T(T)
+    rho, M, average = _check_learning(rho, M, average, setting)
+    n_random = check_integer("n_random", n_random, low=0)
+    dd, TT = np.array([d]), np.array([T])
+    c = _multistart(K, dd, TT, n_random, seed, backend=_learning_backend(K, dd, TT, rho, M, average))
+    amps = _amplitudes(c["m"])
+    idx = [i for i in _dedup(np.where(c["conv"][:, None], amps, np.nan), 1e-7) if c["conv"][i]]
     out = []
-    for i in _dedup(np.where(conv[:, None], amps, np.nan), 1e-7):
-        t = np.tanh(beta * (Y @ n[i]))
-        m = (W * t) @ XI
-        _, A = ev(n[i][None], None, True)
-        evs = np.linalg.eigvalsh(A[0])
-        a = np.abs(beta * (Y @ n[i]))
-        f = 0.5 * g * n[i] @ n[i] - (W @ (a + np.log1p(np.exp(-2 * a)))) / beta
-        out.append({"m": -np.sort(-np.abs(m)), "n": amps[i], "f": float(f), "eigenvalues": evs,
-                    "stable": bool(evs[0] > STAB_TOL), "residual": float(res[i])})
+    for i in idx:
+        ma = _amplitudes(c["mo"][i])
+        out.append({"m": ma, "n": amps[i], "n_raw": c["m"][i], "f": float(c["f"][i]), "eigenvalues": c["ev"][i],
+                    "stable": bool(c["lam"][i] > STAB_TOL), "phase": PHASES[classify(ma, K)],
+                    "residual": float(c["res"][i])})
     out.sort(key=lambda s: s["f"])
-    return {"states": out, "rho": rho, "setting": setting}
+    return out
+
+
+def solve_learning_grid(K, d, rho, T, *, M=None, average="gaussian", setting="supervised", n_random=4,
+                        seed=0) -> dict:
+    """Thermodynamic state of the learning equations on the (d, rho, T) grid: arrays of shape
+    (len(d), len(rho), len(T)) with the keys of :func:`solve_grid` plus n1..nK (sorted |n|). rho = 0 is
+    the storage problem (exactly). Vectorised over (d, T) for each rho value."""
+    K = _check_K(K)
+    d = _check_1d("d", d, low=0.0, high=1.0, high_open=True)
+    rho = _check_1d("rho", rho, low=0.0)
+    T = _check_1d("T", T, low=0.0, low_open=True)
+    for r_ in rho:
+        _check_learning(r_, M, average, setting)
+    n_random = check_integer("n_random", n_random, low=0)
+    nd, nT = d.size, T.size
+    dp, Tp = np.repeat(d, nT), np.tile(T, nd)
+    res = []
+    for r_ in rho:
+        c = _multistart(K, dp, Tp, n_random, seed, backend=_learning_backend(K, dp, Tp, float(r_), M, average))
+        res.append(_grid_summary(c, K, nd * nT, learning=True))
+    out = {"d": d, "rho": rho, "T": T}
+    for k in res[0]:
+        out[k] = np.stack([q[k].reshape(nd, nT) for q in res], axis=1)
+    return out
+
+
+def landau_dilution(rho, *, M=None, average="gaussian"):
+    """Dilution of the multicritical point at given rho: just below T_c = 1 - d the pure state wins for
+    d < d_mc and the symmetric K-mixture for d > d_mc, with d_mc = 1 - E[c^4] / (3 (1+rho)^2) (sign of the
+    quartic anisotropy (1-d) E c^4 - 3 (1-d)^2 (1+rho)^2 of -E ln cosh). Gaussian c: E c^4 = 1 + 6 rho + 3 rho^2,
+    d_mc = 2 / (3 (1+rho)^2); rho = 0: 2/3."""
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    if average == "gaussian":
+        return 2.0 / (3.0 * (1.0 + rho) ** 2)
+    c, p = _c_atoms(rho, M, average)
+    return 1.0 - float(p @ c ** 4) / (3.0 * (1.0 + rho) ** 2)
+
+
+def _learning_one(K, d, T, rho, M, average):
+    ev, fe, mo = _learning_backend(K, np.array([d]), np.array([T]), rho, M, average)(np.zeros(1, dtype=int))
+    return ev, fe, mo
+
+
+def learning_pure_state(d, T, *, rho, M=None, average="gaussian"):
+    """Pure state n = (n, 0, ..): largest root of n = E[y tanh(beta n y)]/(1+rho) (0 for T >= 1-d), its
+    archetype overlap m and the transverse eigenvalue lambda_perp = 1 - beta (1-d) E[sech^2(beta n y)]
+    (A/(1+rho) on the pure state; K independent). Returns (n, m, lambda_perp)."""
+    d, T = _check_d(d), _check_T(T)
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    ev1, _, mo1 = _learning_one(1, d, T, rho, M, average)
+    ev2, _, _ = _learning_one(2, d, T, rho, M, average)
+    z = np.zeros(1, dtype=int)
+
+    def gfun(x):
+        return ev1(np.array([[x]]), z, False)[0][0, 0] - x
+    lo, hi = 1e-12 * (1 - d), (1 - d) / math.sqrt(1 + rho) + 1e-12
+    n = brentq(gfun, lo, hi, xtol=1e-15, rtol=1e-15) if T < 1 - d and gfun(lo) > 0 else 0.0
+    A = ev2(np.array([[n, 0.0]]), z, True)[1][0]
+    return n, float(mo1(np.array([[n]]))[0, 0]), float(A[1, 1])
+
+
+def learning_symmetric_state(K, d, T, *, rho, M=None, average="gaussian"):
+    """Symmetric K-mixture n = a (1,..,1) of the learning equations: (a, archetype overlap, eigenvalues of
+    A/(1+rho) ascending)."""
+    K, d, T = _check_K(K), _check_d(d), _check_T(T)
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    ev, _, mo = _learning_one(K, d, T, rho, M, average)
+    z = np.zeros(1, dtype=int)
+    ones = np.ones((1, K))
+
+    def gfun(x):
+        return ev(x * ones, z, False)[0][0, 0] - x
+    lo, hi = 1e-9 * (1 - d), (1 - d) / math.sqrt(1 + rho) + 1e-12
+    a = brentq(gfun, lo, hi, xtol=1e-15, rtol=1e-15) if T < 1 - d and gfun(lo) > 0 else 0.0
+    A = ev(a * ones, z, True)[1][0]
+    return a, float(mo(a * ones)[0, 0]), np.linalg.eigvalsh(A)
+
+
+def learning_pure_edge(d, *, rho, M=None, average="gaussian"):
+    """T_p(d, rho): lower stability edge of the pure state (lambda_perp = 0) for d < d_mc(rho); NaN for
+    d >= d_mc(rho) (pure unstable just below T_c). rho = 0: :func:`pure_edge`; d = 0: 0."""
+    d = _check_d(d)
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    if d == 0.0:
+        return 0.0
+    if d >= landau_dilution(rho, M=M, average=average):
+        return float("nan")
+    roots, signs = _crossings(lambda t: learning_pure_state(d, t, rho=rho, M=M, average=average)[2], 1.0 - d,
+                              n=120, u_min=1e-8)
+    up = [r for r, s in zip(roots, signs) if s > 0]
+    return float(max(up)) if up else float("nan")
+
+
+def learning_symmetric_edges(K, d, *, rho, M=None, average="gaussian"):
+    """Stability interval(s) (T_low, T_high) of the symmetric K-mixture of the learning equations."""
+    K, d = _check_K(K), _check_d(d)
+    if K < 2:
+        raise ParameterError("K", K, "K >= 2 for a symmetric mixture")
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    Tc = 1.0 - d
+    def fun(t):
+        return learning_symmetric_state(K, d, t, rho=rho, M=M, average=average)[2][0]
+    roots, signs = _crossings(fun, Tc, n=100, u_min=1e-6)
+    first = fun(Tc * (1 - 1e-6))
+    out, hi = [], (Tc if first > 0 else None)
+    for r, s in zip(roots, signs):
+        if s > 0 and hi is not None:
+            out.append((r, hi))
+            hi = None
+        elif s < 0:
+            hi = r
+    if hi is not None:
+        out.append((0.0, hi))
+    return out
+
+
+LEARNING_LINES = ("paramagnetic", "pure_edge", "symmetric_edge", "multicritical")
+
+
+def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None, M=None,
+                        average="gaussian") -> dict:
+    """Lines of the learning diagrams (1/(N r^2 (1+rho)) normalisation; supervised = unsupervised):
+
+    - plane ("d", "T") at fixed rho: "paramagnetic" T_c = 1 - d, "pure_edge" T_p(d, rho) for d < d_mc(rho),
+      "symmetric_edge" (lower edge of the symmetric K-mixture, K >= 2), "multicritical" (d_mc(rho), 1 - d_mc).
+    - plane ("rho", "T") at fixed d: the same lines against rho; "multicritical" where d = d_mc(rho),
+      i.e. (rho_mc, 1 - d) (Gaussian: rho_mc = sqrt(2/(3d)) - 1).
+    - plane ("d", "rho") at fixed T: "paramagnetic" d = 1 - T; "multicritical" the Landau line d_mc(rho)
+      (its meaning: the pure/symmetric choice just below T_c); "pure_edge" the d where T_p(d, rho) = T.
+    ``fixed``: {"rho": value} / {"d": value} / {"T": value}; ``span``: range of the first plane axis.
+    """
+    K = _check_K(K)
+    points = check_integer("points", points, low=2)
+    plane = tuple(plane)
+    fixed = dict(fixed or {})
+    kw = {"M": M, "average": average}
+    out = {}
+    if plane == ("d", "T"):
+        rho = check_real("rho", fixed.get("rho", 0.0), low=0.0)
+        lo, hi = span if span else (0.0, 0.98)
+        dg = np.linspace(lo, min(hi, 0.999), points)
+        out["paramagnetic"] = {"d": dg, "T": 1.0 - dg}
+        dmc = landau_dilution(rho, **kw)
+        out["multicritical"] = {"d": np.array([dmc]), "T": np.array([1.0 - dmc])}
+        if K >= 2:
+            dp = np.linspace(0.0, dmc, points)[:-1]
+            Tp = np.array([learning_pure_edge(x, rho=rho, **kw) for x in dp])
+            good = np.isfinite(Tp)
+            out["pure_edge"] = {"d": np.append(dp[good], dmc), "T": np.append(Tp[good], 1 - dmc)}
+            ds = np.linspace(max(0.5 * dmc, lo), 0.97, points)
+            sd, sT = [], []
+            for x in ds:
+                for tl, _ in learning_symmetric_edges(K, x, rho=rho, **kw):
+                    if tl > 0:          # (0, T_high): stable down to T -> 0, no lower edge
+                        sd.append(x)
+                        sT.append(tl)
+            out["symmetric_edge"] = {"d": np.array(sd), "T": np.array(sT)}
+        return out
+    if plane == ("rho", "T"):
+        d = _check_d(fixed.get("d", 0.3))
+        lo, hi = span if span else (0.0, 1.0)
+        rg = np.linspace(lo, hi, points)
+        out["paramagnetic"] = {"rho": rg, "T": np.full(points, 1.0 - d)}
+        dm = np.array([landau_dilution(x, **kw) for x in rg])
+        inside = d < dm
+        if K >= 2:
+            Tp = np.array([learning_pure_edge(d, rho=x, **kw) if ok else np.nan for x, ok in zip(rg, inside)])
+            good = np.isfinite(Tp)
+            out["pure_edge"] = {"rho": rg[good], "T": Tp[good]}
+            sr, sT = [], []
+            for x in rg:
+                for tl, _ in learning_symmetric_edges(K, d, rho=x, **kw):
+                    if tl > 0:
+                        sr.append(x)
+                        sT.append(tl)
+            out["symmetric_edge"] = {"rho": np.array(sr), "T": np.array(sT)}
+        sw = np.nonzero(inside[:-1] != inside[1:])[0]
+        rmc = [brentq(lambda x: landau_dilution(x, **kw) - d, rg[i], rg[i + 1]) for i in sw]
+        out["multicritical"] = {"rho": np.array(rmc), "T": np.full(len(rmc), 1.0 - d)}
+        if K >= 2 and len(rmc) == 1:    # the pure edge ends on T_c at the multicritical rho
+            order = np.argsort(np.append(out["pure_edge"]["rho"], rmc[0]))
+            out["pure_edge"] = {"rho": np.append(out["pure_edge"]["rho"], rmc[0])[order],
+                                "T": np.append(out["pure_edge"]["T"], 1.0 - d)[order]}
+        return out
+    if plane == ("d", "rho"):
+        T = _check_T(fixed.get("T", 0.1))
+        lo, hi = span if span else (0.0, 0.98)
+        rg = np.linspace(0.0, check_real("rho_max", fixed.get("rho_max", 1.0), low=0.0, low_open=True), points)
+        if T < 1:
+            out["paramagnetic"] = {"d": np.full(points, 1.0 - T), "rho": rg}
+        out["multicritical"] = {"d": np.array([landau_dilution(x, **kw) for x in rg]), "rho": rg}
+        if K >= 2:      # at fixed T: the d where lambda_perp(d, T, rho) = 0 on the pure state
+            pd, pr = [], []
+            for x in rg:
+                hi_d = min(landau_dilution(x, **kw), 1.0 - T) * (1 - 1e-9)
+                def lam(y, x=x):
+                    return learning_pure_state(y, T, rho=x, **kw)[2]
+                dg = np.linspace(1e-6, hi_d, 24)
+                v = np.array([lam(y) for y in dg])
+                for i in range(dg.size - 1):
+                    if v[i] * v[i + 1] < 0:
+                        pd.append(brentq(lam, dg[i], dg[i + 1], xtol=1e-10))
+                        pr.append(x)
+            out["pure_edge"] = {"d": np.array(pd), "rho": np.array(pr)}
+        return out
+    raise ParameterError("plane", plane, "('d', 'T'), ('rho', 'T') or ('d', 'rho')")

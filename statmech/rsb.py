@@ -65,6 +65,13 @@ sigma <= 0.5 Gauss-Hermite (64 nodes) in log-sum-exp form; for sigma > 0.5 exact
 e^(x mu_X + x^2 sigma^2/2) N(X; mu_X + x sigma^2, sigma^2) (similarly for X < 0), the asymptotic parts
 (constants, |X|) integrate in closed form and the remainders, localised within |X| < 18, by
 composite Gauss-Legendre panels.
+
+Compiled path (default; ``reference=True`` selects the numpy code above, kept as the slow obvious
+reference): the same inner rules in numba (``statmech.rsb_kernels``), and the outer average on a
+per-point sinh-mapped rule concentrated at the inner transition z0 = -a/s0 (``rsb_kernels.sinh_rule``,
+step OUTER_DT; at T = 0 step 1/resolution), ~10-100x fewer outer nodes than the uniform grid and
+more accurate where s1, T << s0. Solutions agree with the reference to its quadrature accuracy
+(x to ~1e-6, f to ~1e-15), tests/statmech/test_rsb_fast.py.
 """
 from __future__ import annotations
 
@@ -75,19 +82,27 @@ import numpy as np
 from scipy.optimize import brentq, minimize_scalar, root
 from scipy.special import log_ndtr, ndtr
 
-from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
+from hopfield.validation import (
+    ParameterError,
+    check_array_real,
+    check_integer,
+    check_real,
+)
+from statmech import rsb_kernels as _K
 from statmech import storage as _rs
 from statmech.quadrature import gauss_hermite, tanh_moments
 
 __all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid_1rsb", "replicon", "at_line",
            "capacity_1rsb", "solve_T0_1rsb", "free_energy_1rsb", "residuals_1rsb", "energy_T0_1rsb",
-           "pspin_static_temperature"]
+           "pspin_static_temperature", "replicon_1rsb", "replicon_1rsb_T0", "hard_soft_parts",
+           "gaussian_layer_logdet", "BOUNDARIES_1RSB", "boundaries_1rsb"]
 
 PHASES = _rs.PHASES
 BRANCHES = ("retrieval", "spin_glass")
 N_OUTER = None        # outer rule at finite T: None = adaptive trapezoid (below); an int = Gauss-Hermite nodes
 OUTER_RESOLUTION = 6.0     # finite T: z0 grid points per width sqrt(s1^2 + T^2)/s0 of the inner transition
 OUTER_MIN_SPACING = 0.01   # finite T: smallest z0 spacing (caps the cost; limits accuracy where s1, T << s0)
+OUTER_DT = 1.0 / 8.0  # compiled path: step of the sinh-mapped outer rule (rsb_kernels.sinh_rule)
 N_OUTER_T0 = 200      # outer Gauss-Hermite nodes (T = 0 closed-form inner averages)
 _N_INNER = 64
 _SIGMA_SWITCH = 0.5
@@ -113,6 +128,8 @@ for _b, _txt in (("retrieval", "retrieval branch (m > 0)"),
         f"exists_{_b}": f"the branch exists here (RS branch exists or a 1RSB solution was found), {_txt}; bool",
         f"rsb_{_b}": f"True where an admissible 1RSB solution (0 < x < 1, q1 - q0 > {RSB_MIN:g}, f_1RSB >= f_RS) is used, {_txt}; bool",
         f"stability_{_b}": f"replicon (AT eigenvalue) of the RS solution of this branch; < 0 means RS unstable, {_txt}",
+        f"replicon_1rsb_{_b}": f"replicon of the q1 block of the reported state (replicon_1rsb where rsb_b, else the "
+                               f"RS replicon); < 0 means unstable towards further breaking, {_txt}",
     })
 OBSERVABLE_INFO.update({
     "m": "Mattis overlap of the thermodynamic state (see phase)",
@@ -256,8 +273,20 @@ def _fields(P, alpha, beta, m, q0, C, mu):
     return a, s0, s1, q1c, x, extra, ok
 
 
-def _outer(P, alpha, beta, m, q0, C, mu, n_outer):
+def _outer(P, alpha, beta, m, q0, C, mu, n_outer, reference=False):
     a, s0, s1, q1, x, extra, ok = _fields(P, alpha, beta, m, q0, C, mu)
+    if not reference:
+        k = a.size
+        f64 = lambda v: np.ascontiguousarray(np.broadcast_to(v, (k,)), dtype=np.float64)
+        zh, wh = gauss_hermite(_N_INNER)
+        y, wy = _panels()
+        if isinstance(n_outer, (int, np.integer)):
+            z, w = gauss_hermite(n_outer)
+            E = _K.outer_averages(f64(beta), f64(a), f64(s0), f64(s1), f64(x), z, w, zh, wh, y, wy)
+        else:
+            E = _K.outer_averages_sinh(f64(beta), f64(a), f64(s0), f64(s1), f64(x), OUTER_DT, zh, wh, y, wy)
+        return dict(a=a, s0=s0, s1=s1, q1=q1, x=x, extra=extra, ok=ok,
+                    ElnZ=E[0], Et=E[1], Et2=E[2], Es=E[3], Elc=E[4], Es4=E[5])
     if isinstance(n_outer, float):
         z, w = _zgrid(n_outer)            # frozen spacing (Newton: smooth residuals for the FD Jacobian)
     elif n_outer is None:
@@ -301,8 +330,8 @@ def _f_and_dfdx(P, alpha, beta, m, q0, C, mu, o):
     return -F / beta, -dF / beta ** 2
 
 
-def _residuals(P, alpha, beta, m, q0, C, mu, fix_m, fix_q0, n_outer=N_OUTER):
-    o = _outer(P, alpha, beta, m, q0, C, mu, n_outer)
+def _residuals(P, alpha, beta, m, q0, C, mu, fix_m, fix_q0, n_outer=N_OUTER, reference=False):
+    o = _outer(P, alpha, beta, m, q0, C, mu, n_outer, reference)
     f, g = _f_and_dfdx(P, alpha, beta, m, q0, C, mu, o)
     R = np.stack([np.where(fix_m, 0.0, o["Et"] - m), np.where(fix_q0, 0.0, o["Et2"] - q0),
                   beta * o["Es"] - C, g])
@@ -310,9 +339,10 @@ def _residuals(P, alpha, beta, m, q0, C, mu, fix_m, fix_q0, n_outer=N_OUTER):
     return R, f
 
 
-def residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER):
+def residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER, reference=False):
     """Residuals (E<tanh> - m, E<tanh>^2 - q0, E<tanh^2> - q1, (1/beta) df/dx) and f of the
-    finite-T 1RSB functional at given order parameters (arrays broadcast); shape (4, ...) and (...)."""
+    finite-T 1RSB functional at given order parameters (arrays broadcast); shape (4, ...) and (...).
+    ``reference``: the numpy quadrature (uniform outer grid) instead of the compiled sinh rule."""
     P = _check_P(P)
     alpha, T, m, q0, q1, x = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(alpha, T, m, q0, q1, x))
     shp = alpha.shape
@@ -320,7 +350,7 @@ def residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER):
     C = (1 - q1.ravel()) * beta
     mu = x.ravel() * beta
     z = np.zeros(alpha.size, bool)
-    R, f = _residuals(P, alpha.ravel(), beta, m.ravel(), q0.ravel(), C, mu, z, z, n_outer)
+    R, f = _residuals(P, alpha.ravel(), beta, m.ravel(), q0.ravel(), C, mu, z, z, n_outer, reference)
     R[2] = R[2] / beta
     return R.reshape((4,) + shp), f.reshape(shp)
 
@@ -333,14 +363,14 @@ def free_energy_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER):
 # ----------------------------------------------------------------------------------------------
 # Newton (finite differences, vectorised)
 # ----------------------------------------------------------------------------------------------
-def _newton(P, alpha, beta, U, fix_m, fix_q0, tol=TOL, maxiter=MAXITER, n_outer=N_OUTER):
+def _newton(P, alpha, beta, U, fix_m, fix_q0, tol=TOL, maxiter=MAXITER, n_outer=N_OUTER, reference=False):
     """Damped Newton on the 4 residuals in U = (m, q0, C, mu) (shape (4, n)); fixed components
     (m = 0 and/or q0 = 0 for the spin glass) are kept. A point collapsing onto q1 = q0 (the RS
     solution, which also solves the 1RSB equations) is stopped with converged = False.
     Returns U, residual, converged, iterations, f."""
     U = np.array(U, dtype=float)
     n = U.shape[1]
-    if n_outer is None:
+    if n_outer is None and reference:
         # freeze the outer grid for the whole solve (a spacing that changed with the iterate would
         # make the residuals piecewise and the finite-difference Jacobian noisy): half the spacing
         # the starting point asks for
@@ -350,7 +380,7 @@ def _newton(P, alpha, beta, U, fix_m, fix_q0, tol=TOL, maxiter=MAXITER, n_outer=
         wid = wid[np.isfinite(wid) & (s0_ > 0)]
         n_outer = 0.1 if wid.size == 0 else float(np.clip(0.5 * wid.min() / OUTER_RESOLUTION,
                                                           OUTER_MIN_SPACING, 0.1))
-    R, f = _residuals(P, alpha, beta, *U, fix_m, fix_q0, n_outer)
+    R, f = _residuals(P, alpha, beta, *U, fix_m, fix_q0, n_outer, reference)
     res = np.max(np.abs(R), axis=0)
     conv = res <= tol
     dead = ~np.isfinite(res)
@@ -369,7 +399,7 @@ def _newton(P, alpha, beta, U, fix_m, fix_q0, tol=TOL, maxiter=MAXITER, n_outer=
             big[j, j] += h[j]
         args = [np.tile(v[act], 4) for v in (alpha, beta)]
         Rp, _ = _residuals(P, args[0], args[1], *big.reshape(4, -1), np.tile(fix_m[act], 4),
-                           np.tile(fix_q0[act], 4), n_outer)
+                           np.tile(fix_q0[act], 4), n_outer, reference)
         Rp = Rp.reshape(4, 4, act.size)
         Ra = R[:, act]
         for j in range(4):
@@ -399,7 +429,7 @@ def _newton(P, alpha, beta, U, fix_m, fix_q0, tol=TOL, maxiter=MAXITER, n_outer=
                 break
             idx = act[pending]
             Ut = U[:, idx] + lam * dU[:, pending]
-            Rt, ft = _residuals(P, alpha[idx], beta[idx], *Ut, fix_m[idx], fix_q0[idx], n_outer)
+            Rt, ft = _residuals(P, alpha[idx], beta[idx], *Ut, fix_m[idx], fix_q0[idx], n_outer, reference)
             rt = np.max(np.abs(Rt), axis=0)
             acc = np.isfinite(rt) & ((rt < (1 - 0.3 * lam) * r0[pending]) | (rt <= tol))
             ia = idx[acc]
@@ -452,7 +482,7 @@ def _spacing(s0, s, resolution):
     return float(np.clip(s / s0 / resolution, 2e-4, 0.1))
 
 
-def _T0_eval(P, alpha, m, q0, C, mu, resolution=8.0):
+def _T0_eval(P, alpha, m, q0, C, mu, resolution=8.0, reference=False):
     """T = 0 1RSB: energy e, residuals (E<sign> - m, E<sign>^2 - q0, E dens - C [P = 2], de/dmu).
     Outer average by the trapezoid rule on a z0 grid resolving the width s/s0 of the inner
     transition with ``resolution`` points (convergence checked in the tests)."""
@@ -465,18 +495,20 @@ def _T0_eval(P, alpha, m, q0, C, mu, resolution=8.0):
         r1 = r0 + (1 - q0) / (D0 * D1)
         s0 = math.sqrt(alpha * r0)
         s = math.sqrt(alpha * (r1 - r0))
-        z, w = _zgrid(_spacing(s0, s, resolution))
-        A = m + s0 * z
+        a0 = m
     else:
         if not (0 <= q0 < 1) or mu <= 0:
             return np.inf, np.full(4, np.inf)
         c = _cP(P, alpha)
         s0 = math.sqrt(c * P * q0 ** (P - 1))
         s = math.sqrt(c * P * (1 - q0 ** (P - 1)))
+        a0 = 0.5 * P * m ** (P - 1)
+    if reference:
         z, w = _zgrid(_spacing(s0, s, resolution))
-        A = 0.5 * P * m ** (P - 1) + s0 * z
-    lnZ, sg, ah, dens = _T0_inner(A, s, mu)
-    ElnZ, Esg, Esg2, Eah, Ed = lnZ @ w, sg @ w, (sg * sg) @ w, ah @ w, dens @ w
+        lnZ, sg, ah, dens = _T0_inner(a0 + s0 * z, s, mu)
+        ElnZ, Esg, Esg2, Eah, Ed = lnZ @ w, sg @ w, (sg * sg) @ w, ah @ w, dens @ w
+    else:
+        ElnZ, Esg, Esg2, Eah, Ed = _K.t0_averages_sinh(float(a0), float(s0), float(s), float(mu), 1.0 / resolution)
     if P == 2:
         e = (alpha / 2 + m * m / 2 + alpha / (2 * mu) * math.log(D0 / D1) - alpha / 2 * q0 / D0
              + alpha / 2 * r1 * C + alpha * mu / 2 * (r1 - r0 * q0) - ElnZ / mu)
@@ -488,15 +520,15 @@ def _T0_eval(P, alpha, m, q0, C, mu, resolution=8.0):
     return e, np.array([Esg - m, Esg2 - q0, Ed - C, de])
 
 
-def _T0_system(P, alpha, m, q0, C, mu, resolution):
+def _T0_system(P, alpha, m, q0, C, mu, resolution, reference=False):
     """Residuals of the T = 0 system; P >= 3 has no C equation (C decouples, reported)."""
-    e, r = _T0_eval(P, alpha, m, q0, C, mu, resolution)
+    e, r = _T0_eval(P, alpha, m, q0, C, mu, resolution, reference)
     if P == 2:
         return e, r
     return e, r[[0, 1, 3]]
 
 
-def _T0_solve_point(P, alpha, guess, resolution=8.0, fix_m=None):
+def _T0_solve_point(P, alpha, guess, resolution=8.0, fix_m=None, reference=False):
     """Solve the T = 0 retrieval system at alpha from guess (m, q0, C, mu) (P >= 3: C ignored).
     With fix_m given, m is fixed and alpha is solved for instead (fold-regular parameterisation).
     Returns (m, q0, C, mu, alpha, e, success)."""
@@ -518,7 +550,7 @@ def _T0_solve_point(P, alpha, guess, resolution=8.0, fix_m=None):
             mval, aval = fix_m, a
         if not (aval > 0 and 0 < qq < 1 and mm > 0):
             return np.full(v.size, 1e3)
-        _, r = _T0_system(P, aval, mval, qq, CC, mm, resolution)
+        _, r = _T0_system(P, aval, mval, qq, CC, mm, resolution, reference)
         r = np.array(r, dtype=float)
         r[-1] *= sc
         return np.where(np.isfinite(r), r, 1e3)
@@ -528,7 +560,7 @@ def _T0_solve_point(P, alpha, guess, resolution=8.0, fix_m=None):
     sol = root(fun, v0, method="hybr", options={"xtol": 1e-13})
     a, qq, CC, mm = unpack(sol.x)
     mval, aval = (a, alpha) if fix_m is None else (fix_m, a)
-    e, r = _T0_eval(P, aval, mval, qq, CC, mm, resolution)
+    e, r = _T0_eval(P, aval, mval, qq, CC, mm, resolution, reference)
     if P != 2:
         CC = r[2] + CC          # E dens
     ok = bool(np.all(np.abs(np.asarray(fun(sol.x))) < 1e-9)) and 0 < qq < 1 and mm > 0
@@ -547,7 +579,7 @@ def energy_T0_1rsb(P, alpha, m, q0, C, mu, resolution=8.0):
     return _T0_eval(P, float(alpha), float(m), float(q0), float(C), float(mu), resolution)
 
 
-def _sg_T0(P, alpha, resolution=8.0):
+def _sg_T0(P, alpha, resolution=8.0, reference=False):
     """T = 0 1RSB spin glass (m = q0 = 0): (C, mu, e). P >= 3: e(mu) = -ln2/mu - c mu/2 - ln Phi(mu s)/mu,
     s^2 = c P, maximised over mu. P = 2: C and mu from the C and de/dmu equations."""
     if alpha == 0:
@@ -566,7 +598,7 @@ def _sg_T0(P, alpha, resolution=8.0):
         C, mu = v
         if not (0 < C < 1 and mu > 0 and 1 - C - mu > 0):
             return np.full(2, 1e3)
-        _, r = _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution)
+        _, r = _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution, reference)
         return np.array([r[2], 1e3 * r[3]])
     best = None
     for g in ((0.3, 0.3), (0.5, 0.2), (0.2, 0.5), (0.6, 0.1)):
@@ -577,10 +609,10 @@ def _sg_T0(P, alpha, resolution=8.0):
     if best is None:
         return np.nan, np.nan, np.nan
     C, mu = best
-    return C, mu, _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution)[0]
+    return C, mu, _T0_eval(2, alpha, 0.0, 0.0, C, mu, resolution, reference)[0]
 
 
-def solve_T0_1rsb(P, alpha, resolution=8.0) -> dict:
+def solve_T0_1rsb(P, alpha, resolution=8.0, *, reference=False) -> dict:
     """T = 0 1RSB solutions at the given loads (continuation in alpha from the smallest).
 
     Returns dict of arrays (len(alpha)): m, q0, C (= lim beta(1 - q1)), mu (= lim beta x), e_retrieval,
@@ -597,7 +629,7 @@ def solve_T0_1rsb(P, alpha, resolution=8.0) -> dict:
     prev = None
     for i in order:
         a = float(a_arr[i])
-        out["C_spin_glass"][i], out["mu_spin_glass"][i], out["e_spin_glass"][i] = _sg_T0(P, a, resolution)
+        out["C_spin_glass"][i], out["mu_spin_glass"][i], out["e_spin_glass"][i] = _sg_T0(P, a, resolution, reference)
         if a == 0:
             out["m"][i], out["q0"][i], out["C"][i], out["mu"][i] = 1.0, 1.0, 0.0, np.nan
             out["e_retrieval"][i] = out["e_retrieval_rs"][i] = -0.5 + (a / 2 if P == 2 else 0.0)
@@ -610,13 +642,16 @@ def solve_T0_1rsb(P, alpha, resolution=8.0) -> dict:
             guesses.append(prev)
         if np.isfinite(mR):
             guesses += [(mR, 1 - 1e-3, CR, 10.0), (mR, 0.99, CR, 10.0), (mR, 1 - 1e-4, CR, 50.0)]
+        # every start is tried and the solution with the largest m kept: the stable (upper) branch of
+        # the retrieval fold; a start may also land on the lower branch or on a near-RS solution
+        # (q0 -> 1, mu -> inf, m -> m_RS, below the 1RSB m)
         for g in guesses:
-            m, q0, C, mu, _, e, ok = _T0_solve_point(P, a, g, resolution)
-            if ok and m > 0.1 and (not np.isfinite(eR) or e >= eR - 1e-9):
+            m, q0, C, mu, _, e, ok = _T0_solve_point(P, a, g, resolution, reference=reference)
+            if ok and m > 0.1 and (not np.isfinite(eR) or e >= eR - 1e-9) and not m <= out["m"][i]:
                 out["m"][i], out["q0"][i], out["C"][i], out["mu"][i], out["e_retrieval"][i] = m, q0, C, mu, e
                 out["exists"][i] = True
-                prev = (m, q0, C, mu)
-                break
+        if out["exists"][i]:
+            prev = (out["m"][i], out["q0"][i], out["C"][i], out["mu"][i])
     return out
 
 
@@ -798,7 +833,7 @@ def at_line(P, alpha=None, *, xtol=1e-6):
 # ----------------------------------------------------------------------------------------------
 # grid solver
 # ----------------------------------------------------------------------------------------------
-def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict:
+def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40, reference=False) -> dict:
     """1RSB saddle points on the grid alpha x T for the retrieval and spin-glass branches.
 
     Method: the RS branches come from ``statmech.storage.solve_grid``. The 1RSB branches are followed
@@ -841,7 +876,7 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
             st[e] = replicon(P, AA[e], TT[e], out[f"m_{b}"][e], q[e])
         out[f"stability_{b}"] = st
     # --- 1RSB continuation ---
-    t0 = solve_T0_1rsb(P, alpha)
+    t0 = solve_T0_1rsb(P, alpha, reference=reference)
     Tl = np.unique(np.concatenate([T, np.linspace(T.min() / 4, T.max(), ladder + 2)[:-1] if ladder else T]))
     a2 = np.concatenate([alpha, alpha])
     fix_m = np.r_[np.zeros(nA, bool), np.ones(nA, bool)]
@@ -859,7 +894,8 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
         if act.size == 0:
             break
         beta = np.full(act.size, 1.0 / Tk)
-        Un, res, conv, its, f = _newton(P, a2[act], beta, U[:, act], fix_m[act], fix_q0[act], tol, maxiter)
+        Un, res, conv, its, f = _newton(P, a2[act], beta, U[:, act], fix_m[act], fix_q0[act], tol, maxiter,
+                                        reference=reference)
         ok = conv & np.isfinite(f)
         # failures: retry with 2, 4, 8 substeps from the previous ladder temperature (small steps
         # are needed near the continuous RS -> 1RSB bifurcation, where x is weakly determined)
@@ -875,7 +911,7 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
                 if live.size == 0:
                     break
                 r_ = _newton(P, a2[ib[live]], np.full(live.size, 1.0 / Ts), Ub[:, live], fix_m[ib[live]],
-                             fix_q0[ib[live]], tol, maxiter)
+                             fix_q0[ib[live]], tol, maxiter, reference=reference)
                 good_ = r_[2] & np.isfinite(r_[4])
                 Ub[:, live[good_]] = r_[0][:, good_]
                 okb[live[~good_]] = False
@@ -906,6 +942,14 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
                 out[f"converged_{b}"][ia, j] = True
                 out[f"exists_{b}"][ia, j] = True
                 out[f"rsb_{b}"][ia, j] = True
+    # --- replicon of the q1 block where the 1RSB solution is used (RS replicon elsewhere) ---
+    for b in BRANCHES:
+        lam = out[f"stability_{b}"].copy()
+        use = out[f"rsb_{b}"]
+        if use.any():
+            lam[use] = replicon_1rsb(P, AA[use], TT[use], out[f"m_{b}"][use], out[f"q0_{b}"][use],
+                                     out[f"q1_{b}"][use], out[f"x_{b}"][use])
+        out[f"replicon_1rsb_{b}"] = lam
     # --- thermodynamic state (as storage: m = 0 state = the larger f of spin glass and paramagnet) ---
     fS = np.where(out["exists_spin_glass"], out["f_spin_glass"], -np.inf)
     fP = np.where(g["exists_paramagnet"], g["f_paramagnet"], -np.inf)
@@ -919,4 +963,204 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40) -> dict
     out["phase"] = phase
     out["m"] = np.where(retr, out["m_retrieval"], np.where(np.isfinite(f_bg), 0.0, np.nan))
     out["f"] = np.where(retr, out["f_retrieval"], f_bg)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# 1RSB replicon
+# ----------------------------------------------------------------------------------------------
+def replicon_1rsb(P, alpha, T, m, q0, q1, x):
+    """Replicon of the innermost (q1) block of a 1RSB saddle point: the 1RSB generalisation of the
+    AT eigenvalue (Gardner 1985 for the P-spin glass; Crisanti-Amit-Gutfreund for AGS), vectorised.
+    Fluctuations that break replica symmetry *inside* the blocks of size x see the tilted measure
+    <.>_x of the inner field, so the RS average E sech^4 becomes E_z0 <sech^4(X)>_x:
+
+      P = 2:  lambda_1 = 1 - alpha beta^2 E_z0 <sech^4 X>_x / D1^2,   D1 = 1 - beta (1 - q1),
+      P >= 3: lambda_1 = 1 - beta^2 xi''(q1) E_z0 <sech^4 X>_x,        xi''(q) = (alpha P!/4) P (P-1) q^(P-2),
+
+    X = beta h as in the module docstring. Sign: negative = the 1RSB solution is unstable towards
+    further breaking. At q1 = q0 (or at the x = 1 solution, where q1 = q0) it is the RS replicon
+    ``replicon`` exactly (the inner variance vanishes and D1 = 1 - beta(1 - q)).
+    NaN where the parameters are outside the admissible region (P = 2 with D1 or D0 <= 0)."""
+    P = _check_P(P)
+    alpha = check_array_real("alpha", alpha, low=0.0)
+    T = check_array_real("T", T, low=0.0, low_open=True)
+    m = check_array_real("m", m, low=-1.0, high=1.0)
+    q0 = check_array_real("q0", q0, low=0.0, high=1.0)
+    q1 = check_array_real("q1", q1, low=0.0, high=1.0)
+    x = check_array_real("x", x, low=0.0, high=1.0, low_open=True)
+    alpha, T, m, q0, q1, x = (np.asarray(v, float) for v in np.broadcast_arrays(alpha, T, m, q0, q1, x))
+    shp = alpha.shape
+    beta = 1.0 / T.ravel()
+    C = (1 - q1.ravel()) * beta
+    o = _outer(P, alpha.ravel(), beta, m.ravel(), q0.ravel(), C, x.ravel() * beta, None)
+    if P == 2:
+        D1 = 1.0 - C
+        lam = 1.0 - alpha.ravel() * beta ** 2 * o["Es4"] / np.where(D1 > 0, D1, 1.0) ** 2
+    else:
+        c = _cP(P, alpha.ravel())
+        lam = 1.0 - beta ** 2 * c * P * (P - 1) * o["q1"] ** (P - 2) * o["Es4"]
+    lam = np.where(o["ok"], lam, np.nan).reshape(shp)
+    return lam if lam.ndim else float(lam)
+
+
+def replicon_1rsb_T0(P, alpha, m, q0, C, mu, resolution=8.0):
+    """T -> 0 limit of T * lambda_1 (``replicon_1rsb``) on a T = 0 1RSB solution (m, q0, C, mu):
+    beta <sech^4(beta h)> -> (4/3) delta(h) = (2/3) lim beta <sech^2(beta h)>, so
+
+      P = 2:  T lambda_1 -> -(2/3) alpha E dens / (1 - C)^2,   P >= 3:  -(2/3) xi''(1) E dens,
+
+    with E dens = E_z0 lim beta <sech^2> (= C on the P = 2 solution). Negative whenever the inner
+    field has weight at h = 0: the T = 0 1RSB state is unstable towards further breaking (lambda_1 ->
+    -infinity like -1/T)."""
+    P = _check_P(P)
+    _, r = _T0_eval(P, float(alpha), float(m), float(q0), float(C), float(mu), resolution)
+    Ed = r[2] + C
+    if P == 2:
+        return -(2.0 / 3.0) * alpha * Ed / (1.0 - C) ** 2
+    return -(2.0 / 3.0) * _cP(P, alpha) * P * (P - 1) * Ed
+
+
+# ----------------------------------------------------------------------------------------------
+# hard / soft decomposition
+# ----------------------------------------------------------------------------------------------
+def gaussian_layer_logdet(beta, q0, q1, x, n):
+    """ln det(I_n - beta Q) for the n x n 1RSB Parisi matrix Q (Q_aa = 1, q1 inside blocks of
+    size x, q0 between blocks), from its eigenvalues: D1 = 1 - beta(1 - q1) (multiplicity n - n/x),
+    D0 = D1 - beta x (q1 - q0) (n/x - 1), D0 - n beta q0 (1). Valid for any real n (the replica
+    continuation); checked against explicit matrices in the tests."""
+    D1 = 1.0 - beta * (1.0 - q1)
+    D0 = D1 - beta * x * (q1 - q0)
+    return (n - n / x) * np.log(D1) + (n / x - 1.0) * np.log(D0) + np.log(D0 - n * beta * q0)
+
+
+def hard_soft_parts(P, alpha, T, m, q0, q1, x):
+    """The 1RSB (RS at x = 1 or q1 = q0) free energy split into a hard (Ising, SK-like) and a soft
+    (Gaussian, "spherical") spin-glass part: f = f_self + f_hard + f_soft. Returns a dict of arrays
+    (self, hard, soft, total); total is f from ``free_energy_1rsb`` (an independent code path).
+
+    Derivation (P = 2). Write exp(beta N/2 sum_mu m_mu^2) = E_tau exp(sqrt(beta N) sum_mu m_mu tau_mu)
+    with K = alpha N Gaussian "hidden" variables tau_mu (the bipartite, RBM-like form of the Hopfield
+    model); f_self = alpha/2 is the removed diagonal. After the disorder average the replicated
+    tau-layer is Gaussian: its integral gives (1/2) ln det(I - beta Q)^(-1) per hidden unit, with Q
+    the overlap matrix of the Ising layer. In 1RSB, n -> 0 (``gaussian_layer_logdet``):
+
+        f_soft = -(alpha/beta) lim (1/n) ln det(I - beta Q)^(-1/2)
+               = (alpha/(2 beta)) [(1 - 1/x) ln D1 + (1/x) ln D0 - beta q0/D0]
+
+    -- the free energy of a *soft* (Gaussian/spherical) spin glass, K = alpha N Gaussian spins in the
+    field of the Ising layer. The Ising layer then sees Gaussian cavity fields of variances alpha r0,
+    alpha (r1 - r0) (r the tau overlaps, conjugate to q): an SK-like *hard* spin glass
+
+        f_hard = m^2/2 + (alpha beta/2)[r1 (1 - q1) + x (r1 q1 - r0 q0)] - (1/beta)[ln 2 + (1/x) E ln E cosh^x X].
+
+    P >= 3. With K = alpha N^(P-1) the pattern noise is a Gaussian field with covariance N xi(R),
+    xi(q) = (alpha P!/4) q^P: no Gaussian hidden layer and no r; the whole free energy is the hard
+    P-spin (Guerra-Parisi) functional, written here for a general xi,
+
+        -beta f_hard = ln 2 - beta (P-1)/2 m^P + (1/x) E ln E cosh^x X
+                       + (beta^2/2)[xi(1) - xi(q1) - (1 - q1) xi'(q1)] - (beta^2/2) x [theta(q1) - theta(q0)],
+        theta(q) = q xi'(q) - xi(q),
+
+    and f_soft = f - f_hard = 0 (to rounding), f_self = 0."""
+    P = _check_P(P)
+    alpha, T, m, q0, q1, x = (np.asarray(v, float) for v in np.broadcast_arrays(alpha, T, m, q0, q1, x))
+    shp = alpha.shape
+    a_, T_, m_, q0_, q1_, x_ = (v.ravel() for v in (alpha, T, m, q0, q1, x))
+    beta = 1.0 / T_
+    total = free_energy_1rsb(P, a_, T_, m_, q0_, q1_, x_)
+    o = _outer(P, a_, beta, m_, q0_, (1 - q1_) * beta, x_ * beta, None)
+    lnX = (_LN2 + o["ElnZ"] / x_) / beta
+    if P == 2:
+        D1 = 1.0 - beta * (1.0 - q1_)
+        D0 = D1 - beta * x_ * (q1_ - q0_)
+        r0 = q0_ / D0 ** 2
+        r1 = r0 + (q1_ - q0_) / (D0 * D1)
+        soft = a_ / (2 * beta) * ((1 - 1 / x_) * np.log(D1) + np.log(D0) / x_ - beta * q0_ / D0)
+        hard = m_ ** 2 / 2 + a_ * beta / 2 * (r1 * (1 - q1_) + x_ * (r1 * q1_ - r0 * q0_)) - lnX
+        self_ = a_ / 2
+    else:
+        c = _cP(P, a_)
+        xi = lambda q: c * q ** P
+        dxi = lambda q: c * P * q ** (P - 1)
+        theta = lambda q: q * dxi(q) - xi(q)
+        hard = ((P - 1) / 2 * m_ ** P - lnX
+                - beta / 2 * (xi(1.0) - xi(q1_) - (1 - q1_) * dxi(q1_))
+                + beta / 2 * x_ * (theta(q1_) - theta(q0_)))
+        soft = total - hard
+        self_ = np.zeros_like(a_)
+    out = {"self": self_, "hard": hard, "soft": soft, "total": total}
+    return {k: v.reshape(shp) for k, v in out.items()}
+
+
+# ----------------------------------------------------------------------------------------------
+# 1RSB lines
+# ----------------------------------------------------------------------------------------------
+BOUNDARIES_1RSB = ("retrieval_spinodal_1rsb", "spin_glass_1rsb")
+T_TOP_RETRIEVAL_1RSB = 0.03     # P = 2: the 1RSB retrieval line is traced for T in [0, this] (T_AT(alpha_c) = 0.0195)
+
+
+def _alpha_at_m(P, T, m, guess):
+    """Finite-T 1RSB retrieval solution at fixed m with the load as unknown (fold-regular, as
+    ``capacity_1rsb`` at T = 0): solves the 4 residuals for (alpha, q0, C, mu) from guess."""
+    beta = np.array([1.0 / T])
+    one = np.zeros(1, bool)
+
+    def fun(v):
+        a, q0, C, mu = v
+        if not (a > 0 and 0 < q0 < 1 and C > 0 and mu > 0 and 1 - C * T > q0):
+            return np.full(4, 1e3)
+        R, _ = _residuals(P, np.array([a]), beta, np.array([m]), np.array([q0]), np.array([C]), np.array([mu]),
+                          one, one)
+        r = R[:, 0] * np.array([1.0, 1.0, T, 1e3])
+        return np.where(np.isfinite(r), r, 1e3)
+    sol = root(fun, np.asarray(guess, float), method="hybr", options={"xtol": 1e-12})
+    ok = bool(np.all(np.abs(fun(sol.x)) < 1e-9))
+    return (sol.x if ok else None)
+
+
+def boundaries_1rsb(P, alpha=None, *, points=7, names=BOUNDARIES_1RSB):
+    """1RSB lines of the hebbian family, as ``{name: (alpha_values, T_values)}``.
+
+    * ``retrieval_spinodal_1rsb``, P = 2 only: alpha_c^1RSB(T), the largest load where the retrieval
+      branch of ``solve_grid_1rsb`` (1RSB where its solution is admissible, else RS) exists, at
+      ``points`` temperatures in [0, T_TOP_RETRIEVAL_1RSB] (near T = 0, below the AT line of the RS
+      retrieval state, where 1RSB matters): T = 0 from ``capacity_1rsb``; at T > 0 the maximum over m
+      of the load alpha(m) solving the finite-T 1RSB equations at fixed m (regular at the fold),
+      continued in T from the T = 0 solution. The line stops where no admissible (x < 1) solution is found.
+    * ``spin_glass_1rsb``, P >= 3: the static 1RSB spin-glass transition T_s(alpha) =
+      sqrt(alpha P!/2) T_s(J = 1) (``pspin_static_temperature``; the m = 0 state is the pure P-spin
+      glass with J^2 = alpha P!/2), at the given alphas (default: ``points`` values up to 2/P!).
+      Compare with the RS paramagnet-spin-glass line (``statmech.storage.boundaries``).
+    """
+    P = _check_P(P)
+    points = check_integer("points", points, low=2)
+    out = {}
+    if "spin_glass_1rsb" in names and P >= 3:
+        if alpha is None:
+            alpha = np.linspace(0.0, 2.0 / math.factorial(P), points)
+        a = np.sort(_check_1d("alpha", alpha, 0.0, False))
+        Ts, _ = pspin_static_temperature(P)
+        out["spin_glass_1rsb"] = (a, np.sqrt(a * math.factorial(P) / 2.0) * Ts)
+    if "retrieval_spinodal_1rsb" in names and P == 2:
+        ac1, mc, d = capacity_1rsb(P, return_details=True)
+        Ts = np.linspace(0.0, T_TOP_RETRIEVAL_1RSB, points)
+        A = np.full(points, np.nan)
+        A[0] = ac1
+        state = np.array([ac1, d["q0"], d["C"], d["mu"]])
+        for k, T in enumerate(Ts[1:], start=1):
+            cache = {}
+
+            def neg_alpha(m, T=T, state=state, cache=cache):
+                v = _alpha_at_m(P, T, float(m), state)
+                cache[float(m)] = v
+                return -v[0] if v is not None else 0.0
+            r = minimize_scalar(neg_alpha, bounds=(mc - 0.03, min(mc + 0.03, 0.999)), method="bounded",
+                                options={"xatol": 1e-6})
+            v = cache.get(float(r.x))
+            if v is None or not (0 < v[3] * T < 1):        # no admissible 1RSB solution (x = mu T < 1)
+                break
+            A[k], mc, state = v[0], float(r.x), v
+        ok = np.isfinite(A)
+        out["retrieval_spinodal_1rsb"] = (A[ok], Ts[ok])
     return out

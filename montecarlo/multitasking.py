@@ -1,0 +1,98 @@
+"""Monte Carlo of multitasking (diluted-pattern) networks at one grid point: all K Mattis overlaps.
+
+Protocol (/work/shared/physics/multitasking.md Section 8): random-sequential heat bath (or Metropolis, or
+T = 0 dynamics with random ties) of :class:`montecarlo.ChainBatch` with K patterns in {-1, 0, +1}
+(P(0) = d), self-term removed, 1/N couplings; the K overlaps are kept incrementally (O(K) per flip)
+and read after every sweep. Per chain, each m_mu is averaged over the measured sweeps (after
+``burn_in``); the amplitudes of a chain are the sorted |<m_mu>| (descending; the theory is defined
+up to sign flips and permutations of the patterns). Errors: thermal (blocking of the m_mu series of
+the pattern that holds rank k) and disorder (spread of the per-sample means over samples); the
+reported error is the disorder error when samples >= 2 (it contains the thermal noise), else the
+thermal one (montecarlo.measure.combine_chains).
+
+Note: sorting is biased where amplitudes are (nearly) tied, e.g. in the symmetric (parallel) state:
+m_1 is pushed up and m_K down by about the chain-to-chain noise; compare the mean amplitude there.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from hopfield.patterns import random_patterns
+from hopfield.validation import check_integer, check_real
+
+from .api import check_run_controls
+from .measure import combine_chains, summarize_series
+from .rng import seed_sequence
+from .sampler import DYNAMICS, INITS, ChainBatch
+
+__all__ = ["multitasking_patterns", "multitasking_point"]
+
+
+def multitasking_patterns(N, K, d, *, seed=0, point=0, sample=0) -> np.ndarray:
+    """Diluted patterns (N, K) int8 of disorder sample ``sample``: from SeedSequence((seed, point, 3, sample))."""
+    gen = np.random.default_rng(seed_sequence(seed, point, 3, sample))
+    return random_patterns(N, K, gen, dilution=d)
+
+
+def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=1, dynamics="heat_bath",
+                       schedule="random", init="pattern", ties="random", seed=0, point=0) -> dict:
+    """Simulate one (K, N, d, T) point; return plain floats.
+
+    ``sweeps`` sweeps in all (N proposals each), the first ``burn_in`` discarded (None: half of them,
+    the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks) or
+    "random". T = 0 (or dynamics "zero") runs the T = 0 dynamics with ``ties`` for DeltaE = 0.
+
+    Returns: K, N, burn_in; m1..mK (sorted amplitudes, mean over chains), mk_err, mk_err_thermal,
+    mk_err_disorder; m, m_err (= m1: the largest amplitude); m_mean, m_mean_err (mean of the K
+    amplitudes, unbiased by sorting in tied states); E, E_err (energy per neuron); acceptance, tau_m
+    (integrated autocorrelation time of the overlap of the leading pattern, sweeps), too_short
+    (measured length < 50 tau_m). Reproducible for a given (seed, point) whatever the thread count.
+    """
+    K = check_integer("K", K, low=1, high=64)
+    N = check_integer("N", N, low=2)
+    d = check_real("d", d, low=0.0, high=1.0, high_open=True)
+    T = check_real("T", T, low=0.0)
+    sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
+                                                            schedule, init, ties, INITS)
+    if burn_in is None:
+        burn_in = sweeps // 2
+    if T == 0.0 or DYNAMICS[dynamics] == DYNAMICS["zero"]:
+        dynamics, temps = "zero", [0.0]
+    else:
+        temps = [T]
+    pats = np.stack([multitasking_patterns(N, K, d, seed=seed, point=point, sample=s) for s in range(samples)])
+    batch = ChainBatch(pats, 2, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
+                       init=init, seed=seed, point=point)
+    if burn_in:
+        batch.run(burn_in, measure=False)
+    n = sweeps - burn_in
+    C = batch.C
+    ser = np.empty((n, C, K))
+    acc0 = batch.acc_total.copy()
+    for t in range(n):
+        batch.run(1, measure=False)
+        ser[t] = batch.overlaps()
+    ncol = batch.ncol[batch.pidx].astype(np.float64)                     # (C, K) non-blank counts
+    E = -0.5 * (ser ** 2).sum(axis=2) + (ncol.sum(axis=1) / (2.0 * N * N))[None, :]   # H/N (self-term removed)
+    grp = batch.pidx                                                     # disorder sample of each chain
+    per = [[summarize_series(ser[:, c, k]) for k in range(K)] for c in range(C)]
+    means = np.array([[s["mean"] for s in row] for row in per])          # (C, K) signed time averages
+    order = np.argsort(-np.abs(means), axis=1, kind="stable")
+    out = {"K": K, "N": N, "d": d, "T": T, "burn_in": int(burn_in), "sweeps": sweeps, "replicas": replicas,
+           "samples": samples, "dynamics": dynamics, "init": init, "seed": seed, "point": point}
+    for rank in range(K):
+        summ = [{"mean": abs(means[c, order[c, rank]]), "err": per[c][order[c, rank]]["err"]} for c in range(C)]
+        mean, err, eth, edis = combine_chains(summ, grp)
+        key = f"m{rank + 1}"
+        out[key], out[key + "_err"], out[key + "_err_thermal"], out[key + "_err_disorder"] = mean, err, eth, edis
+    avg = [{"mean": float(np.abs(means[c]).mean()),
+            "err": float(np.sqrt(sum(per[c][k]["err"] ** 2 for k in range(K)))) / K} for c in range(C)]
+    out["m_mean"], out["m_mean_err"], _, _ = combine_chains(avg, grp)
+    out["m"], out["m_err"] = out["m1"], out["m1_err"]
+    se = [summarize_series(E[:, c]) for c in range(C)]
+    out["E"], out["E_err"], _, _ = combine_chains(se, grp)
+    lead = [per[c][order[c, 0]] for c in range(C)]
+    out["tau_m"] = float(np.mean([s["tau"] for s in lead]))
+    out["too_short"] = bool(n < 50.0 * max(s["tau"] for s in lead))
+    out["acceptance"] = float((batch.acc_total - acc0).sum() / (C * n * N))
+    return out

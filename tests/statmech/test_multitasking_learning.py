@@ -1,0 +1,199 @@
+"""Learning version of the multitasking theory for any K (spec /work/shared/physics/multitasking.md Section 6):
+Gaussian-c backend (conditional Gaussian field + Gaussian integration by parts) and exact binomial backend,
+checked against quadrature, finite differences, brute-force 2-D integration, sampling, the storage equations
+(rho = 0) and the closed forms T_c = 1 - d, d_mc(rho) = 2/(3(1+rho)^2) (Gaussian), K = 1 T -> 0 erf law."""
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from hopfield.validation import ParameterError
+from statmech import multitasking as M
+
+
+def _one(K, d, T, rho, Mx=None, average="gaussian", backend=None):
+    mk = backend or M._learning_backend
+    return mk(K, np.array([d]), np.array([T]), rho, Mx, average)(np.zeros(1, dtype=int))
+
+
+def test_gaussian_moments_against_quad():
+    fs = {"t": np.tanh, "s2": lambda x: 1 - np.tanh(x) ** 2, "ts2": lambda x: np.tanh(x) * (1 - np.tanh(x) ** 2),
+          "s2c": lambda x: (1 - 3 * np.tanh(x) ** 2) * (1 - np.tanh(x) ** 2),
+          "L": lambda x: abs(x) + np.log1p(np.exp(-2 * abs(x)))}
+    for mu, tau in ((0.0, 0.0), (0.7, 0.2), (0.7, 0.34), (0.7, 0.36), (1.0, 1.0), (-3.0, 2.0), (0.1, 40.0),
+                    (25.0, 8.0)):
+        got = M.gaussian_moments(np.array([mu]), np.array([tau]))
+        for k, f in fs.items():
+            if tau == 0:
+                ref = f(mu)
+            else:
+                ref = integrate.quad(lambda z, f=f, mu=mu, tau=tau: f(mu + tau * z) * math.exp(-z * z / 2) / math.sqrt(2 * math.pi),
+                                     -30, 30, points=[-mu / tau] if abs(mu / tau) < 30 else None, limit=400,
+                                     epsabs=1e-13)[0]
+            assert abs(got[k][0] - ref) < 1e-8, (mu, tau, k)
+
+
+@pytest.mark.parametrize("K", [1, 2, 3])
+def test_rho0_gaussian_backend_is_the_storage_equations_exactly(K):
+    rng = np.random.default_rng(K)
+    d, T = np.array([0.2, 0.6, 0.8]), np.array([0.05, 0.3, 0.1])
+    ev, fe, mo = M._gauss_backend(K, d, T, 0.0)(np.arange(3))
+    x = rng.uniform(-0.5, 0.5, (3, K))
+    F, A = ev(x, np.arange(3), True)
+    assert np.abs(F - M.rhs(x, d, T)).max() < 1e-14
+    assert np.abs(A - M.hessian(x, d, T)).max() < 1e-13
+    assert np.abs(fe(x) - M.free_energy(x, d, T)).max() < 1e-14
+    assert np.abs(mo(x) - F).max() < 1e-14
+
+
+def test_rho_to_zero_continuity_of_the_states():
+    for K, d, T in ((2, 0.3, 0.1), (3, 0.5, 0.05)):
+        st = M.solve_point(K, d, T)
+        le = [s for s in M.learning_states(K, d, T, rho=1e-9) if s["stable"]]
+        assert abs(le[0]["f"] - st["f"]) < 1e-8 and np.allclose(le[0]["m"], st["m"], atol=1e-7)
+
+
+@pytest.mark.parametrize("average,Mx,K", [("gaussian", None, 3), ("gaussian", None, 5), ("binomial", 20, 2)])
+def test_hessian_and_gradient_are_derivatives(average, Mx, K):
+    rho, h = 0.2625, 1e-6
+    rng = np.random.default_rng(7)
+    for d, T in ((0.4, 0.05), (0.7, 0.3)):
+        ev, fe, _ = _one(K, d, T, rho, Mx, average)
+        x = rng.uniform(-0.4, 0.4, (1, K))
+        F, A = ev(x, np.zeros(1, dtype=int), True)
+        for k in range(K):
+            e = np.zeros((1, K))
+            e[0, k] = h
+            dF = (ev(x + e, np.zeros(1, dtype=int), False)[0] - ev(x - e, np.zeros(1, dtype=int), False)[0]) / (2 * h)
+            assert np.abs((np.eye(K)[k] - A[0][:, k]) - dF[0]).max() < 1e-7
+            g = (fe(x + e) - fe(x - e)) / (2 * h)
+            assert abs(g[0] - (1 + rho) * (x[0, k] - F[0, k])) < 1e-7
+
+
+def _brute_K2(n, d, T, rho, nz=1201):
+    """Slow, obvious 2-D average over (c1, c2) ~ (1 + sqrt(rho) Z1, 1 + sqrt(rho) Z2), all 9 atoms of xi."""
+    z = np.linspace(-8, 8, nz)
+    p = np.exp(-z * z / 2) * (z[1] - z[0]) / math.sqrt(2 * math.pi)
+    c = 1 + math.sqrt(rho) * z
+    F, m = np.zeros(2), np.zeros(2)
+    for s in itertools.product((-1, 0, 1), repeat=2):
+        w = np.prod([d if x == 0 else (1 - d) / 2 for x in s])
+        y1, y2 = s[0] * c[:, None], s[1] * c[None, :]
+        t = np.tanh((n[0] * y1 + n[1] * y2) / T) * p[:, None] * p[None, :]
+        F += w * np.array([(t * y1).sum(), (t * y2).sum()])
+        m += w * np.array([t.sum() * s[0], t.sum() * s[1]])
+    return F / (1 + rho), m
+
+
+def test_gaussian_average_against_brute_force_2d():
+    for d, T, rho, n in ((0.3, 0.1, 0.3, (0.5, 0.2)), (0.5, 0.05, 0.48, (0.3, 0.28)), (0.8, 0.2, 1.0, (0.1, 0.05))):
+        ev, _, mo = _one(2, d, T, rho)
+        x = np.array([n])
+        Fb, mb = _brute_K2(n, d, T, rho)
+        assert np.abs(ev(x, np.zeros(1, dtype=int), False)[0][0] - Fb).max() < 1e-6
+        assert np.abs(mo(x)[0] - mb).max() < 1e-6
+
+
+def test_gaussian_state_at_spec_point_is_a_true_solution():
+    """K = 2, d = 0.5, rho = 0.48, T = 0.01 (spec 6.2 quotes (0.3544, 0.3172) for the Gaussian law; the exact
+    Gaussian average gives the symmetric state, whose residual under brute-force 2-D integration is ~0)."""
+    st = [s for s in M.learning_states(2, 0.5, 0.01, rho=0.48) if s["stable"]]
+    assert len(st) == 1 and abs(st[0]["m"][0] - st[0]["m"][1]) < 1e-9 and abs(st[0]["m"][0] - 0.33251) < 1e-4
+    Fb, _ = _brute_K2(st[0]["n_raw"], 0.5, 0.01, 0.48, nz=2401)
+    assert np.abs(Fb - st[0]["n_raw"]).max() < 1e-6
+
+
+def test_K10_gaussian_average_against_sampling():
+    """K = 10 (29524 half-atoms): the field average against a direct sample of (xi, c), 5 standard errors."""
+    K, d, T, rho = 10, 0.6, 0.2, 0.3
+    rng = np.random.default_rng(3)
+    n = rng.uniform(0.0, 0.2, K)
+    ev, _, mo = _one(K, d, T, rho)
+    F = ev(n[None], np.zeros(1, dtype=int), False)[0][0]
+    S = 200_000
+    xi = rng.choice([-1.0, 0.0, 1.0], p=[(1 - d) / 2, d, (1 - d) / 2], size=(S, K))
+    y = xi * (1 + math.sqrt(rho) * rng.standard_normal((S, K)))
+    t = np.tanh(y @ n / T)
+    samp = (y * t[:, None]) / (1 + rho)
+    err = samp.std(axis=0) / math.sqrt(S)
+    assert np.all(np.abs(samp.mean(axis=0) - F) < 5 * err)
+    sm = xi * t[:, None]
+    assert np.all(np.abs(sm.mean(axis=0) - mo(n[None])[0]) < 5 * sm.std(axis=0) / math.sqrt(S))
+
+
+def test_supervised_equals_unsupervised_equations():
+    for avg, Mx in (("gaussian", None), ("binomial", 20)):
+        a = M.learning_states(2, 0.4, 0.1, rho=0.2625, M=Mx, average=avg, setting="supervised")
+        b = M.learning_states(2, 0.4, 0.1, rho=0.2625, M=Mx, average=avg, setting="unsupervised")
+        assert len(a) == len(b) and all(np.array_equal(x["m"], y["m"]) and x["f"] == y["f"] for x, y in zip(a, b))
+    ga = M.solve_learning_grid(2, [0.3, 0.7], [0.2], [0.1, 0.4], setting="supervised")
+    gb = M.solve_learning_grid(2, [0.3, 0.7], [0.2], [0.1, 0.4], setting="unsupervised")
+    assert all(np.array_equal(ga[k], gb[k]) for k in ga)
+
+
+@pytest.mark.parametrize("rho", [0.1, 0.6])
+def test_Tc_is_one_minus_d_for_every_rho_K3(rho):
+    d = np.array([0.2, 0.5, 0.8])
+    T = np.concatenate([(1 - d) * 0.99, (1 - d) * 1.01])
+    g = M.solve_learning_grid(3, d, [rho], T)
+    m1 = g["m1"][:, 0, :]
+    for i in range(3):
+        assert m1[i, i] > 1e-4 and m1[i, 3 + i] < 1e-9
+
+
+def test_landau_dilution_closed_form_and_selection():
+    for rho in (0.0, 0.2, 0.7):
+        assert abs(M.landau_dilution(rho) - 2 / (3 * (1 + rho) ** 2)) < 1e-15
+    c, p, rho = M.c_law(M=20, r=0.4)
+    assert abs(M.landau_dilution(rho, M=20, average="binomial") - (1 - (p @ c ** 4) / (3 * (1 + rho) ** 2))) < 1e-12
+    rho = 0.3
+    dmc = M.landau_dilution(rho)
+    for d, phase in ((dmc - 0.03, "pure"), (dmc + 0.03, "symmetric")):
+        st = [s for s in M.learning_states(3, d, 0.97 * (1 - d), rho=rho) if s["stable"]]
+        assert st[0]["phase"] == phase
+    # the pure edge ends on T_c at d_mc(rho)
+    assert abs(M.learning_pure_edge(dmc * (1 - 1e-3), rho=rho) - (1 - dmc)) < 0.01
+
+
+def test_K1_zero_temperature_erf_law():
+    """Gaussian c, K = 1, T -> 0: m = (1-d) erf(1/sqrt(2 rho)) (spec 6.2)."""
+    for d, rho in ((0.3, 0.2625), (0.5, 0.48)):
+        m = M.learning_pure_state(d, 1e-4, rho=rho)[1]
+        assert abs(m - (1 - d) * math.erf(1 / math.sqrt(2 * rho))) < 1e-6
+
+
+def test_learning_lines_reduce_to_storage_and_planes():
+    for d in (0.1, 0.3, 0.5):
+        assert abs(M.learning_pure_edge(d, rho=0.0) - M.pure_edge(d)) < 1e-8
+    assert abs(M.learning_symmetric_edges(2, 0.8, rho=0.0)[0][0] - M.symmetric_edges(2, 0.8)[0][0]) < 1e-8
+    b = M.learning_boundaries(2, plane=("rho", "T"), fixed={"d": 0.3}, points=5, span=(0.0, 0.8))
+    assert np.allclose(b["paramagnetic"]["T"], 0.7)
+    assert abs(b["multicritical"]["rho"][0] - (math.sqrt(2 / 0.9) - 1)) < 1e-8
+    assert abs(b["pure_edge"]["T"][0] - M.pure_edge(0.3)) < 1e-8
+    b = M.learning_boundaries(2, plane=("d", "rho"), fixed={"T": 0.1, "rho_max": 0.5}, points=3)
+    for x, r in zip(b["pure_edge"]["d"], b["pure_edge"]["rho"]):
+        assert abs(M.learning_pure_edge(x, rho=r) - 0.1) < 1e-6
+
+
+def test_learning_grid_rho0_slice_is_the_storage_grid():
+    d, T = np.linspace(0.1, 0.9, 4), np.linspace(0.05, 0.6, 4)
+    g = M.solve_learning_grid(3, d, [0.0, 0.4], T)
+    s = M.solve_grid(3, d, T)
+    for k in ("m1", "m2", "m3", "f", "phase"):
+        assert np.array_equal(g[k][:, 0], s[k])
+    assert g["converged"].all() and np.all(g["residual"] < 1e-10)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: M.learning_states(2, 0.3, 0.1, rho=-0.1),
+    lambda: M.learning_states(2, 0.3, 0.1, rho=0.2, average="binomial"),
+    lambda: M.learning_states(5, 0.3, 0.1, rho=0.2, M=20, average="binomial"),
+    lambda: M.learning_states(2, 0.3, 0.1, rho=0.2, average="student"),
+    lambda: M.solve_learning_grid(2, [0.3], [0.2], [0.0]),
+    lambda: M.learning_boundaries(2, plane=("T", "d")),
+])
+def test_bad_learning_inputs_raise(call):
+    with pytest.raises(ParameterError):
+        call()
