@@ -22,10 +22,25 @@ from numba import njit, prange
 from hopfield.modern import _binary_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
-from .rng import randbelow, stream_states, uniform
+from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
 
-__all__ = ["exponential_load_K", "lse_run", "poly_run", "spherical_run", "lse_delta_energies", "poly_delta_numerators",
-           "DYNAMICS", "SCHEDULES"]
+__all__ = [
+    "DYNAMICS",
+    "SCHEDULES",
+    "exponential_load_K",
+    "hamming_masks",
+    "hamming_site_counts",
+    "lse_delta_energies",
+    "lse_patterns",
+    "lse_point_bytes",
+    "lse_retrieval",
+    "lse_run",
+    "noise_to_target",
+    "poly_delta_numerators",
+    "poly_run",
+    "spherical_run",
+    "stability_margin",
+]
 
 DYNAMICS = {"heat_bath": 0, "metropolis": 1, "zero": 2}
 SCHEDULES = {"random": 0, "permutation": 1, "systematic": 2}
@@ -506,3 +521,182 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
     _sph_chains(np.ascontiguousarray(X), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
     return dict(phi=phi, E=E, acceptance=acc, x=xs, lam=lam, T=T, step_size=ss, seed=seed, point=point,
                 target=target)
+
+
+# ----------------------------------------------------------------------------------------------
+# T = 0 retrieval of the binary LSE DAM at exponential load (modern.md 6, montecarlo.md 7)
+PATTERN_TAG = 3        # stream family of disorder samples (as montecarlo.api.storage_patterns)
+START_TAG = 2          # stream family of initial states (corrupted starts)
+
+
+def lse_point_bytes(N, K, chains=1) -> int:
+    """Memory of one disorder sample of :func:`lse_retrieval`: int8 patterns and their generation
+    temporary (2 N K bytes) plus overlaps and weights per chain (12 K bytes) and the kernel's
+    stability pass (12 K bytes)."""
+    return 2 * N * K + 12 * K * (chains + 1)
+
+
+def lse_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
+    """Uniform +-1 patterns (N, K) int8 of disorder sample ``sample``, SeedSequence((seed, point, 3, sample))."""
+    N = check_integer("N", N, low=1)
+    K = check_integer("K", K, low=1)
+    gen = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample))
+    X = gen.integers(0, 2, size=(N, K), dtype=np.int8)
+    X *= 2
+    X -= 1
+    return X
+
+
+def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_sweeps=20,
+                  schedule="permutation", seed=0, point=0, max_bytes=2 ** 30) -> dict:
+    """Zero-temperature retrieval at load K = e^{alpha N} (binary LSE DAM, one chain per disorder sample).
+
+    Each sample draws K patterns, starts at xi^1 with round(corruption N) random spins flipped and
+    runs the T = 0 dynamics (flip iff DeltaE_i < 0, ties frozen) until a sweep without flips (a
+    fixed point: the default schedule visits every site once per sweep) or ``max_sweeps``. It
+    succeeds when the final m = xi^1 . sigma / N >= ``threshold``. Independently, ``stable`` says
+    whether xi^1 itself is a single-flip fixed point (min_i sigma_i h_i >= tanh lambda, modern.md 8.1), and
+    ``concentrated`` whether xi^1 holds more than half of the softmax mass at sigma = xi^1 (the one-step
+    criterion of alpha_1, modern.md 3.2).
+    The memory of a sample (:func:`lse_point_bytes`) is checked against ``max_bytes`` before
+    anything is allocated. Errors are binomial, sqrt(p (1 - p) / samples).
+    """
+    N = check_integer("N", N, low=2)
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    samples = check_integer("samples", samples, low=1)
+    corruption = check_real("corruption", corruption, low=0.0, high=0.5, high_open=True)
+    threshold = check_real("threshold", threshold, low=-1.0, high=1.0)
+    max_sweeps = check_integer("max_sweeps", max_sweeps, low=1)
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    K = exponential_load_K(N, alpha, max_bytes=max_bytes)
+    need = lse_point_bytes(N, K)
+    if need > max_bytes:
+        raise ParameterError("alpha", alpha, f"a load whose sample fits in {max_bytes / 2**20:.0f} MiB "
+                             f"(N = {N}, K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
+    flips = round(corruption * N)
+    m_fin, other, used, conv, stable, conc = (np.empty(samples) for _ in range(6))
+    tanh = math.tanh(lam)
+    for d in range(samples):
+        X = lse_patterns(N, K, seed=seed, point=point, sample=d)
+        stable[d] = float(_lse_all_deltas(X, X[:, 0].copy(), lam).min() >= 0.0) if tanh < 1.0 else 1.0
+        conc[d] = float(_noise_to_target(X, lam) < 1.0)
+        s = X[:, 0].copy()
+        if flips:
+            gen = np.random.default_rng(seed_sequence(seed, point, START_TAG, d))
+            s[gen.choice(N, flips, replace=False)] *= -1
+        chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
+        done, last = 0, None
+        while done < max_sweeps:
+            run = lse_run(X, lam, 0.0, s, sweeps=min(2, max_sweeps - done), dynamics="zero", schedule=schedule,
+                          ties="frozen", seed=chain_seed, point=done)
+            s = run["spins"][0]
+            done += run["m"].shape[1]
+            last = run
+            if run["acceptance"][0, -1] == 0.0:
+                break
+        m_fin[d] = last["m"][0, -1]
+        other[d] = last["max_other"][0, -1]
+        used[d] = done
+        conv[d] = float(last["acceptance"][0, -1] == 0.0 and schedule != "random")
+    ok = m_fin >= threshold
+
+    def binom(p):
+        return float(math.sqrt(p * (1 - p) / samples))
+
+    p, q, c = float(ok.mean()), float(stable.mean()), float(conc.mean())
+    return {"success": p, "success_err": binom(p), "stable": q, "stable_err": binom(q),
+            "concentrated": c, "concentrated_err": binom(c),
+            "m": float(m_fin.mean()), "m_err": float(m_fin.std(ddof=1) / math.sqrt(samples)) if samples > 1 else math.nan,
+            "max_other": float(np.nanmean(other)), "sweeps_used": float(used.mean()), "converged": float(conv.mean()),
+            "K": K, "samples": samples}
+
+
+@njit(cache=True)
+def _noise_to_target(pat, lam):
+    """sum_{mu >= 2} e^{lambda (S_mu - N)} at sigma = xi^1 (column 0 of pat)."""
+    N, K = pat.shape
+    A = 0.0
+    for mu in range(1, K):
+        S = 0
+        for i in range(N):
+            S += pat[i, mu] * pat[i, 0]
+        A += math.exp(lam * (S - N))
+    return A
+
+
+# single-flip stability of xi^1 without storing the patterns (N <= 62) -------------------------
+@njit(cache=True)
+def _site_counts(N, n_other, st):
+    """Counts c[i, h] of non-target patterns at Hamming distance h from xi^1 that disagree at site i,
+    and n[h] of all of them; gauge xi^1 = (+1, .., +1), so a pattern is a uniform N-bit mask."""
+    mask = (np.uint64(1) << np.uint64(N)) - np.uint64(1)
+    c = np.zeros((N, N + 1), np.int64)
+    n = np.zeros(N + 1, np.int64)
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    m1, m2, m4 = np.uint64(0x5555555555555555), np.uint64(0x3333333333333333), np.uint64(0x0F0F0F0F0F0F0F0F)
+    for _ in range(n_other):
+        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+        x &= mask
+        v = x - ((x >> np.uint64(1)) & m1)              # popcount (SWAR): h = number of set bits
+        v = (v & m2) + ((v >> np.uint64(2)) & m2)
+        v = (v + (v >> np.uint64(4))) & m4
+        h = np.int64((v * np.uint64(0x0101010101010101)) >> np.uint64(56))
+        n[h] += 1
+        for i in range(N):
+            if (x >> np.uint64(i)) & np.uint64(1):
+                c[i, h] += 1
+    st[0], st[1], st[2], st[3] = s0, s1, s2, s3
+    return c, n
+
+
+@njit(cache=True)
+def _masks(N, n_other, st):
+    mask = (np.uint64(1) << np.uint64(N)) - np.uint64(1)
+    out = np.empty(n_other, np.uint64)
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for k in range(n_other):
+        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+        out[k] = x & mask
+    return out
+
+
+def _mask_stream(N, K, seed, point, sample):
+    N = check_integer("N", N, low=1, high=62)
+    K = check_integer("K", K, low=1)
+    return N, K, stream_states(seed, point, [sample], tag=PATTERN_TAG)[0]
+
+
+def hamming_site_counts(N, K, *, seed=0, point=0, sample=0):
+    """(c, n): for the K - 1 random non-target patterns of one disorder sample, c[i, h] counts those at
+    Hamming distance h from xi^1 that disagree with it at site i, n[h] all at distance h. O(N K)
+    time, O(N^2) memory; the same stream as :func:`hamming_masks`."""
+    N, K, st = _mask_stream(N, K, seed, point, sample)
+    return _site_counts(N, K - 1, st)
+
+
+def hamming_masks(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
+    """The disagreement masks (bit i set: xi_i^mu != xi_i^1) behind :func:`hamming_site_counts` (for checks)."""
+    N, K, st = _mask_stream(N, K, seed, point, sample)
+    return _masks(N, K - 1, st)
+
+
+def noise_to_target(counts, lam) -> float:
+    """A = sum_{mu >= 2} e^{lambda (S_mu - N)} = sum_h n[h] e^{-2 lambda h} at sigma = xi^1: the softmax weight of
+    the noise relative to the target. The target holds more than half the mass (one Ramsauer step from
+    xi^1 is dominated by xi^1, the one-step criterion behind alpha_1, modern.md 3.2) iff A < 1."""
+    _, n = counts
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    return float(n @ np.exp(-2.0 * lam * np.arange(n.shape[0])))
+
+
+def stability_margin(counts, lam) -> float:
+    """min_i sigma_i h_i at sigma = xi^1 from :func:`hamming_site_counts`: 1 - 2 max_i D_i with the
+    disagreeing softmax mass D_i = sum_h c[i, h] e^{-2 lambda h} / (1 + sum_h n[h] e^{-2 lambda h})
+    (S_mu - N = -2 h; target weight 1). xi^1 is a T = 0 fixed point iff the margin >= tanh lambda."""
+    c, n = counts
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    w = np.exp(-2.0 * lam * np.arange(n.shape[0]))
+    D = (c @ w) / (1.0 + n @ w)
+    return float(1.0 - 2.0 * D.max())

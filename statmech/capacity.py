@@ -68,15 +68,17 @@ def fit_threshold(alphas, fractions, samples):
     return float(ac), float(np.sqrt(cov[0, 0])), float(abs(w))
 
 
-def extrapolate_threshold(Ns, alpha_c, alpha_c_err, scale="1/N"):
-    """Weighted linear fit alpha_c(N) = alpha_inf + b x, x = 1/N or 1/sqrt(N).
+def extrapolate_threshold(Ns, alpha_c, alpha_c_err, scale="1/N", x=None):
+    """Weighted linear fit alpha_c(N) = alpha_inf + b x, x = 1/N or 1/sqrt(N) (or the given x(N)).
 
     Returns (alpha_inf, alpha_inf_err, b, chi2); chi2 / (len(Ns) - 2) near 1 says the form fits.
     """
-    if scale not in ("1/N", "1/sqrt(N)"):
-        raise ParameterError("scale", scale, "'1/N' or '1/sqrt(N)'")
     Ns = np.asarray(Ns, float)
-    x = 1.0 / Ns if scale == "1/N" else 1.0 / np.sqrt(Ns)
+    if x is None:
+        if scale not in ("1/N", "1/sqrt(N)"):
+            raise ParameterError("scale", scale, "'1/N' or '1/sqrt(N)'")
+        x = 1.0 / Ns if scale == "1/N" else 1.0 / np.sqrt(Ns)
+    x = np.asarray(x, float)
     w = 1.0 / np.asarray(alpha_c_err, float) ** 2
     X = np.stack([np.ones_like(x), x], axis=1)
     cov = np.linalg.inv(X.T @ (w[:, None] * X))

@@ -48,6 +48,7 @@ class Family:
     mc_main: str = "m"                   # the observable the plots show for Monte Carlo sweeps
     solve_1rsb: Callable | None = None   # like ``solve``, one step of replica-symmetry breaking
     observables_1rsb: Callable | None = None
+    boundaries_1rsb: tuple = ()          # the lines a method = "1rsb" sweep can trace
 
 
 # ---------------------------------------------------------------- Hebbian storage (P-body) ----
@@ -62,6 +63,8 @@ def _hebbian_solve(sweep, values):
 
 
 def _hebbian_trace(sweep, names):
+    if sweep.get("method") == "1rsb":
+        return _hebbian_trace_1rsb(sweep, names)
     from .storage import boundaries
     alpha = np.atleast_1d(np.asarray(sweep["alpha"], dtype=float))
     a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
@@ -80,7 +83,8 @@ def _hebbian_simulate(sweep, point, index, seed):
         burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"],
         replicas=sweep["replicas"], samples=sweep["samples"],
         dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
-        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index, tempering=sweep["tempering"])
+        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index, tempering=sweep["tempering"],
+        backend=sweep.get("backend", "numba"))
     theory = solve_grid(sweep["P"], np.array([point["alpha"]]), np.array([point["T"]]))
     exists = bool(theory["exists_retrieval"][0, 0])
     raw["m_rs"] = float(theory["m_retrieval"][0, 0] if exists else theory["m"][0, 0])
@@ -90,6 +94,17 @@ def _hebbian_simulate(sweep, point, index, seed):
 def _hebbian_solve_1rsb(sweep, values):
     from .rsb import solve_grid_1rsb
     return solve_grid_1rsb(sweep["P"], values["alpha"], values["T"])
+
+
+def _hebbian_trace_1rsb(sweep, names):
+    """1RSB lines (statmech.rsb.boundaries_1rsb) of a method = "1rsb" sweep; names outside
+    rsb.BOUNDARIES_1RSB are ignored (the RS lines come from a linked RS sweep)."""
+    from .rsb import BOUNDARIES_1RSB, boundaries_1rsb
+    alpha = np.atleast_1d(np.asarray(sweep["alpha"], dtype=float))
+    wanted = BOUNDARIES_1RSB if list(names) == ["all"] else tuple(n for n in names if n in BOUNDARIES_1RSB)
+    a = np.linspace(alpha.min(), alpha.max(), sweep["boundary_points"])
+    curves = boundaries_1rsb(sweep["P"], a, points=min(sweep["boundary_points"], 9), names=wanted)
+    return {k: {"alpha": np.asarray(v[0]), "T": np.asarray(v[1])} for k, v in curves.items()}
 
 
 def _hebbian_observables_1rsb():
@@ -120,6 +135,9 @@ def _learning_solve(sweep, values):
                       **_learning_kwargs(sweep))
 
 
+LEARNING_EXAMPLE_LINES = ("example_spinodal", "example_thermodynamic", "example_instability")
+
+
 def _learning_trace(sweep, names):
     from .learning import boundaries
     dims = sweep["dims"]
@@ -127,8 +145,18 @@ def _learning_trace(sweep, names):
     other = "alpha" if plane[0] == "rho" else "rho"
     fixed = {} if (other == "alpha" and sweep["load"] == "low") else {other: float(np.atleast_1d(sweep[other])[0])}
     first = np.asarray(sweep[plane[0]], dtype=float)
+    span = (float(first.min()), float(first.max()))
     curves = boundaries(sweep["setting"], sweep["P"], plane=plane, fixed=fixed, points=sweep["boundary_points"],
-                        span=(float(first.min()), float(first.max())), **_learning_kwargs(sweep))
+                        span=span, **_learning_kwargs(sweep)) if set(names) - set(LEARNING_EXAMPLE_LINES) else {}
+    if set(names) & set(LEARNING_EXAMPLE_LINES):
+        # example-retrieval (memorisation) lines: unsupervised, low load, (rho, T) plane; empty elsewhere
+        empty = {a: np.zeros(0) for a in plane}
+        if sweep["setting"] == "unsupervised" and sweep["load"] == "low" and plane == ("rho", "T"):
+            from .learning_examples import example_lines
+            curves.update(example_lines(sweep["P"], sweep["M"], span=span, points=sweep["boundary_points"],
+                                        average=sweep["average"]))
+        else:
+            curves.update({k: empty for k in LEARNING_EXAMPLE_LINES})
     return {k: {a: np.asarray(v[a]) for a in plane} for k, v in curves.items() if k in names}
 
 
@@ -141,7 +169,7 @@ def _learning_simulate(sweep, point, index, seed):
         burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
         samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
         schedule=sweep["schedule"], init={"pattern": "archetype"}.get(sweep["init"], sweep["init"]),
-        seed=seed, point=index, **load)
+        seed=seed, point=index, tempering=sweep.get("tempering", False), **load)
     theory = solve_grid(sweep["setting"], sweep["P"], alpha=np.array([point["alpha"]]), rho=np.array([point["rho"]]),
                         T=np.array([point["T"]]), **_learning_kwargs(sweep))
     exists = bool(theory["exists_retrieval"].ravel()[0])
@@ -152,6 +180,11 @@ def _learning_simulate(sweep, point, index, seed):
 def _learning_observables():
     from .learning import OBSERVABLE_INFO
     return OBSERVABLE_INFO
+
+
+def _learning_phases():
+    from .learning import PHASES_LEARNING
+    return PHASES_LEARNING
 
 
 def _learning_validate(sweep):
@@ -167,29 +200,94 @@ def _learning_validate(sweep):
 # ------------------------------------------------------------ multitasking (diluted patterns) ----
 
 MULTITASKING_CONVENTION = ("H = -(1/(2N)) sum_{i != j} sum_mu xi_i^mu xi_j^mu sigma_i sigma_j, xi in {-1,0,+1}, "
-                           "P(0) = d, K finite (low storage), T = 1/beta")
+                           "P(0) = d, K finite (low storage), T = 1/beta; rho > 0: learning from M examples "
+                           "eta = chi xi (quality r, rho = (1-r^2)/(M r^2)), couplings 1/(N r^2 (1+rho)) "
+                           "(supervised) or 1/(N M r^2 (1+rho)) (unsupervised): identical low-storage equations")
+
+
+def _multitasking_learning(sweep):
+    return bool(np.any(np.atleast_1d(np.asarray(sweep["rho"], dtype=float)) > 0))
 
 
 def _multitasking_solve(sweep, values):
-    from .multitasking import solve_grid
-    out = solve_grid(sweep["K"], values["d"], values["T"])
-    shape = (len(values["d"]), len(values["T"]))
-    return {k: v for k, v in out.items() if np.shape(v) == shape}
+    from .multitasking import solve_grid, solve_learning_grid
+    if not np.any(values["rho"] > 0):      # storage (rho = 0): the storage solver
+        out = solve_grid(sweep["K"], values["d"], values["T"])
+    else:
+        out = solve_learning_grid(sweep["K"], values["d"], values["rho"], values["T"], M=sweep["M"],
+                                  average=sweep["average"], setting=sweep["setting"])
+    return {k: v for k, v in out.items() if k not in ("d", "rho", "T")}
 
 
 def _multitasking_trace(sweep, names):
-    from .multitasking import boundaries
-    curves = boundaries(sweep["K"], points=sweep["boundary_points"])
-    return {k: {"d": np.asarray(v["d"]), "T": np.asarray(v["T"])} for k, v in curves.items()}
+    from .multitasking import boundaries, learning_boundaries
+    dims = [a for a in sweep["dims"] if a != "N"]
+
+    def first(a):
+        return float(np.atleast_1d(sweep[a])[0])
+    if {"d", "T"} <= set(dims) or not {"rho"} & set(dims):
+        rho = first("rho")
+        if rho == 0.0:
+            curves = boundaries(sweep["K"], points=sweep["boundary_points"])
+        else:
+            curves = learning_boundaries(sweep["K"], plane=("d", "T"), fixed={"rho": rho}, M=sweep["M"],
+                                         average=sweep["average"], points=sweep["boundary_points"])
+        plane = ("d", "T")
+    elif {"rho", "T"} <= set(dims):
+        rho = np.asarray(sweep["rho"], dtype=float)
+        plane = ("rho", "T")
+        curves = learning_boundaries(sweep["K"], plane=plane, fixed={"d": first("d")}, M=sweep["M"],
+                                     average=sweep["average"], points=sweep["boundary_points"],
+                                     span=(float(rho.min()), float(rho.max())))
+    else:
+        rho = np.asarray(sweep["rho"], dtype=float)
+        plane = ("d", "rho")
+        curves = learning_boundaries(sweep["K"], plane=plane, fixed={"T": first("T"), "rho_max": float(rho.max())},
+                                     M=sweep["M"], average=sweep["average"], points=sweep["boundary_points"])
+    return {k: {a: np.asarray(v[a]) for a in plane} for k, v in curves.items()}
 
 
 def _multitasking_simulate(sweep, point, index, seed):
-    raise ValueError("Monte Carlo sweeps of the multitasking family are not wired yet")
+    from montecarlo.multitasking import multitasking_point
+    from .multitasking import solve_point
+    raw = multitasking_point(
+        sweep["K"], point["N"], point["d"], point["T"], sweeps=sweep["sweeps"],
+        burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
+        samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
+        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index)
+    # theory at T = 0 is the T -> 0+ limit (spec 10.7): solved at T = 1e-3
+    theory = solve_point(sweep["K"], point["d"], max(point["T"], 1e-3))
+    for k in range(sweep["K"]):
+        raw[f"m{k + 1}_rs"] = float(theory["m"][k])
+    raw["m_rs"] = raw["m1_rs"]
+    raw["m_mean_rs"] = float(np.mean(theory["m"]))
+    raw["n_stable_rs"] = len(theory["stable_states"])
+    return raw
 
 
 def _multitasking_observables():
     from .multitasking import OBSERVABLE_INFO
     return OBSERVABLE_INFO
+
+
+def _multitasking_mc_observables():
+    from .multitasking import K_MAX
+    info = {"m": "largest sorted amplitude m1 (what statmech compare checks against m_rs)",
+            "m_err": "error of m (disorder spread over samples when samples >= 2, else thermal blocking)",
+            "m_rs": "theory m1 of the thermodynamic state at this point",
+            "m_mean": "mean of the K amplitudes (unbiased by sorting where amplitudes are tied)",
+            "m_mean_err": "error of m_mean", "m_mean_rs": "theory mean amplitude",
+            "n_stable_rs": "number of stable theory states at this point (> 1: MC may sit in another one)",
+            "E": "energy per neuron E/N (self-term removed)", "E_err": "error of E",
+            "acceptance": "fraction of accepted flips", "tau_m": "integrated autocorrelation time of the leading overlap",
+            "burn_in": "discarded sweeps", "K": "number of patterns", "too_short": "1 if the run is shorter than 50 tau_m"}
+    for k in range(1, K_MAX + 1):
+        info[f"m{k}"] = f"{k}-th largest |<m_mu>| (time average per chain, sorted, mean over chains and samples)"
+        info[f"m{k}_err"] = f"error of m{k} (disorder spread when samples >= 2, else thermal)"
+        info[f"m{k}_err_thermal"] = f"thermal (blocking) error of m{k}"
+        info[f"m{k}_err_disorder"] = f"disorder error of m{k} (NaN with one sample)"
+        info[f"m{k}_rs"] = f"theory m{k} (sorted |m|) of the thermodynamic state"
+    return info
 
 
 def _multitasking_phases():
@@ -199,11 +297,25 @@ def _multitasking_phases():
 
 def _multitasking_validate(sweep):
     from hopfield.validation import ParameterError
-    if sweep["method"] != "theory":
-        raise ParameterError(f"{sweep['name']}.method", sweep["method"],
-                             "'theory' for model 'multitasking' (its Monte Carlo runs through the Python API)")
-    if sweep["boundaries"] and sweep["boundaries"] != ["all"]:
+    if sweep["method"] == "1rsb":
+        raise ParameterError(f"{sweep['name']}.method", sweep["method"], "'theory' or 'mc' for model 'multitasking'")
+    if sweep["method"] == "mc" and _multitasking_learning(sweep):
+        raise ParameterError(f"{sweep['name']}.rho", sweep["rho"],
+                             "rho = 0 for method 'mc' (Monte Carlo of the learning version is not wired to sweeps)")
+    if sweep["method"] == "theory" and np.any(np.atleast_1d(np.asarray(sweep["T"], dtype=float)) <= 0):
+        raise ParameterError(f"{sweep['name']}.T", sweep["T"], "T > 0 for method 'theory' (T = 0 only for 'mc')")
+    if sweep["method"] == "theory" and sweep["boundaries"] and sweep["boundaries"] != ["all"]:
         raise ParameterError(f"{sweep['name']}.boundaries", sweep["boundaries"], '["all"] or []')
+    if sweep["method"] == "theory" and _multitasking_learning(sweep):
+        from .multitasking import _check_learning
+        try:
+            for r in np.atleast_1d(np.asarray(sweep["rho"], dtype=float)):
+                _check_learning(float(r), sweep["M"], sweep["average"], sweep["setting"])
+                if sweep["average"] == "binomial":
+                    from .multitasking import _binomial_backend
+                    _binomial_backend(sweep["K"], np.array([0.5]), np.array([0.5]), float(r), sweep["M"])
+        except ParameterError as err:
+            raise ParameterError(f"{sweep['name']}.{err.name}", err.value, err.allowed) from None
 
 
 # ------------------------------------------------------------------ digits (structured data) ----
@@ -247,6 +359,24 @@ def _unavailable(*args, **kwargs):
     raise ValueError("not available for this family")
 
 
+# ------------------------------------------- modern Hopfield networks / dense associative memories ----
+
+def _modern(attr):
+    """An attribute of statmech.modern_sweep (the hooks of the families "modern" and "modern_continuous")."""
+    from . import modern_sweep
+    return getattr(modern_sweep, attr)
+
+
+def _modern_continuous_info():
+    from .modern_continuous import OBSERVABLE_INFO
+    return OBSERVABLE_INFO
+
+
+def _modern_continuous_phases():
+    from .modern_continuous import PHASES
+    return PHASES
+
+
 FAMILIES = {
     "hebbian": Family(
         name="hebbian",
@@ -257,6 +387,7 @@ FAMILIES = {
         boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic", "almeida_thouless"),
         solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
         observables=_hebbian_observables, convention=HEBBIAN_CONVENTION,
+        boundaries_1rsb=("retrieval_spinodal_1rsb", "spin_glass_1rsb"),   # statmech.rsb.BOUNDARIES_1RSB
         solve_1rsb=_hebbian_solve_1rsb, observables_1rsb=_hebbian_observables_1rsb),
 
     "learning": Family(
@@ -271,20 +402,25 @@ FAMILIES = {
                 "rho": Param("real", None, low=0.0, axis=True),
                 "T": Param("real", None, low=0.0, low_open=True, axis=True)},
         axes=("alpha", "rho", "T"),
-        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic"),
+        boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic") + LEARNING_EXAMPLE_LINES,
         solve=_learning_solve, trace=_learning_trace, simulate=_learning_simulate,
         observables=_learning_observables, planes=(("rho", "T"), ("alpha", "T")),
-        convention=LEARNING_CONVENTION, validate=_learning_validate),
+        convention=LEARNING_CONVENTION, validate=_learning_validate, phases=_learning_phases),
     "multitasking": Family(
         name="multitasking",
         params={"K": Param("int", 3, low=1, high=10),
+                "setting": Param("choice", "supervised", choices=("supervised", "unsupervised")),
+                "average": Param("choice", "gaussian", choices=("gaussian", "binomial")),
+                "M": Param("int", 20, low=1),
                 "d": Param("real", None, low=0.0, high=0.999, axis=True),
-                "T": Param("real", None, low=0.0, low_open=True, axis=True)},
-        axes=("d", "T"),
+                "rho": Param("real", 0.0, low=0.0, axis=True),
+                "T": Param("real", None, low=0.0, axis=True)},
+        axes=("d", "rho", "T"),
         boundaries=("all",),
         solve=_multitasking_solve, trace=_multitasking_trace, simulate=_multitasking_simulate,
-        observables=_multitasking_observables, planes=(("d", "T"),),
-        convention=MULTITASKING_CONVENTION, validate=_multitasking_validate, phases=_multitasking_phases),
+        observables=_multitasking_observables, planes=(("d", "T"), ("rho", "T"), ("d", "rho")),
+        convention=MULTITASKING_CONVENTION, validate=_multitasking_validate, phases=_multitasking_phases,
+        mc_observables=_multitasking_mc_observables),
     "digits": Family(
         name="digits",
         params={"setting": Param("choice", "supervised", choices=("supervised", "unsupervised")),
@@ -298,4 +434,33 @@ FAMILIES = {
         solve=_unavailable, trace=_unavailable, simulate=_digits_simulate,
         observables=lambda: {}, planes=(), convention=DIGITS_CONVENTION, validate=_digits_validate,
         sizes=False, mc_observables=lambda: DIGITS_INFO, mc_main="accuracy"),
+    "modern": Family(
+        name="modern",
+        params={"ensemble": Param("choice", "binary", choices=("binary", "gaussian", "spherical")),
+                "corruption": Param("real", 0.0, low=0.0, high=0.49),
+                "threshold": Param("real", 0.9, low=-1.0, high=1.0),
+                "max_memory_mb": Param("int", 1024, low=1),
+                "lambda": Param("real", None, low=0.0, low_open=True, axis=True),
+                "alpha": Param("real", None, low=0.0, low_open=True, axis=True)},
+        axes=("lambda", "alpha"),
+        boundaries=("alpha_1", "condensation"),
+        solve=_modern("solve"), trace=_modern("trace"), simulate=_modern("simulate"),
+        observables=lambda: _modern("MODERN_INFO"), planes=(("lambda", "alpha"),),
+        convention=_modern("MODERN_CONVENTION"), validate=_modern("validate"),
+        phases=lambda: _modern("MODERN_PHASES"), mc_observables=lambda: _modern("MODERN_MC_INFO"),
+        mc_main="success"),
+    "modern_continuous": Family(
+        name="modern_continuous",
+        params={"K": Param("int", 16, low=2),
+                "clusters": Param("int", 4, low=1),
+                "eps": Param("real", 1e-10, low=0.0, low_open=True),
+                "max_steps": Param("int", 20000, low=1),
+                "lambda": Param("real", None, low=0.0, low_open=True, axis=True),
+                "separation": Param("real", None, low=0.0, high=1.0, low_open=True, axis=True)},
+        axes=("lambda", "separation"),
+        boundaries=("contraction", "well_separated"),
+        solve=_modern("solve_continuous"), trace=_modern("trace_continuous"), simulate=_unavailable,
+        observables=_modern_continuous_info, planes=(("lambda", "separation"),),
+        convention=_modern("CONTINUOUS_CONVENTION"), validate=_modern("validate_continuous"),
+        phases=_modern_continuous_phases),
 }

@@ -11,15 +11,22 @@ __all__ = ["plot_study"]
 
 #: phase code -> (region name, colour); codes as in statmech.storage.PHASES
 REGIONS = {0: ("paramagnet", "#f2f2f2"), 1: ("spin glass", "#c6dbef"),
-           2: ("mixed (retrieval metastable)", "#fdd0a2"), 3: ("retrieval", "#a1d99b")}
+           2: ("mixed (retrieval metastable)", "#fdd0a2"), 3: ("retrieval", "#a1d99b"),
+           4: ("example retrieval (memorisation)", "#dadaeb")}
 LABELS = {"alpha": r"load $\alpha = K/N^{P-1}$", "T": r"temperature $T = 1/\beta$",
           "rho": r"dataset entropy $\rho = (1-r^2)/(M r^2)$", "r": "example quality r", "N": "N",
-          "d": r"dilution $d = P(\xi = 0)$", "noise": "input noise (pixel flip probability)"}
+          "d": r"dilution $d = P(\xi = 0)$", "noise": "input noise (pixel flip probability)",
+          "lambda": r"softmax sharpness $\lambda$", "separation": r"pattern separation $\Delta = s$"}
 OTHER_COLOURS = ("#f2f2f2", "#a1d99b", "#c6dbef", "#9ecae1", "#fdd0a2", "#fdae6b", "#dadaeb", "#fc9272")
 LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "retrieval_spinodal": ("T_M: retrieval spinodal", "tab:red", "--"),
          "retrieval_thermodynamic": ("T_c: retrieval is the global minimum", "tab:green", "-"),
-         "almeida_thouless": ("T_AT: RS retrieval unstable below (replicon < 0)", "tab:purple", ":")}
+         "almeida_thouless": ("T_AT: RS retrieval unstable below (replicon < 0)", "tab:purple", ":"),
+         "retrieval_spinodal_1rsb": ("1RSB retrieval spinodal alpha_c(T)", "tab:red", "-"),
+         "spin_glass_1rsb": ("T_s: 1RSB spin-glass transition", "tab:blue", "--"),
+         "example_spinodal": ("example (memorisation) state exists below", "tab:orange", "--"),
+         "example_thermodynamic": ("example state is the global minimum below", "tab:purple", "-"),
+         "example_instability": ("archetype state unstable towards examples below", "tab:brown", ":")}
 
 
 def _phase_names(res) -> dict:
@@ -40,7 +47,7 @@ def _phase_panel(ax, res, mc_sweeps):
     names = _phase_names(res)
     if res.attrs.get("model") in ("hebbian", "learning"):
         labels = {k: REGIONS[k][0] for k in REGIONS}
-        colours = [REGIONS[k][1] for k in range(4)]
+        colours = [REGIONS[k][1] for k in range(len(REGIONS))]
     else:
         labels = {k: v.replace("_", " ") for k, v in names.items()}
         colours = list(OTHER_COLOURS)
@@ -62,11 +69,18 @@ def _phase_panel(ax, res, mc_sweeps):
     for mc in mc_sweeps:
         if xname in mc.coords and yname in mc.coords:
             a, t = np.meshgrid(mc.coords[xname], mc.coords[yname], indexing="ij")
-            ax.plot(a.ravel(), t.ravel(), "k^", ms=6, label=f"Monte Carlo points ({mc.name})")
+            if "success" in mc.data and mc.dims[1:] == (xname, yname):   # modern: colour = success, largest N
+                ok = np.where(mc.done[-1], mc.data["success"][-1], np.nan)
+                ax.scatter(a.ravel(), t.ravel(), c=ok.ravel(), cmap="RdYlGn", vmin=0, vmax=1, s=36, edgecolors="k",
+                           zorder=3, label=f"MC success fraction, N = {mc.coords['N'][-1]} ({mc.name})")
+            else:
+                ax.plot(a.ravel(), t.ravel(), "k^", ms=6, label=f"Monte Carlo points ({mc.name})")
+    if xname == "lambda" and x.min() > 0 and x.max() > 100 * x.min():
+        ax.set_xscale("log")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(0 if yname == "T" else y.min(), y.max())
     ax.set_xlabel(LABELS.get(xname, xname))
-    ax.set_ylabel(LABELS.get(yname, yname))
+    ax.set_ylabel(r"load $\alpha = (\ln K)/N$" if res.attrs.get("model") == "modern" else LABELS.get(yname, yname))
     ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7, loc="best", framealpha=0.8)
 
 
@@ -92,11 +106,48 @@ def _theory_panel(ax, res, mc_sweeps):
                       if k not in ("model", "method", "convention", "sweep_config", "phase_names"))
     import textwrap
     level = "1RSB" if res.attrs.get("method") == "1rsb" else "RS"
-    ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} {level} theory ({fixed}); "
-                               "package convention, distinct indices", 60), fontsize=8)
+    if str(res.attrs.get("model")).startswith("modern"):
+        level = "REM" if res.attrs.get("model") == "modern" else "fixed points of the softmax iteration:"
+    ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} {level} theory ({fixed}); package convention"
+                               + ("" if level.startswith(("REM", "fixed")) else ", distinct indices"), 60), fontsize=8)
+
+
+def _amplitudes_panel(ax, mc, theory):
+    """Multitasking Monte Carlo: the K sorted amplitudes m_k with error bars against the last axis (largest N),
+    the theory m_k as lines (the linked theory sweep where it has the axis, else the per-point m_k_rs)."""
+    xname = mc.dims[-1]
+    x = mc.coords[xname]
+    K = int(np.nanmax(mc.data["K"])) if "K" in mc.data else sum(f"m{k}" in mc.data for k in range(1, 11))
+    iN = len(mc.coords["N"]) - 1
+    for j, rest in enumerate(list(np.ndindex(mc.shape[1:-1]))[:3]):
+        where = dict(zip(mc.dims[1:-1], rest))
+        label = ", ".join(f"{d} = {mc.coords[d][i]:g}" for d, i in where.items())
+        idx = (iN,) + rest
+        ok = mc.done[idx]
+        for k in range(1, K + 1):
+            colour = f"C{(j * K + k - 1) % 10}"
+            on_grid = theory is not None and f"m{k}" in theory.data and xname in theory.coords and all(
+                np.min(np.abs(theory.coords[d] - mc.coords[d][i])) < 1e-9 for d, i in where.items() if d in theory.coords)
+            if on_grid:     # the theory sweep has these exact values: its fine curve
+                sel = tuple(slice(None) if d == xname else int(np.argmin(np.abs(
+                    theory.coords[d] - (mc.coords[d][where[d]] if d in where else theory.coords[d][0]))))
+                    for d in theory.dims)
+                ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data[f"m{k}"][sel], np.nan), "-",
+                        color=colour, lw=1, label=f"theory m{k} {label}")
+            if f"m{k}_rs" in mc.data:
+                ax.plot(x[ok], mc.data[f"m{k}_rs"][idx][ok], "x" if on_grid else "x--", color=colour, ms=7, lw=1,
+                        label=None if on_grid else f"theory m{k} at the MC points {label}")
+            ax.errorbar(x[ok], mc.data[f"m{k}"][idx][ok], yerr=mc.data[f"m{k}_err"][idx][ok], fmt="o", ms=4,
+                        capsize=2, color=colour, label=f"MC m{k}, N = {mc.coords['N'][iN]} {label}")
+    ax.set_xlabel(LABELS.get(xname, xname))
+    ax.set_ylabel(r"sorted amplitudes $|m_\mu|$")
+    ax.set_title(f"{mc.name}: Monte Carlo vs low-storage theory", fontsize=10)
+    ax.legend(fontsize=6)
 
 
 def _mc_panel(ax, mc, theory):
+    if mc.attrs.get("model") == "multitasking" and "m1" in mc.data:
+        return _amplitudes_panel(ax, mc, theory)
     xname = mc.dims[-1]
     x = mc.coords[xname]
     for rest in list(np.ndindex(mc.shape[1:-1]))[:4]:
@@ -113,16 +164,25 @@ def _mc_panel(ax, mc, theory):
             sel = tuple(sel)
             ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data["m_retrieval"][sel], np.nan),
                     "-", color="0.3", label=f"RS theory {label}")
+        key = "success" if "success" in mc.data else "m"
+        if key == "success" and "alpha_1" in mc.data:      # modern: the theory threshold for this lambda
+            ax.axvline(np.nanmean(mc.data["alpha_1"][(slice(None),) + rest]), ls="--", color=f"C{rest[0] % 10}"
+                       if rest else "0.3", label=rf"theory $\alpha_1$ {label}")
         for iN, N in enumerate(mc.coords["N"]):
             idx = (iN,) + rest
             ok = mc.done[idx]
-            m = mc.data.get("m", np.full(mc.shape, np.nan))[idx]
-            err = mc.data.get("m_err", np.zeros(mc.shape))[idx]
+            m = mc.data.get(key, np.full(mc.shape, np.nan))[idx]
+            err = mc.data.get(key + "_err", np.zeros(mc.shape))[idx]
             ax.errorbar(x[ok] * (1 + 0.004 * (iN - 1)), m[ok], yerr=err[ok], fmt="o", ms=4, capsize=2,
                         label=f"MC N = {N} {label}")
     ax.set_xlabel(LABELS.get(xname, xname))
-    ax.set_ylabel(r"Mattis overlap $m$ with the condensed pattern")
-    ax.set_title(f"{mc.name}: Monte Carlo vs replica theory", fontsize=10)
+    if "success" in mc.data:
+        ax.set_xlabel(r"load $\alpha = (\ln K)/N$")
+        ax.set_ylabel("fraction of samples retrieved (T = 0 dynamics from the pattern)")
+        ax.set_title(f"{mc.name}: Monte Carlo retrieval vs REM threshold", fontsize=10)
+    else:
+        ax.set_ylabel(r"Mattis overlap $m$ with the condensed pattern")
+        ax.set_title(f"{mc.name}: Monte Carlo vs replica theory", fontsize=10)
     ax.legend(fontsize=7)
 
 
