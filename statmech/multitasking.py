@@ -31,7 +31,9 @@ cascade T_k(d); multicritical point (d, T) = (2/3, 1/3).
 Learning version (spec Section 6; supervised = unsupervised in low storage): ``learning_states``,
 ``solve_learning_grid`` (any K <= 10 with the Gaussian law of c = chibar/r; exact binomial law while the
 joint atoms stay few), ``learning_boundaries`` in the (d, T), (rho, T) and (d, rho) planes, the
-multicritical dilution d_mc(rho) = 1 - E c^4 / (3 (1+rho)^2) (Gaussian: 2 / (3 (1+rho)^2)).
+multicritical dilution d_mc(rho) = 1 - E c^4 / (3 (1+rho)^2) (Gaussian: 2 / (3 (1+rho)^2)), and the
+hierarchical cascade T_k(d, rho) (``learning_cascade_temperatures``: the storage cascade on the learning
+equations; T_k(d, 0) = T_k(d)).
 """
 from __future__ import annotations
 
@@ -50,7 +52,7 @@ __all__ = ["PHASES", "OBSERVABLE_INFO", "K_MAX", "MULTICRITICAL", "atoms", "rhs"
            "landau_coefficients", "SETTINGS", "LAWS", "c_law", "solve_learning_point", "AVERAGES",
            "gaussian_moments", "learning_states", "solve_learning_grid", "landau_dilution", "learning_pure_state",
            "learning_symmetric_state", "learning_pure_edge", "learning_symmetric_edges", "learning_boundaries",
-           "LEARNING_LINES"]
+           "learning_cascade_temperatures", "learning_cascade_temperature", "LEARNING_LINES"]
 
 K_MAX = 10
 MULTICRITICAL = (2.0 / 3.0, 1.0 / 3.0)   # (d, T): T_c = 1 - d meets the pure and symmetric edges
@@ -1170,7 +1172,97 @@ def learning_symmetric_edges(K, d, *, rho, M=None, average="gaussian"):
     return out
 
 
-LEARNING_LINES = ("paramagnetic", "pure_edge", "symmetric_edge", "multicritical")
+_BRANCH = (_CODE["hierarchical"], _CODE["mixture_hierarchical"])
+
+
+def learning_cascade_temperatures(K, d, *, rho, M=None, average="gaussian", with_states=False):
+    """Hierarchical cascade of the learning equations at (d, rho): [T_2, .., T_K], T_k the temperature below
+    which pattern k switches on along the (k-1)-pattern hierarchical branch n = (n_1..n_{k-1}, 0..):
+
+        lambda_k(T) = 1 - beta (1-d) E_{xi,c}[sech^2(beta sum_{j<k} n_j xi^j c^j)] = 0
+
+    (the diagonal entry of A/(1+rho) along a pattern absent from the state; y_k = xi^k c^k is independent of the
+    field and E y_k^2 = (1-d)(1+rho)). T_2 = T_p(d, rho) (:func:`learning_pure_edge`). Branch k-1 is followed
+    downwards from its birth at T_{k-1} (a pitchfork off the (k-2)-pattern state), the branch that carries the
+    hierarchy also where the noisy amplitudes make the low-T landscape multi-valley: continuation on
+    T = T_{k-1} (1 - u), u in [1e-4, 0.999] (99 points, geometric up to u = 0.1), brentq (xtol 1e-10) on the
+    highest + -> - change of lambda_k. NaN from the first level whose branch ends (e.g. merges into a symmetric
+    mixture, near d_mc(rho)) before pattern k appears. rho = 0: the storage :func:`cascade_temperature`.
+    ``with_states``: also return the branch states n (raw, pattern order) at each T_k, k = 2..K."""
+    K, d = _check_K(K), _check_d(d)
+    rho, M, average = _check_learning(rho, M, average, "supervised")
+    temps, states = [], []
+    if K < 2:
+        return (np.array(temps), states) if with_states else np.array(temps)
+    T_hi = learning_pure_edge(d, rho=rho, M=M, average=average)
+    state = None
+    if np.isfinite(T_hi) and T_hi > 0:
+        state = np.array([learning_pure_state(d, T_hi, rho=rho, M=M, average=average)[0]])
+    temps.append(T_hi)
+    states.append(state)
+    dd, z = np.array([d]), np.zeros(1, dtype=int)
+    for k in range(3, K + 1):
+        if state is None or state[0] <= M_MIN:
+            temps.append(float("nan"))
+            states.append(None)
+            state = None
+            continue
+        kk = k - 1
+        Tbuf = np.array([T_hi])                      # backends read beta = 1/Tbuf[0] when made
+        make_kk = _learning_backend(kk, dd, Tbuf, rho, M, average)
+        make_k = _learning_backend(k, dd, Tbuf, rho, M, average)
+
+        def branch(t, x0, n_pre=5, kk=kk, Tbuf=Tbuf, make_kk=make_kk, make_k=make_k):
+            """(lambda_k, n) on the (k-1)-pattern branch at T = t, solved from x0, retried with the newest
+            amplitude x0[-1] enlarged where Newton falls back onto the (k-2)-pattern saddle; NaN off the branch."""
+            Tbuf[0] = t
+            ev = make_kk(z)[0]
+            for grow in (1.0, 1.5, 3.0, 10.0):
+                start = np.array(x0, dtype=np.float64)
+                start[-1] *= grow
+                x, res, _ = _solve_batch(start[None], None, None, n_pre=n_pre, ev=ev)
+                x = x[0]
+                a = _amplitudes(x)
+                if res[0] <= TOL_CONV and a[-1] > M_MIN and classify(a, kk) in _BRANCH:
+                    A = make_k(z)[0](np.append(x, 0.0)[None], z, True)[1][0]
+                    return float(A[-1, -1]), x
+            return float("nan"), x
+
+        # T = T_{k-1} (1 - u): geometric in u near the pitchfork (new amplitude ~ sqrt(u)), then linear
+        Ts = T_hi * (1.0 - np.concatenate([np.geomspace(1e-4, 0.1, 20), np.linspace(0.1, 0.999, 80)[1:]]))
+        # birth of the branch just below T_{k-1}: the (k-2)-pattern state plus a kick along pattern k-1,
+        # the smallest converged new amplitude (kicks that fall back onto the saddle are discarded)
+        born = [branch(Ts[0], np.append(state, a * (1 - d)), n_pre=30) for a in (1e-3, 1e-2, 0.03, 0.1, 0.3)]
+        born = [b for b in born if np.isfinite(b[0])]
+        root, x_root = float("nan"), None
+        if born:
+            lam_prev, x_prev = min(born, key=lambda b: abs(b[1][-1]))
+            for i in range(1, Ts.size):
+                lam_i, x_i = branch(Ts[i], x_prev)
+                if not np.isfinite(lam_i):
+                    break
+                if lam_prev > 0 >= lam_i:
+                    x_up = x_prev
+                    root = float(brentq(lambda t, x_up=x_up: branch(t, x_up)[0], Ts[i], Ts[i - 1],
+                                        xtol=1e-10, rtol=1e-12))
+                    x_root = branch(root, x_up)[1]
+                    break
+                lam_prev, x_prev = lam_i, x_i
+        temps.append(root)
+        states.append(x_root)
+        state, T_hi = x_root, root
+    return (np.array(temps), states) if with_states else np.array(temps)
+
+
+def learning_cascade_temperature(k, d, *, rho, M=None, average="gaussian"):
+    """T_k(d, rho), k >= 2: onset of pattern k on the hierarchical branch of the learning equations
+    (:func:`learning_cascade_temperatures`); T_2 = T_p(d, rho)."""
+    k = check_integer("k", k, low=2, high=K_MAX)
+    return float(learning_cascade_temperatures(k, d, rho=rho, M=M, average=average)[-1])
+
+
+LEARNING_LINES = ("paramagnetic", "pure_edge", "symmetric_edge", "symmetric_upper_edge",
+                  *(f"cascade_{k}" for k in range(3, K_MAX + 1)), "multicritical")
 
 
 def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None, M=None,
@@ -1178,9 +1270,13 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
     """Lines of the learning diagrams (1/(N r^2 (1+rho)) normalisation; supervised = unsupervised):
 
     - plane ("d", "T") at fixed rho: "paramagnetic" T_c = 1 - d, "pure_edge" T_p(d, rho) for d < d_mc(rho),
-      "symmetric_edge" (lower edge of the symmetric K-mixture, K >= 2), "multicritical" (d_mc(rho), 1 - d_mc).
-    - plane ("rho", "T") at fixed d: the same lines against rho; "multicritical" where d = d_mc(rho),
-      i.e. (rho_mc, 1 - d) (Gaussian: rho_mc = sqrt(2/(3d)) - 1).
+      "symmetric_edge" (lower edge of the symmetric K-mixture, K >= 2), "symmetric_upper_edge" (its upper
+      edge where below T_c: the pocket below d_mc), "cascade_k" (k = 3..K: onset T_k(d, rho) of pattern k on
+      the hierarchical branch, :func:`learning_cascade_temperatures`, for 0.01 <= d <= min(0.6, d_mc); points
+      where the branch merges into a symmetric mixture before pattern k appears are left out),
+      "multicritical" (d_mc(rho), 1 - d_mc). At rho = 0 these are the storage lines of :func:`boundaries`.
+    - plane ("rho", "T") at fixed d: the same lines against rho (cascade_k where d < d_mc(rho)); "multicritical"
+      where d = d_mc(rho), i.e. (rho_mc, 1 - d) (Gaussian: rho_mc = sqrt(2/(3d)) - 1).
     - plane ("d", "rho") at fixed T: "paramagnetic" d = 1 - T; "multicritical" the Landau line d_mc(rho)
       (its meaning: the pure/symmetric choice just below T_c); "pure_edge" the d where T_p(d, rho) = T.
     ``fixed``: {"rho": value} / {"d": value} / {"T": value}; ``span``: range of the first plane axis.
@@ -1204,13 +1300,23 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
             good = np.isfinite(Tp)
             out["pure_edge"] = {"d": np.append(dp[good], dmc), "T": np.append(Tp[good], 1 - dmc)}
             ds = np.linspace(max(0.5 * dmc, lo), 0.97, points)
-            sd, sT = [], []
+            sd, sT, ud, uT = [], [], [], []
             for x in ds:
-                for tl, _ in learning_symmetric_edges(K, x, rho=rho, **kw):
+                for tl, th in learning_symmetric_edges(K, x, rho=rho, **kw):
                     if tl > 0:          # (0, T_high): stable down to T -> 0, no lower edge
                         sd.append(x)
                         sT.append(tl)
+                    if th < 1.0 - x - 1e-9:
+                        ud.append(x)
+                        uT.append(th)
             out["symmetric_edge"] = {"d": np.array(sd), "T": np.array(sT)}
+            out["symmetric_upper_edge"] = {"d": np.array(ud), "T": np.array(uT)}
+        if K >= 3:
+            dc = np.linspace(0.01, min(0.6, dmc), points)
+            Tk = np.array([learning_cascade_temperatures(K, x, rho=rho, **kw)[1:] for x in dc])
+            for k in range(3, K + 1):
+                good = np.isfinite(Tk[:, k - 3])
+                out[f"cascade_{k}"] = {"d": dc[good], "T": Tk[good, k - 3]}
         return out
     if plane == ("rho", "T"):
         d = _check_d(fixed.get("d", 0.3))
@@ -1230,6 +1336,12 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
                         sr.append(x)
                         sT.append(tl)
             out["symmetric_edge"] = {"rho": np.array(sr), "T": np.array(sT)}
+        if K >= 3:
+            Tk = np.array([learning_cascade_temperatures(K, d, rho=x, **kw)[1:] if ok else np.full(K - 2, np.nan)
+                           for x, ok in zip(rg, inside)])
+            for k in range(3, K + 1):
+                good = np.isfinite(Tk[:, k - 3])
+                out[f"cascade_{k}"] = {"rho": rg[good], "T": Tk[good, k - 3]}
         sw = np.nonzero(inside[:-1] != inside[1:])[0]
         rmc = [brentq(lambda x: landau_dilution(x, **kw) - d, rg[i], rg[i + 1]) for i in sw]
         out["multicritical"] = {"rho": np.array(rmc), "T": np.full(len(rmc), 1.0 - d)}

@@ -197,3 +197,51 @@ def test_learning_grid_rho0_slice_is_the_storage_grid():
 def test_bad_learning_inputs_raise(call):
     with pytest.raises(ParameterError):
         call()
+
+
+# ------------------------------------------------------------------ hierarchical cascade with examples ----
+def test_learning_cascade_rho0_is_the_storage_cascade():
+    """rho = 0 (storage backend) and rho = 1e-9 (Gaussian backend, c noisy): T_k(d, rho) -> the storage cascade
+    (found there by an independent upward scan from the T = 0 ladder), T_2 = T_p; spec 5.2: T_3(0.3) = 0.06383."""
+    for d in (0.2, 0.5):
+        ref = [M.pure_edge(d), M.cascade_temperature(3, d), M.cascade_temperature(4, d)]
+        assert np.abs(M.learning_cascade_temperatures(4, d, rho=0.0) - ref).max() < 1e-9, d
+    got = M.learning_cascade_temperatures(4, 0.3, rho=1e-9)
+    assert np.abs(got - [M.pure_edge(0.3), M.cascade_temperature(3, 0.3), M.cascade_temperature(4, 0.3)]).max() < 1e-7
+    assert abs(got[1] - 0.06383) < 1e-5
+    b, s = M.learning_boundaries(3, fixed={"rho": 0.0}, points=3), M.boundaries(3, points=3)
+    assert np.array_equal(b["cascade_3"]["d"], s["cascade_3"]["d"])
+    assert np.abs(b["cascade_3"]["T"] - s["cascade_3"]["T"]).max() < 1e-9
+    assert set(s) <= set(b)         # the learning (d, T) diagram has every storage line
+
+
+@pytest.mark.parametrize("K,d,kw", [(4, 0.2, {"rho": 0.3}),
+                                    (3, 0.3, {"rho": (1 - 0.36) / (5 * 0.36), "M": 5, "average": "binomial"})])
+def test_learning_cascade_is_where_pattern_k_appears(K, d, kw):
+    """On a direct multi-start solve of the k-pattern learning equations: just above T_k the thermodynamic state
+    has n_k = 0 (and is the traced branch); just below n_k > 0 with n_k^2 linear in T_k - T (pitchfork), whose
+    zero, extrapolated from T_k (1 - 1e-3) and T_k (1 - 2e-3), is T_k to 1e-5 (relative)."""
+    Tk, branch = M.learning_cascade_temperatures(K, d, with_states=True, **kw)
+    assert np.all(np.isfinite(Tk)) and np.all(np.diff(Tk) < 0)
+    for k in range(3, K + 1):
+        T, nb = Tk[k - 2], M._amplitudes(branch[k - 2])
+        n = {}
+        for u in (-1e-3, 1e-3, 2e-3):
+            best = next(s for s in M.learning_states(k, d, T * (1 - u), **kw) if s["stable"])   # lowest f
+            assert np.abs(best["n"][:k - 1] - nb).max() < 5e-4
+            n[u] = best["n"][k - 1]
+        assert n[-1e-3] < 1e-8 and n[1e-3] > 1e-3 and n[2e-3] > n[1e-3]
+        T1, T2 = T * (1 - 1e-3), T * (1 - 2e-3)
+        T0 = T1 + n[1e-3] ** 2 * (T1 - T2) / (n[2e-3] ** 2 - n[1e-3] ** 2)
+        assert abs(T0 / T - 1) < 1e-5, (k, T0, T)
+
+
+def test_learning_cascade_rho_T_plane_and_bad_inputs():
+    b = M.learning_boundaries(3, plane=("rho", "T"), fixed={"d": 0.3}, points=2, span=(0.0, 0.2))
+    assert b["cascade_3"]["rho"][0] == 0.0 and abs(b["cascade_3"]["T"][0] - M.cascade_temperature(3, 0.3)) < 1e-9
+    assert abs(b["cascade_3"]["T"][-1] - M.learning_cascade_temperature(3, 0.3, rho=0.2)) < 1e-12
+    for call in (lambda: M.learning_cascade_temperature(1, 0.3, rho=0.1),
+                 lambda: M.learning_cascade_temperature(3, 0.3, rho=-0.1),
+                 lambda: M.learning_cascade_temperatures(3, 1.0, rho=0.1)):
+        with pytest.raises(ParameterError):
+            call()
