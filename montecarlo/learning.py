@@ -23,6 +23,12 @@ frozen). Schedules: "random" (site drawn uniformly, N proposals per sweep; defau
 "permutation". Chains run in parallel (prange) with xoshiro256** streams keyed by (seed, point, chain)
 (:mod:`montecarlo.rng`): results are bit-identical whatever NUMBA_NUM_THREADS.
 
+Parallel tempering (as :class:`montecarlo.ChainBatch`): with a ladder of temperatures each (sample, replica)
+group runs one chain per temperature; after every sweep neighbouring slots swap temperatures (never
+configurations) with the Metropolis rule of :func:`montecarlo.kernels.tempering_swaps` on the exact H. The
+sweeps are the chain-major kernels below, one sweep per launch, so a chain's trajectory between swaps is
+that of the plain run at its current temperature.
+
 ``kernel="plefka"`` (APPROXIMATE dynamics, labelled; one reading of the papers' "Plefka's approximation in
 the Monte Carlo scheme", learning.md 6 / montecarlo.md 2.3): the P-body field is replaced by a two-body one
 with overlap-dependent couplings, J^eff_ij ~ sum_mu a_i a_j (A_mu)^(P-2), where A_mu (V_0, resp. S_{mu a})
@@ -43,6 +49,7 @@ from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from .api import check_run_controls
+from .kernels import pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
 
@@ -332,8 +339,11 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
 
 @njit(parallel=True, cache=True)
 def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
-                   escale, nscale, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka):
-    """Chain-major supervised run (prange over chains), recording E/N, m_1, n_1, acceptance, snapshots."""
+                   escale, nscale, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka, Ec):
+    """Chain-major supervised run (prange over chains), recording E/N, m_1, n_1, acceptance, snapshots.
+
+    ``bscale[c]`` = beta_c * scale of chain c; ``Ec`` (C,) or empty: total energies H after the last sweep
+    (for tempering swaps)."""
     C = spins.shape[0]
     N = spins.shape[1]
     keep = snap.shape[1] > 0
@@ -341,7 +351,7 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
         d = pidx[c]
         order = np.empty(N, dtype=np.int64)
         for t in range(nsweeps):
-            acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code,
+            acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code,
                             ties, order, 1, plefka)
             acc_total[c] += acc
             if measure:
@@ -352,12 +362,15 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
                 if keep:
                     for i in range(N):
                         snap[c, t, i] = spins[c, i]
+        if Ec.shape[0] > 0:
+            Ec[c] = escale * sup_energy(V[c], W[d], P, coef)
 
 
 @njit(parallel=True, cache=True)
 def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
-                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka):
-    """Chain-major unsupervised run (prange over chains); n_1 from the sum of the M overlaps of class 1."""
+                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka, Ec):
+    """Chain-major unsupervised run (prange over chains); n_1 from the sum of the M overlaps of class 1;
+    ``bscale`` and ``Ec`` as in :func:`run_chains_sup`."""
     C = spins.shape[0]
     N = spins.shape[1]
     keep = snap.shape[1] > 0
@@ -365,7 +378,7 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
         d = pidx[c]
         order = np.empty(N, dtype=np.int64)
         for t in range(nsweeps):
-            acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale, P, coef, dyn, sched_code, ties,
+            acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code, ties,
                             order, 1, plefka)
             acc_total[c] += acc
             if measure:
@@ -379,6 +392,8 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
                 if keep:
                     for i in range(N):
                         snap[c, t, i] = spins[c, i]
+        if Ec.shape[0] > 0:
+            Ec[c] = escale * uns_energy(S[c], N, P, coef)
 
 
 # =========================================================================== batch
@@ -391,23 +406,33 @@ class LearningBatch:
     examples : +-1 int (N, K, M) or (samples, N, K, M) (layout of :func:`hopfield.learning.make_examples`)
     archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H)
     P : even interaction order
-    T : temperature (ignored for dynamics "zero"; T = 0 selects it)
+    T : temperature (ignored for dynamics "zero"; T = 0 selects it), or an ascending ladder of nT > 1
+        temperatures T_0 < T_1 < ... (all > 0): every (sample, replica) group then runs one chain per
+        temperature
     r, rho : dataset quality or entropy (exactly one): fixes R = r^2 (1 + rho)
     replicas, dynamics, schedule, ties, seed, point : as :class:`montecarlo.ChainBatch`
     init : "archetype" (xi^1), "random", "example" (eta^{1,1}), "mean" (sign(Mbar^1), ties +1), or a +-1
         int8 array (chains, N)
     kernel : "exact" (default: exact distinct-index DeltaE) or "plefka" (APPROXIMATE dynamics, see the
         module docstring; not a Gibbs sampler of H; the recorded energies are still the exact H)
+    tempering : parallel tempering on the ladder, as :class:`montecarlo.ChainBatch`: after every sweep,
+        neighbouring slots (k, k+1) of each group (even k on even sweeps, odd k on odd ones) swap their
+        temperatures (not their configurations) with probability min(1, exp((beta_k - beta_{k+1})
+        (H_a - H_b))) (:func:`montecarlo.kernels.tempering_swaps`, group stream
+        SeedSequence((seed, point, 1, g))); attempts and acceptances per pair in ``swap_att``,
+        ``swap_acc`` (:meth:`swap_rates`). Exact kernel only (a swap needs the Gibbs measure of H).
 
-    Chain c = sample * replicas + replica uses the data of its sample and the stream
-    SeedSequence((seed, point, 0, c)); random starts use SeedSequence((seed, point, 2, c)).
+    Group g = sample * replicas + replica; chain c = g * nT + k starts at temperature slot k, uses the data
+    of its sample and the stream SeedSequence((seed, point, 0, c)); random starts use
+    SeedSequence((seed, point, 2, c)). ``perm[g, k]`` is the chain at slot k of group g (identity without
+    tempering). Recorded series are indexed by slot, row g * nT + k (= chain c without tempering).
     """
 
     SNAPSHOT_BYTES = 1 << 25
 
     def __init__(self, setting, examples, archetypes, P=2, T=1.0, *, r=None, rho=None, replicas=1,
                  dynamics="heat_bath", schedule="random", ties="random", init="archetype", seed=0, point=0,
-                 kernel="exact"):
+                 kernel="exact", tempering=False):
         self.setting = check_choice("setting", setting, SETTINGS)
         self.kernel = check_choice("kernel", kernel, KERNELS)
         self.plefka = self.kernel == "plefka"
@@ -436,15 +461,34 @@ class LearningBatch:
         self.ties = check_choice("ties", ties, tuple(TIES))
         self.seed = check_integer("seed", seed, low=0)
         self.point = check_integer("point", point, low=0)
-        if DYNAMICS[self.dynamics] == DYN_ZERO:
-            self.T = 0.0
+        self.tempering = bool(tempering)
+        temps = np.atleast_1d(np.asarray(T, dtype=object))
+        if temps.ndim != 1 or temps.size < 1:
+            raise ParameterError("T", T, "a temperature or a non-empty 1-D ladder")
+        if temps.size == 1:
+            if DYNAMICS[self.dynamics] == DYN_ZERO:
+                self.T = 0.0
+            else:
+                self.T = check_real("T", temps[0], low=0.0)
+                if self.T == 0.0:
+                    self.dynamics = "zero"
+            self.temperatures = np.array([self.T])
         else:
-            self.T = check_real("T", T, low=0.0)
-            if self.T == 0.0:
-                self.dynamics = "zero"
+            self.temperatures = np.array([check_real("T", t, low=0.0, low_open=True) for t in temps])
+            if DYNAMICS[self.dynamics] == DYN_ZERO or np.any(np.diff(self.temperatures) <= 0):
+                raise ParameterError("T", list(temps), "an ascending ladder of temperatures > 0 (T > 0 dynamics)")
+            self.T = float(self.temperatures[0])
+        if self.tempering and (self.T == 0.0 or self.plefka):
+            raise ParameterError("tempering", tempering, "False at T = 0 and with kernel='plefka'")
         self.beta = 0.0 if self.T == 0.0 else 1.0 / self.T
-        self.C = self.samples * self.replicas
-        self.pidx = np.repeat(np.arange(self.samples, dtype=np.int64), self.replicas)
+        self.nT = self.temperatures.size
+        self.ladder = np.zeros(1) if self.T == 0.0 else 1.0 / self.temperatures
+        self.G = self.samples * self.replicas
+        self.C = self.G * self.nT
+        self.pidx = np.repeat(np.arange(self.samples, dtype=np.int64), self.replicas * self.nT)
+        pairs = [(d * self.replicas + a, d * self.replicas + b) for d in range(self.samples)
+                 for a in range(self.replicas) for b in range(a + 1, self.replicas)]
+        self.pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)   # groups sharing the data (q_ab)
         self.coef = newton_coefficients(self.P)
         N, M, P, R = self.N, self.M, self.P, self.R
         if self.setting == "supervised":
@@ -464,8 +508,14 @@ class LearningBatch:
             self.escale = -1.0 / (2.0 * R ** (P / 2) * float(M) * float(N) ** (P - 1))
             self.nscale = self.r / (M * R * N)
         self.rng = stream_states(self.seed, self.point, range(self.C), tag=0)
+        self.swap_rng = stream_states(self.seed, self.point, range(self.G), tag=1)
+        self.perm = np.arange(self.C, dtype=np.int64).reshape(self.G, self.nT)
+        self.cbeta = np.tile(self.ladder, self.G).astype(np.float64)
+        self.swap_att = np.zeros((self.G, max(self.nT - 1, 1)), dtype=np.int64)
+        self.swap_acc = np.zeros_like(self.swap_att)
         self.acc_total = np.zeros(self.C, dtype=np.int64)
         self.sweeps = 0
+        self.parity = 0
         self.init = init if isinstance(init, str) else "array"
         self.spins = self._initial_spins(init)
         self.recompute()
@@ -564,19 +614,24 @@ class LearningBatch:
         return self.acc_total / max(self.sweeps * self.N, 1)
 
     # ------------------------------------------------------------------ checkpoints
+    # tempering state (optional in a state of a batch without a ladder: the defaults are then exact)
+    _PT_KEYS = ("cbeta", "perm", "swap_rng", "swap_att", "swap_acc", "parity")
+
     def _state_keys(self):
-        return ("spins", "Sxi", "V" if self.setting == "supervised" else "S", "rng", "acc_total", "sweeps")
+        return ("spins", "Sxi", "V" if self.setting == "supervised" else "S", "rng", "acc_total", "sweeps") + \
+            self._PT_KEYS
 
     def state_dict(self, include_data=True):
         """Full dynamical state as a dict of numpy arrays (copies), enough to resume bit for bit
         (as :meth:`montecarlo.ChainBatch.state_dict`); with the examples and archetypes unless
         ``include_data`` is False. The Plefka kernel keeps no state across sweeps (its coefficients
-        are refreshed from the running overlaps at the start of each sweep)."""
+        are refreshed from the running overlaps at the start of each sweep). With a ladder: the
+        temperatures ``T`` (nT,), the slot permutation, chain betas, swap streams and counters."""
         d = {k: np.array(getattr(self, k)) for k in self._state_keys()}
         d["config"] = np.array([SETTINGS.index(self.setting), self.P, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
-                                TIES[self.ties], self.replicas, self.seed, self.point, KERNELS.index(self.kernel)],
-                               dtype=np.int64)
-        d["T"] = np.array(self.T)
+                                TIES[self.ties], self.replicas, self.seed, self.point, KERNELS.index(self.kernel),
+                                int(self.tempering)], dtype=np.int64)
+        d["T"] = self.temperatures.copy()
         d["r"] = np.array(self.r)
         if include_data:
             d["examples"] = self.examples.copy()
@@ -586,6 +641,8 @@ class LearningBatch:
     def load_state(self, state):
         """Restore the dynamical state saved by :meth:`state_dict` (same configuration and data)."""
         for k in self._state_keys():
+            if k not in state and k in self._PT_KEYS and self.nT == 1:
+                continue
             if k not in state:
                 raise ParameterError("state", f"missing key {k!r}", "a dict from LearningBatch.state_dict()")
             cur = getattr(self, k)
@@ -608,59 +665,87 @@ class LearningBatch:
         inv = lambda table, v: next(name for name, code in table.items() if code == v)  # noqa: E731
         ex = state["examples"] if examples is None else examples
         xi = state["archetypes"] if archetypes is None else archetypes
-        b = cls(SETTINGS[cfg[0]], ex, xi, cfg[1], float(state["T"]), r=float(state["r"]), replicas=cfg[5],
-                dynamics=inv(DYNAMICS, cfg[2]), schedule=inv(SCHEDULES, cfg[3]), ties=inv(TIES, cfg[4]),
-                init=np.asarray(state["spins"]), seed=cfg[6], point=cfg[7], kernel=KERNELS[cfg[8]])
+        b = cls(SETTINGS[cfg[0]], ex, xi, cfg[1], np.asarray(state["T"], dtype=float).ravel(), r=float(state["r"]),
+                replicas=cfg[5], dynamics=inv(DYNAMICS, cfg[2]), schedule=inv(SCHEDULES, cfg[3]),
+                ties=inv(TIES, cfg[4]), init=np.asarray(state["spins"]), seed=cfg[6], point=cfg[7],
+                kernel=KERNELS[cfg[8]], tempering=bool(cfg[9]) if len(cfg) > 9 else False)
         return b.load_state(state)
 
     # ------------------------------------------------------------------ running
+    def _advance(self, k, measure, need_q, Ec):
+        """``k`` sweeps of every chain (one chain-major launch) at its current temperature; returns the
+        per-chain records [E, m, n, acc] (C, k) and the spin snapshots (C, k or 0, N)."""
+        m = k if measure else 0
+        rec = [np.zeros((self.C, m)) for _ in range(4)]
+        snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
+        dyn, sch, ti = DYNAMICS[self.dynamics], SCHEDULES[self.schedule], TIES[self.ties]
+        bscale = self.cbeta * self.scale
+        if self.setting == "supervised":
+            run_chains_sup(self.Mbar, self.W, self.archetypes, self.pidx, self.spins, self.V, self.Sxi,
+                           self.rng, bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale,
+                           self.nscale, self.acc_total, *rec, snap, self.plefka, Ec)
+        else:
+            run_chains_uns(self.eta2, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
+                           bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale, self.nscale,
+                           self.M, self.acc_total, *rec, snap, self.plefka, Ec)
+        return rec, snap
+
+    def _record(self, out, sl, rec, snap):
+        """Store per-chain records by temperature slot (row g * nT + k <- chain perm[g, k])."""
+        rows = self.perm.ravel()
+        for key, arr in zip(("E", "m", "n", "acc"), rec):
+            out[key][:, sl] = arr[rows]
+        if snap.shape[1]:
+            pc = np.stack([self.perm[self.pairs[:, 0]].ravel(), self.perm[self.pairs[:, 1]].ravel()], axis=1)
+            q = np.zeros((pc.shape[0], snap.shape[1]))
+            pair_overlaps(snap, pc, q)
+            out["q"][:, sl] = q
+
     def run(self, sweeps, *, measure=True):
-        """Advance every chain by ``sweeps`` sweeps. Returns dict of (C, sweeps) series: E (per neuron),
-        m (archetype 1 overlap), n (example-mean overlap of class 1), acc, and q (pairs, sweeps) for the
-        replica pairs of each sample (``self.pairs``)."""
+        """Advance every chain by ``sweeps`` sweeps. Returns dict of (G nT, sweeps) series by temperature
+        slot (row g * nT + k; the chain index without a ladder): E (per neuron), m (archetype 1 overlap),
+        n (example-mean overlap of class 1), acc, and q (pairs nT, sweeps; row p * nT + k) between the
+        replica groups sharing a sample (``self.pairs``). With tempering, temperatures are swapped
+        after every sweep (after its records)."""
         sweeps = check_integer("sweeps", sweeps, low=0)
         n = sweeps if measure else 0
-        pairs = [(d * self.replicas + a, d * self.replicas + b) for d in range(self.samples)
-                 for a in range(self.replicas) for b in range(a + 1, self.replicas)]
-        self.pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         out = {k: np.zeros((self.C, n)) for k in ("E", "m", "n", "acc")}
-        out["q"] = np.zeros((self.pairs.shape[0], n))
+        out["q"] = np.zeros((self.pairs.shape[0] * self.nT, n))
         need_q = measure and self.pairs.shape[0] > 0
-        chunk = max(1, min(sweeps, self.SNAPSHOT_BYTES // max(1, self.C * self.N))) if need_q else max(sweeps, 1)
-        dyn, sch, ti = DYNAMICS[self.dynamics], SCHEDULES[self.schedule], TIES[self.ties]
-        bscale = self.beta * self.scale
         threads = numba.get_num_threads()
         numba.set_num_threads(max(1, min(threads, self.C)))
         try:
-            done = 0
-            while done < sweeps:
-                k = min(chunk, sweeps - done)
-                m = k if measure else 0
-                rec = [np.zeros((self.C, m)) for _ in range(4)]
-                snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
-                if self.setting == "supervised":
-                    run_chains_sup(self.Mbar, self.W, self.archetypes, self.pidx, self.spins, self.V, self.Sxi,
-                                   self.rng, bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale,
-                                   self.nscale, self.acc_total, *rec, snap, self.plefka)
-                else:
-                    run_chains_uns(self.eta2, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
-                                   bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale, self.nscale,
-                                   self.M, self.acc_total, *rec, snap, self.plefka)
-                if measure:
-                    sl = slice(done, done + k)
-                    for key, arr in zip(("E", "m", "n", "acc"), rec):
-                        out[key][:, sl] = arr
-                    if need_q:
-                        a = snap[self.pairs[:, 0]].astype(np.int32)
-                        b = snap[self.pairs[:, 1]].astype(np.int32)
-                        out["q"][:, sl] = (a * b).sum(axis=2) / self.N
-                done += k
+            if self.tempering and self.nT > 1:
+                Ec = np.zeros(self.C)
+                for t in range(sweeps):
+                    rec, snap = self._advance(1, measure, need_q, Ec)
+                    if measure:
+                        self._record(out, slice(t, t + 1), rec, snap)
+                    tempering_swaps(self.perm, self.ladder, Ec, self.cbeta, self.swap_rng, self.swap_att,
+                                    self.swap_acc, (self.parity + t) & 1)
+            else:
+                chunk = max(1, min(sweeps, self.SNAPSHOT_BYTES // max(1, self.C * self.N))) if need_q else sweeps
+                done = 0
+                while done < sweeps:
+                    k = min(chunk, sweeps - done)
+                    rec, snap = self._advance(k, measure, need_q, np.zeros(0))
+                    if measure:
+                        self._record(out, slice(done, done + k), rec, snap)
+                    done += k
         finally:
             numba.set_num_threads(threads)
         self.sweeps += sweeps
+        self.parity = (self.parity + sweeps) & 1
         if measure:
             self._series.append(out)
         return out
+
+    def swap_rates(self):
+        """Tempering swap acceptance per neighbouring slot pair (nT - 1,), pooled over groups (NaN if none)."""
+        att = self.swap_att.sum(axis=0)[: max(self.nT - 1, 0)]
+        acc = self.swap_acc.sum(axis=0)[: max(self.nT - 1, 0)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(att > 0, acc / np.maximum(att, 1), np.nan)
 
 
 # =========================================================================== high level
@@ -681,7 +766,7 @@ def learning_dataset(N, K, M, *, r=None, rho=None, seed=0, point=0, sample=0):
 
 def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None, sweeps, burn_in=None,
                    replicas=2, samples=1, dynamics="heat_bath", schedule="random", init="archetype",
-                   ties="random", seed=0, point=0, kernel="exact") -> dict:
+                   ties="random", seed=0, point=0, kernel="exact", tempering=False, ladder=None) -> dict:
     """Monte Carlo of a supervised / unsupervised dense Hebbian network at one point -> dict of floats.
 
     Mirrors :func:`montecarlo.storage_point`. Dataset: K archetypes (``K`` directly, or
@@ -690,7 +775,10 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     ``replicas`` chains per sample share the data (for q). ``sweeps`` total sweeps, the first
     ``burn_in`` discarded (None: MSER on the chain-averaged E and m series, at most sweeps / 2).
     T = 0 selects the T = 0 dynamics (flip iff DeltaE < 0; ``ties``). ``kernel="plefka"``: approximate
-    dynamics (:class:`LearningBatch`), recorded in the output.
+    dynamics (:class:`LearningBatch`), recorded in the output. ``tempering=True``: each (sample, replica)
+    runs a ladder of temperatures (``ladder``, ascending, first = T; default 8 geometric values from T to
+    max(2 T, 0.75 P (1 + sqrt(K / N^(P-1))))) with parallel-tempering swaps; only the chain at T is
+    measured; the swap rates per neighbouring pair are returned as ``swap_rates`` (with ``ladder``).
 
     Note (T = 0, supervised, low load): sites with Mbar_i^1 = 0 (ties, frequent at even M) feel only the
     cross-talk of the other classes, whose overlaps freeze near 0 (a local minimum of the distinct-index
@@ -726,25 +814,39 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
         dynamics = "zero"
     elif DYNAMICS[dynamics] == DYN_ZERO:
         raise ParameterError("dynamics", dynamics, "'heat_bath' or 'metropolis' at T > 0 (T = 0 selects 'zero')")
+    tempering = bool(tempering)
+    if tempering and (T == 0.0 or kernel == "plefka"):
+        raise ParameterError("tempering", tempering, "False at T = 0 and with kernel='plefka'")
+    if not tempering:
+        temps = np.array([T])
+    elif ladder is None:
+        temps = np.geomspace(T, max(2.0 * T, 0.75 * P * (1.0 + math.sqrt(K / float(N) ** (P - 1)))), 8)
+    else:
+        temps = np.asarray(ladder, dtype=float)
+        if temps.ndim != 1 or temps.size < 2 or temps[0] != T or np.any(np.diff(temps) <= 0):
+            raise ParameterError("ladder", ladder, "an ascending 1-D sequence of >= 2 temperatures starting at T")
     data = [learning_dataset(N, K, M, r=r, seed=seed, point=point, sample=d) for d in range(samples)]
     xi = np.stack([x for x, _ in data])
     eta = np.stack([e for _, e in data])
-    batch = LearningBatch(setting, eta, xi, P, T, r=r, replicas=replicas, dynamics=dynamics, schedule=schedule,
-                          ties=ties, init=init, seed=seed, point=point, kernel=kernel)
+    batch = LearningBatch(setting, eta, xi, P, temps, r=r, replicas=replicas, dynamics=dynamics, schedule=schedule,
+                          ties=ties, init=init, seed=seed, point=point, kernel=kernel, tempering=tempering)
     ser = batch.run(sweeps)
-    E, m, n, acc, q = ser["E"], ser["m"], ser["n"], ser["acc"], ser["q"]
+    G, nT = batch.G, batch.nT
+    # the slot at T (slot 0) of every group / replica pair
+    E, m, n, acc = (ser[k].reshape(G, nT, sweeps)[:, 0] for k in ("E", "m", "n", "acc"))
+    q = ser["q"].reshape(-1, nT, sweeps)[:, 0]
     if burn_in is None:
         b = max(detect_burn_in(E.mean(axis=0)), detect_burn_in(m.mean(axis=0)))
         burn_in = int(min(b, sweeps // 2))
     sl = slice(burn_in, None)
-    grp = np.arange(batch.C) // replicas
+    grp = np.arange(G) // replicas
     out = {"setting": setting, "K": K, "N": N, "P": P, "M": M, "r": r, "rho": rho, "R": R, "T": T,
            "burn_in": burn_in, "sweeps": sweeps, "replicas": replicas, "samples": samples,
            "dynamics": dynamics, "schedule": schedule, "init": init, "ties": ties, "seed": seed, "point": point,
-           "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate"}
+           "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate", "tempering": tempering}
     summ = {}
     for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E)):
-        summ[key] = [summarize_series(arr[c, sl]) for c in range(batch.C)]
+        summ[key] = [summarize_series(arr[g, sl]) for g in range(G)]
         mean, err, eth, edis = combine_chains(summ[key], grp)
         out[key], out[key + "_err"] = mean, err
         out[key + "_err_thermal"], out[key + "_err_disorder"] = eth, edis
@@ -760,4 +862,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     tau_max = max(max(s["tau"] for s in summ["m"]), max(s["tau"] for s in summ["E"]))
     out["too_short"] = bool((sweeps - burn_in) < 50.0 * tau_max)
     out["plateau"] = bool(all(s["plateau"] for s in summ["m"] + summ["E"]))
+    if tempering:
+        out["swap_rates"] = batch.swap_rates()
+        out["ladder"] = temps
     return out
