@@ -917,6 +917,38 @@ def solve_T0(setting, P, *, alpha, rho, M=None, load="high", average="gaussian",
     return {k: v.reshape(alpha.size, rho.size) for k, v in out.items()}
 
 
+T0_INFO = {
+    "m": "Mattis overlap with the archetype of the thermodynamic state at T = 0",
+    "s": "overlap variable s of the retrieval state (0 otherwise)",
+    "n": "overlap with the example mean, s / (1 + rho)",
+    "C": "C = beta (1 - q), finite at T = 0 (retrieval state)",
+    "f": "ground-state energy per neuron of the thermodynamic state (= f at T = 0)",
+    "phase": "int8 phase code (PHASES_LEARNING) at T = 0: 1 spin_glass, 2 mixed (retrieval metastable), 3 retrieval",
+    "m_retrieval": "m of the retrieval state (NaN where it does not exist)",
+    "e_retrieval": "energy per neuron of the retrieval state",
+    "e_spin_glass": "energy per neuron of the s = 0 (spin-glass) state, high load",
+    "exists_retrieval": "True where a retrieval solution exists (alpha below alpha_c(rho))",
+}
+
+
+def solve_T0_grid(setting, P, *, alpha, rho, M=None, load="high", average="gaussian", r=None, c=None) -> dict:
+    """The T = 0 limit (:func:`solve_T0`) as a grid record over alpha x rho (keys T0_INFO): retrieval where
+    it exists and its energy is below the spin-glass one (phase 3), metastable retrieval (2), else the
+    spin glass (1); at low load, or alpha = 0, retrieval is the ground state wherever it exists."""
+    t0 = solve_T0(setting, P, alpha=alpha, rho=rho, M=M, load=load, average=average, r=r, c=c)
+    ex = t0["exists"]
+    e_sg = np.where(np.isfinite(t0["e_spin_glass"]), t0["e_spin_glass"], np.inf)
+    glob = ex & (t0["e_retrieval"] <= e_sg)
+    phase = np.where(ex, np.where(glob, 3, 2), 1).astype(np.int8)
+    retr = phase == 3
+    out = {"m": np.where(retr, t0["m"], 0.0), "s": np.where(retr, t0["s"], 0.0), "n": np.where(retr, t0["n"], 0.0),
+           "C": np.where(retr, t0["C"], t0["C_spin_glass"]),
+           "f": np.where(retr, t0["e_retrieval"], t0["e_spin_glass"]), "phase": phase,
+           "m_retrieval": np.where(ex, t0["m"], np.nan), "e_retrieval": t0["e_retrieval"],
+           "e_spin_glass": t0["e_spin_glass"], "exists_retrieval": ex}
+    return out
+
+
 # ----------------------------------------------------------------------------------------------
 # boundaries
 # ----------------------------------------------------------------------------------------------

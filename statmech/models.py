@@ -130,7 +130,11 @@ def _learning_kwargs(sweep):
 
 
 def _learning_solve(sweep, values):
-    from .learning import solve_grid
+    from .learning import solve_grid, solve_T0_grid
+    if np.all(values["T"] == 0.0):   # the T = 0 diagram (T fixed at 0, validated): statmech.learning.solve_T0
+        out = solve_T0_grid(sweep["setting"], sweep["P"], alpha=values["alpha"], rho=values["rho"],
+                            **_learning_kwargs(sweep))
+        return {k: v[:, :, None] for k, v in out.items()}
     return solve_grid(sweep["setting"], sweep["P"], alpha=values["alpha"], rho=values["rho"], T=values["T"],
                       **_learning_kwargs(sweep))
 
@@ -141,11 +145,16 @@ LEARNING_EXAMPLE_LINES = ("example_spinodal", "example_thermodynamic", "example_
 def _learning_trace(sweep, names):
     from .learning import boundaries
     dims = sweep["dims"]
-    plane = ("rho", "T") if {"rho", "T"} <= set(dims) else ("alpha", "T")
-    other = "alpha" if plane[0] == "rho" else "rho"
-    fixed = {} if (other == "alpha" and sweep["load"] == "low") else {other: float(np.atleast_1d(sweep[other])[0])}
-    first = np.asarray(sweep[plane[0]], dtype=float)
-    span = (float(first.min()), float(first.max()))
+    if {"alpha", "rho"} <= set(dims):    # the T = 0 (alpha, rho) diagram: the span is along rho
+        plane, fixed = ("alpha", "rho"), {}
+        rho = np.asarray(sweep["rho"], dtype=float)
+        span = (float(rho.min()), float(rho.max()))
+    else:
+        plane = ("rho", "T") if {"rho", "T"} <= set(dims) else ("alpha", "T")
+        other = "alpha" if plane[0] == "rho" else "rho"
+        fixed = {} if (other == "alpha" and sweep["load"] == "low") else {other: float(np.atleast_1d(sweep[other])[0])}
+        first = np.asarray(sweep[plane[0]], dtype=float)
+        span = (float(first.min()), float(first.max()))
     curves = boundaries(sweep["setting"], sweep["P"], plane=plane, fixed=fixed, points=sweep["boundary_points"],
                         span=span, **_learning_kwargs(sweep)) if set(names) - set(LEARNING_EXAMPLE_LINES) else {}
     if set(names) & set(LEARNING_EXAMPLE_LINES):
@@ -162,7 +171,6 @@ def _learning_trace(sweep, names):
 
 def _learning_simulate(sweep, point, index, seed):
     from montecarlo.learning import learning_point
-    from .learning import solve_grid
     load = {"alpha": point["alpha"]} if sweep["load"] == "high" else {"K": sweep["K"]}
     raw = learning_point(
         sweep["setting"], sweep["P"], point["N"], point["T"], M=sweep["M"], rho=point["rho"], sweeps=sweep["sweeps"],
@@ -170,16 +178,16 @@ def _learning_simulate(sweep, point, index, seed):
         samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
         schedule=sweep["schedule"], init={"pattern": "archetype"}.get(sweep["init"], sweep["init"]),
         seed=seed, point=index, tempering=sweep.get("tempering", False), **load)
-    theory = solve_grid(sweep["setting"], sweep["P"], alpha=np.array([point["alpha"]]), rho=np.array([point["rho"]]),
-                        T=np.array([point["T"]]), **_learning_kwargs(sweep))
+    theory = _learning_solve(sweep, {"alpha": np.array([point["alpha"]]), "rho": np.array([point["rho"]]),
+                                     "T": np.array([point["T"]])})
     exists = bool(theory["exists_retrieval"].ravel()[0])
     raw["m_rs"] = float((theory["m_retrieval"] if exists else theory["m"]).ravel()[0])
     return raw
 
 
 def _learning_observables():
-    from .learning import OBSERVABLE_INFO
-    return OBSERVABLE_INFO
+    from .learning import OBSERVABLE_INFO, T0_INFO
+    return {**OBSERVABLE_INFO, **{k: v for k, v in T0_INFO.items() if k not in OBSERVABLE_INFO}}
 
 
 def _learning_phases():
@@ -193,8 +201,13 @@ def _learning_validate(sweep):
         raise ParameterError(f"{sweep['name']}.P", sweep["P"], "an even P >= 2 (learning.md conventions)")
     if sweep["average"] == "binomial" and sweep["M"] < 1:
         raise ParameterError(f"{sweep['name']}.M", sweep["M"], "M >= 1")
-    if sweep["load"] == "high" and sweep["P"] == 2 and sweep["setting"] == "unsupervised":
-        pass
+    T = np.atleast_1d(np.asarray(sweep["T"], dtype=float))
+    if sweep["method"] == "theory" and np.any(T == 0.0):
+        if T.size != 1:
+            raise ParameterError(f"{sweep['name']}.T", sweep["T"],
+                                 "T > 0 on a grid, or the single value T = 0 (the T = 0 diagram)")
+        if sweep["load"] != "high" and isinstance(sweep["alpha"], list):
+            raise ParameterError(f"{sweep['name']}.load", sweep["load"], "'high' for a T = 0 grid over alpha")
 
 
 # ------------------------------------------------------------ multitasking (diluted patterns) ----
@@ -400,11 +413,11 @@ FAMILIES = {
                 "K": Param("int", 1, low=1),
                 "alpha": Param("real", 0.0, low=0.0, axis=True),
                 "rho": Param("real", None, low=0.0, axis=True),
-                "T": Param("real", None, low=0.0, low_open=True, axis=True)},
+                "T": Param("real", None, low=0.0, axis=True)},   # T = 0: the T = 0 diagram / T = 0 dynamics
         axes=("alpha", "rho", "T"),
         boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic") + LEARNING_EXAMPLE_LINES,
         solve=_learning_solve, trace=_learning_trace, simulate=_learning_simulate,
-        observables=_learning_observables, planes=(("rho", "T"), ("alpha", "T")),
+        observables=_learning_observables, planes=(("rho", "T"), ("alpha", "T"), ("alpha", "rho")),
         convention=LEARNING_CONVENTION, validate=_learning_validate, phases=_learning_phases),
     "multitasking": Family(
         name="multitasking",

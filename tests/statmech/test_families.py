@@ -123,3 +123,40 @@ def test_1rsb_config_errors(text, key):
     with pytest.raises(ConfigError) as err:
         parse_config(text)
     assert err.value.name == key
+
+
+def test_learning_T0_alpha_rho_diagram(tmp_path):
+    """T = 0 (alpha, rho) sweep: the grid's phases agree with the traced alpha_c(rho) (retrieval exists
+    exactly left of it), which starts at the storage capacity at rho = 0; T grids containing 0 are refused."""
+    from statmech.storage import capacity
+    cfg = parse_config("""
+[[sweeps]]
+name = "t0"
+model = "learning"
+setting = "supervised"
+P = 4
+M = 20
+alpha = [0.005, 0.015, 0.025, 0.035]
+rho = [0.0, 0.3, 0.8]
+T = 0.0
+boundary_points = 5
+""")
+    res = run_study(cfg, tmp_path / "t0.h5")["t0"]
+    assert res.dims == ("alpha", "rho")
+    line = res.boundaries["retrieval_spinodal"]
+    assert line["alpha"][0] == pytest.approx(capacity(4)[0], rel=1e-6)
+    ac = np.interp(res.coords["rho"], line["rho"], line["alpha"])
+    exists = res.data["exists_retrieval"].astype(bool)
+    np.testing.assert_array_equal(exists, res.coords["alpha"][:, None] < ac[None, :])
+    assert set(np.unique(res.data["phase"])) <= {1, 2, 3}
+    bad = """
+[[sweeps]]
+name = "t0"
+model = "learning"
+M = 20
+alpha = [0.01]
+rho = [0.1, 0.2]
+T = [0.0, 0.5]
+"""
+    with pytest.raises(ConfigError, match="t0.T"):
+        parse_config(bad)
