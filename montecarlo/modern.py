@@ -28,6 +28,7 @@ __all__ = [
     "DYNAMICS",
     "SCHEDULES",
     "exponential_load_K",
+    "finite_t_retrieval",
     "hamming_masks",
     "hamming_site_counts",
     "lse_delta_energies",
@@ -38,6 +39,8 @@ __all__ = [
     "noise_to_target",
     "poly_delta_numerators",
     "poly_run",
+    "spherical_patterns",
+    "spherical_point_bytes",
     "spherical_run",
     "stability_margin",
 ]
@@ -700,3 +703,81 @@ def stability_margin(counts, lam) -> float:
     w = np.exp(-2.0 * lam * np.arange(n.shape[0]))
     D = (c @ w) / (1.0 + n @ w)
     return float(1.0 - 2.0 * D.max())
+
+
+# ----------------------------------------------------------------------------------------------
+# finite-T survival of the retrieval state at exponential load (modern.md 4.2, 4.3)
+def spherical_point_bytes(N, K) -> int:
+    """Memory of one spherical disorder sample of :func:`finite_t_retrieval`: float64 patterns (8 N K bytes),
+    the Gaussian draw they are made from (8 N K) and the chain's two overlap vectors (16 K)."""
+    return 16 * N * K + 16 * K
+
+
+def spherical_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
+    """Patterns (N, K) float64 uniform on the sphere |xi|^2 = N (normalised Gaussian vectors), disorder sample
+    ``sample``, SeedSequence((seed, point, 3, sample))."""
+    N = check_integer("N", N, low=2)
+    K = check_integer("K", K, low=1)
+    X = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample)).standard_normal((N, K))
+    X *= math.sqrt(N) / np.sqrt(np.einsum("ik,ik->k", X, X))
+    return X
+
+
+def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, threshold, dynamics="heat_bath",
+                       schedule="random", seed=0, point=0, max_bytes=2 ** 30) -> dict:
+    """Does the retrieval state survive ``sweeps`` sweeps at bath temperature T? (load K = e^{alpha N}).
+
+    Each disorder sample draws K patterns (binary +-1, or uniform on the sphere |xi|^2 = N) and runs one
+    chain started at xi^1: binary, :func:`lse_run` (heat bath or Metropolis, O(K) per proposal);
+    spherical, :func:`spherical_run` (Metropolis on the sphere, N proposals per sweep). m is the overlap
+    xi^1 . x / N, averaged over the last quarter of the sweeps; the chain survives when that mean is
+    >= ``threshold`` (an absolute overlap; the sweeps pass threshold x m_eq(T)). The memory of a sample
+    (:func:`lse_point_bytes`, :func:`spherical_point_bytes`) is checked against ``max_bytes`` before
+    anything is allocated. Errors: binomial for the survival fraction, standard error for m.
+    """
+    N = check_integer("N", N, low=2)
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    T = check_real("T", T, low=0.0, low_open=True)
+    ens = check_choice("ensemble", ensemble, ("binary", "spherical"))
+    samples = check_integer("samples", samples, low=1)
+    sweeps = check_integer("sweeps", sweeps, low=1)
+    threshold = check_real("threshold", threshold, low=-1.0, high=1.0)
+    check_choice("dynamics", dynamics, ("heat_bath", "metropolis") if ens == "binary" else ("metropolis",))
+    check_choice("schedule", schedule, tuple(SCHEDULES))
+    max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    if ens == "binary":
+        K = exponential_load_K(N, alpha, max_bytes=max_bytes)
+        need = lse_point_bytes(N, K)
+    else:
+        K = exponential_load_K(N, alpha, max_bytes=max(1, max_bytes // 8))
+        need = spherical_point_bytes(N, K)
+    if need > max_bytes:
+        raise ParameterError("alpha", alpha, f"a load whose sample fits in {max_bytes / 2**20:.0f} MiB "
+                             f"(N = {N}, K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
+    window = max(1, sweeps // 4)
+    m_late, other, acc = (np.empty(samples) for _ in range(3))
+    for d in range(samples):
+        chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
+        if ens == "binary":
+            X = lse_patterns(N, K, seed=seed, point=point, sample=d)
+            run = lse_run(X, lam, T, X[:, 0].copy(), sweeps=sweeps, dynamics=dynamics, schedule=schedule,
+                          seed=chain_seed)
+            m = run["m"][0]
+            other[d] = run["max_other"][0, -1]
+        else:
+            X = spherical_patterns(N, K, seed=seed, point=point, sample=d)
+            run = spherical_run(X, lam, T, X[:, 0].copy(), steps=sweeps * N, every=N, seed=chain_seed)
+            m = run["phi"][0]
+            other[d] = float(np.max(X[:, 1:].T @ run["x"][0]) / N) if K > 1 else math.nan
+        m_late[d] = m[-window:].mean()
+        acc[d] = run["acceptance"][0].mean()
+    ok = m_late >= threshold
+    p = float(ok.mean())
+    return {"success": p, "success_err": float(math.sqrt(p * (1 - p) / samples)),
+            "m": float(m_late.mean()),
+            "m_err": float(m_late.std(ddof=1) / math.sqrt(samples)) if samples > 1 else math.nan,
+            "m_survivors": float(m_late[ok].mean()) if ok.any() else math.nan,
+            "m_survivors_err": float(m_late[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan,
+            "max_other": float(np.nanmean(other)) if K > 1 else math.nan, "acceptance": float(acc.mean()),
+            "K": K, "samples": samples, "window": window}

@@ -11,7 +11,9 @@ All functions validate their inputs (ParameterError) before any work.
 - Spherical: alpha_1 = lambda - g(lambda), g = (1/2) ln(1 - phi*^2) + lambda phi*,
   phi* = (sqrt(1 + 4 lambda^2) - 1)/(2 lambda).
 - Finite T: binary spinodal alpha_sp(T; lambda) (modern.md 4.3); Petrova et al. phi_LSE(T), f_ret,
-  alpha_c^LSE(T) (4.1); Polyachenko spinodal T_sp and alpha_c(beta_net, T) (4.2).
+  alpha_c^LSE(T) (4.1); Polyachenko spinodal T_sp and alpha_c(beta_net, T) (4.2). Both spinodals are one
+  statement, lambda m_eq(T) = phi(alpha, lambda) (retrieval minimum at the cusp of the landscape), with
+  m_eq = tanh(1/T) (binary) or phi_LSE(T) (spherical): :func:`spinodal_alpha`, :func:`spinodal_T`.
 - Capacity formulas: Demircigil alpha < I(1 - 2 rho)/2; Krotov-Hopfield K_max = N^{n-1}/(2 (2n-3)!! ln N);
   Ramsauer Thm 3 constant c.
 """
@@ -30,6 +32,8 @@ __all__ = [
     "binary_spinodal_alpha", "binary_retrieval_overlap", "phi_lse", "f_ret_lse", "alpha_c_lse_petrova",
     "spherical_phi_cusp", "spherical_spinodal_T", "spherical_alpha_c_T", "demircigil_alpha",
     "kh_capacity", "double_factorial", "ramsauer_c",
+    "FINITE_T_ENSEMBLES", "retrieval_overlap", "retrieval_cusp", "spinodal_alpha", "spinodal_T", "petrova_alpha_c",
+    "retrieval_barrier",
 ]
 
 ENSEMBLES = ("binary", "gaussian", "spherical")
@@ -237,3 +241,89 @@ def ramsauer_c(beta, K, d, p) -> float:
     a = (2.0 / (d - 1)) * (1 + math.log(2 * beta * K * K * p * (d - 1)))
     b = 2 * K * K * beta / 5
     return float(b / lambertw(math.exp(a + math.log(b))).real)
+
+
+# ------------------------------------------------------------- finite-T (alpha, T) diagrams ----
+#: ensembles with a finite-temperature theory (Ising states: binary; states on the sphere: spherical)
+FINITE_T_ENSEMBLES = ("binary", "spherical")
+
+
+def _finite_t_ens(ensemble):
+    ens = _ens(ensemble)
+    if ens not in FINITE_T_ENSEMBLES:
+        raise ParameterError("ensemble", ens, "binary or spherical (the finite-T theory needs the state space: "
+                             "Ising spins or the sphere)")
+    return ens
+
+
+def retrieval_overlap(T, ensemble="binary") -> float:
+    """Retrieval minimum m_eq(T) of -m - T s(m): tanh(1/T) (binary, s = ln 2 - I_b), phi_LSE(T) (spherical,
+    s = (1/2) ln(1 - m^2)); 1 at T = 0."""
+    T = check_real("T", T, low=0.0)
+    ens = _finite_t_ens(ensemble)
+    if T == 0.0:
+        return 1.0
+    return math.tanh(1.0 / T) if ens == "binary" else phi_lse(T)
+
+
+def retrieval_cusp(alpha, lam, ensemble="binary") -> float:
+    """Cusp m_c = phi(alpha, lambda)/lambda of the landscape e(m) = -max(m, m_c) (modern.md 4.3, 4.2)."""
+    ens = _finite_t_ens(ensemble)
+    return noise_free_energy(alpha, lam, ens) / _lam(lam)
+
+
+def spinodal_alpha(T, lam, ensemble="binary") -> float:
+    """Spinodal load: the retrieval basin at m_eq(T) is metastable for alpha < alpha_sp, from
+    lambda m_eq(T) = phi(alpha, lambda):
+
+        alpha_sp = lambda m_eq - max_q [lambda q - I(q)]   if m_eq >= q*(lambda)  (noise uncondensed; T <= 1/lambda)
+        alpha_sp = I(m_eq)                                 otherwise             (noise condensed)
+
+    Binary: modern.md 4.3 (= :func:`binary_spinodal_alpha`); spherical, uncondensed branch: Polyachenko's
+    alpha_c = lambda phi_eq(T) - g(lambda) (= :func:`spherical_alpha_c_T`), condensed branch
+    -(1/2) ln(1 - phi_eq^2) [derived, modern.md 4.2 with the condensed noise of 3.2]. T = 0 gives alpha_1.
+    """
+    lam = _lam(lam)
+    ens = _finite_t_ens(ensemble)
+    m = retrieval_overlap(T, ens)
+    if m >= _dominant_q(lam, ens):
+        return lam * m - _annealed(lam, ens)
+    return rate_function(m, ens)
+
+
+def spinodal_T(alpha, lam, ensemble="binary") -> float:
+    """Spinodal temperature T_sp(alpha, lambda): m_eq(T_sp) = m_c(alpha, lambda); metastable retrieval for
+    T < T_sp. Binary T_sp = 1/artanh(m_c); spherical T_sp = (1 - m_c^2)/m_c (Polyachenko's
+    [lambda^2 - (alpha + g)^2] / [lambda (alpha + g)] when the noise is uncondensed). NaN when m_c >= 1
+    (alpha >= alpha_1: no metastable retrieval at any T)."""
+    ens = _finite_t_ens(ensemble)
+    mc = retrieval_cusp(alpha, lam, ens)
+    if mc >= 1.0:
+        return math.nan
+    return 1.0 / math.atanh(mc) if ens == "binary" else (1.0 - mc * mc) / mc
+
+
+def retrieval_barrier(alpha, T, lam, ensemble="binary") -> float:
+    """Free-energy barrier per neuron Delta f = f(m_c) - f(m_eq) that holds a chain in the retrieval basin,
+    f(m) = -m + T I(m) on the branch m > m_c (entropy ln 2 - I_b or (1/2) ln(1 - m^2) = -I_s up to constants);
+    0 where the basin is gone (m_eq <= m_c). Kramers: escape after ~ e^{N Delta f / T} sweeps (modern.md 4.2)."""
+    T = check_real("T", T, low=0.0)
+    ens = _finite_t_ens(ensemble)
+    m_eq, m_c = retrieval_overlap(T, ens), retrieval_cusp(alpha, lam, ens)
+    if m_eq <= m_c:
+        return 0.0
+    f = lambda m: -m + (T * rate_function(m, ens) if T > 0 else 0.0)
+    return f(m_c) - f(m_eq)
+
+
+def petrova_alpha_c(T, lam) -> float:
+    """Petrova et al. (modern.md 4.1) Gaussian-overlap alpha_c of the spherical LSE at bath temperature T,
+    with their noise floor u_noise = 1 - sqrt(2 alpha) (load-limited, lambda > sqrt(2 alpha)) or
+    1 - alpha/lambda - lambda/2 (kernel-limited); retrieval iff f_ret(T) <= u_noise:
+
+        alpha_c = (1/2)(1 - f_ret)^2 if 1 - f_ret <= lambda, else lambda (1 - f_ret - lambda/2).
+
+    A labelled approximation (modern.md 8.2): at T = 0 it is the Gaussian-pattern alpha_1."""
+    lam = _lam(lam)
+    r = 1.0 - f_ret_lse(T)
+    return 0.5 * r * r if r <= lam else lam * (r - 0.5 * lam)

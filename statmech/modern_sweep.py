@@ -1,13 +1,24 @@
-"""Sweep hooks of the families "modern" (binary/Gaussian/spherical LSE DAM, (lambda, alpha) plane) and
-"modern_continuous" (fixed points of the softmax iteration, (lambda, separation) plane).
+"""Sweep hooks of the families "modern" (binary/Gaussian/spherical LSE DAM, (lambda, alpha) plane at
+fixed T, (alpha, T) plane at fixed lambda) and "modern_continuous" (fixed points of the softmax
+iteration, (lambda, separation) plane).
 
 modern, method "theory" (REM analysis, modern.md 3.2): per point the noise free entropy
 phi(alpha, lambda), the retrieval margin lambda - phi (target term e^{lambda N} against the noise sum
 e^{N phi}: one-step retrieval iff > 0), the condensation flag of the noise REM and the phase; lines
-alpha_1(lambda) and the condensation line alpha = I(q*(lambda)).
-modern, method "mc" (binary only): :func:`montecarlo.modern.lse_retrieval` at every (N, lambda, alpha):
-fraction of disorder samples retrieved by the T = 0 dynamics from xi^1 (corrupted by ``corruption``), and
-the fraction where xi^1 is a single-flip fixed point, with binomial errors.
+alpha_1(lambda) and the condensation line alpha = I(q*(lambda)). At bath temperature T > 0 (binary and
+spherical, modern.md 4.2-4.3) "retrieval" means a metastable retrieval basin, lambda m_eq(T) > phi
+(m_eq = tanh(1/T) or phi_LSE(T)); lines: the spinodal alpha_sp(T; lambda) (ending at alpha_1 at T = 0),
+the condensation line and, for the spherical ensemble, Petrova et al.'s Gaussian-overlap alpha_c(T)
+(a labelled approximation, modern.md 8.2).
+modern, method "mc": binary, T = 0 (dynamics "zero_T"): :func:`montecarlo.modern.lse_retrieval` at every
+(N, lambda, alpha): fraction of disorder samples retrieved by the T = 0 dynamics from xi^1 (corrupted by
+``corruption``), and the fraction where xi^1 is a single-flip fixed point, with binomial errors.
+T > 0 (binary: heat bath or Metropolis; spherical: Metropolis on the sphere):
+:func:`montecarlo.modern.finite_t_retrieval`, the fraction of chains started at xi^1 still in the
+retrieval basin after ``sweeps`` sweeps (mean m over the last quarter >= threshold x m_eq(T)).
+Kramers caveat (modern.md 4.2): at finite N the basin survives beyond the spinodal for a while, and inside
+it chains escape after ~ e^{N Delta f / T} sweeps; each point records the theory's Kramers exponent
+N Delta f / T (Delta f: barrier of the landscape f(m) = -max(m, m_c) - T s(m)), so compare with a margin.
 """
 from __future__ import annotations
 
@@ -32,7 +43,8 @@ __all__ = [
 
 MODERN_CONVENTION = ("E = -(1/lambda) ln sum_mu exp(lambda xi^mu . sigma), |xi|^2 = N (binary +-1, Gaussian, "
                      "spherical patterns), K = e^(alpha N); T = 0 dynamics: flip iff sigma_i h_i < tanh lambda, "
-                     "h = X softmax(lambda X^T sigma)")
+                     "h = X softmax(lambda X^T sigma); bath temperature T: Gibbs weight exp(-E/T), binary "
+                     "sigma in {-1,+1}^N or spherical |x|^2 = N")
 CONTINUOUS_CONVENTION = ("x <- X softmax(lambda X^T x) (Ramsauer Eq. 3, lambda = Ramsauer's beta), unit-norm "
                          "patterns in clusters of K/G with overlap 1 - s inside a cluster and 0 across (separation "
                          "Delta = s); started at x_1; 0.9-mass count k classifies the fixed point")
@@ -42,106 +54,220 @@ MODERN_PHASES = {0: "no_retrieval", 1: "retrieval", 2: "retrieval (condensed noi
 
 MODERN_INFO = {
     "phase": "0 no retrieval, 1 retrieval (noise REM uncondensed), 2 retrieval (noise condensed), "
-             "3 no retrieval (noise condensed)",
+             "3 no retrieval (noise condensed); at T > 0 retrieval = a metastable retrieval basin",
     "phi": "noise free entropy phi = lim (1/N) ln sum_{mu>=2} e^(lambda xi^mu . xi^1)",
     "margin": "lambda - phi: log-ratio of target to noise softmax terms per neuron (retrieval iff > 0)",
     "m_one_step": "overlap with xi^1 after one update from xi^1: 1 in retrieval, else the noise overlap q",
     "q_noise": "overlap with xi^1 of the patterns that dominate the noise (q* or q_max when condensed)",
     "condensed": "1 if the noise REM is condensed (alpha below the condensation line)",
     "alpha_1": "typical-pattern threshold alpha_1(lambda) of the ensemble",
+    "m_eq": "retrieval minimum m_eq(T): tanh(1/T) (binary), phi_LSE(T) (spherical), 1 at T = 0",
+    "cusp": "cusp m_c = phi / lambda of the landscape e(m) = -max(m, m_c); retrieval basin iff m_eq(T) > m_c",
+    "alpha_sp": "spinodal load alpha_sp(T; lambda): retrieval basin metastable for alpha < alpha_sp (alpha_1 at T = 0)",
+    "T_sp": "spinodal temperature T_sp(alpha, lambda): metastable for T < T_sp (NaN: none at any T)",
+    "petrova_alpha_c": "spherical: Petrova et al. Gaussian-overlap alpha_c(T, lambda), a labelled approximation "
+                       "(NaN for other ensembles)",
+    "barrier": "free-energy barrier per neuron Delta f = f(m_c) - f(m_eq) of the retrieval basin (0 where it is gone; "
+               "Kramers escape after ~ e^(N Delta f / T) sweeps)",
 }
 
 MODERN_MC_INFO = {
-    "success": "fraction of disorder samples whose T = 0 dynamics from (corrupted) xi^1 ends at m >= threshold",
+    "success": "T = 0: fraction of disorder samples whose T = 0 dynamics from (corrupted) xi^1 ends at "
+               "m >= threshold; T > 0: fraction of chains started at xi^1 (one per sample) whose mean m over the "
+               "last quarter of the sweeps is >= threshold x m_eq(T) (survival in the retrieval basin)",
     "success_err": "binomial error of success",
     "stable": "fraction of samples where xi^1 is a single-flip fixed point (min_i sigma_i h_i >= tanh lambda)",
     "stable_err": "binomial error of stable",
     "concentrated": "fraction of samples where xi^1 holds more than half the softmax mass at sigma = xi^1 "
                     "(the one-step criterion of alpha_1)",
     "concentrated_err": "binomial error of concentrated",
-    "m": "final overlap with xi^1 (mean over samples)",
+    "m": "final overlap with xi^1 (T > 0: mean over the last quarter of the sweeps), mean over samples",
     "m_err": "standard error of m",
     "max_other": "largest final overlap with another pattern (mean over samples)",
     "sweeps_used": "sweeps until a fixed point (mean)",
     "converged": "fraction of samples that reached a fixed point within the sweeps",
     "K": "number of stored patterns round(e^(alpha N))",
     "alpha_1": "theory: typical-pattern threshold alpha_1(lambda) (binary)",
+    "m_survivors": "T > 0: mean m over the last quarter, surviving chains only (NaN if none)",
+    "m_survivors_err": "standard error of m_survivors over the surviving chains",
+    "m_eq": "theory: retrieval minimum m_eq(T) (tanh(1/T) binary, phi_LSE(T) spherical)",
+    "m_eq_N": "theory: <m> of the single-pattern Gibbs measure at this N (binary tanh(1/T); spherical "
+              "I_{N/2}(N/T)/I_{N/2-1}(N/T)), the value of a surviving chain when the noise is negligible",
+    "alpha_sp": "theory: spinodal load alpha_sp(T; lambda) of the ensemble",
+    "T_sp": "theory: spinodal temperature T_sp(alpha, lambda) (NaN: no metastable retrieval)",
+    "acceptance": "T > 0: mean acceptance rate",
+    "barrier": "theory: free-energy barrier per neuron Delta f of the retrieval basin (0 outside the spinodal)",
+    "kramers": "theory: Kramers exponent N Delta f / T (escape after ~ e^kramers sweeps; survival needs it >> 1)",
 }
 
 
 # ----------------------------------------------------------------------------------- modern ----
 def solve(sweep, values):
+    """Per (lambda, alpha, T): REM noise phi, margin, condensation; at T > 0 the metastability of the
+    retrieval basin, lambda m_eq(T) > phi (T = 0: lambda > phi, one-step retrieval)."""
     from . import modern as sm
     ens = sweep["ensemble"]
-    lams, alphas = values["lambda"], values["alpha"]
-    shape = (lams.size, alphas.size)
+    lams, alphas, Ts = values["lambda"], values["alpha"], values["T"]
+    shape = (lams.size, alphas.size, Ts.size)
     out = {k: np.empty(shape) for k in MODERN_INFO}
+    finite_t = ens in sm.FINITE_T_ENSEMBLES
     for i, lam in enumerate(lams):
         a1, ac = sm.alpha_1(lam, ens), sm.condensation_alpha(lam, ens)
         q_star = sm._dominant_q(lam, ens)
         for j, a in enumerate(alphas):
             phi = sm.noise_free_energy(a, lam, ens)
             condensed = a < ac
-            retrieval = lam > phi
             q = sm._q_max(a, ens) if condensed else q_star
-            out["phi"][i, j] = phi
-            out["margin"][i, j] = lam - phi
-            out["q_noise"][i, j] = q
-            out["m_one_step"][i, j] = 1.0 if retrieval else q
-            out["condensed"][i, j] = float(condensed)
-            out["alpha_1"][i, j] = a1
-            out["phase"][i, j] = (1 if retrieval else 0) if not condensed else (2 if retrieval else 3)
+            t_sp = sm.spinodal_T(a, lam, ens) if finite_t else np.nan
+            for k, T in enumerate(Ts):
+                m_eq = sm.retrieval_overlap(T, ens) if finite_t else 1.0
+                retrieval = lam > phi if T == 0.0 else lam * m_eq > phi
+                at = (i, j, k)
+                out["phi"][at] = phi
+                out["margin"][at] = lam - phi
+                out["q_noise"][at] = q
+                out["m_one_step"][at] = 1.0 if lam > phi else q
+                out["condensed"][at] = float(condensed)
+                out["alpha_1"][at] = a1
+                out["phase"][at] = (1 if retrieval else 0) if not condensed else (2 if retrieval else 3)
+                out["m_eq"][at] = m_eq if finite_t else np.nan
+                out["cusp"][at] = phi / lam
+                out["alpha_sp"][at] = sm.spinodal_alpha(T, lam, ens) if finite_t else (a1 if T == 0 else np.nan)
+                out["T_sp"][at] = t_sp
+                out["petrova_alpha_c"][at] = sm.petrova_alpha_c(T, lam) if ens == "spherical" else np.nan
+                out["barrier"][at] = sm.retrieval_barrier(a, T, lam, ens) if finite_t else np.nan
     return out
 
 
+def _plane(sweep):
+    """("lambda", "alpha") when the sweep has grids in both (lines at its first T), else ("alpha", "T")
+    (lines at its first lambda), the order of the family's planes."""
+    return ("lambda", "alpha") if {"lambda", "alpha"} <= set(sweep["dims"]) else ("alpha", "T")
+
+
 def trace(sweep, names):
+    """Lines of the (lambda, alpha) plane at the sweep's T, or of the (alpha, T) plane at its lambda."""
     from . import modern as sm
-    lam = np.atleast_1d(np.asarray(sweep["lambda"], dtype=float))
-    grid = np.linspace(lam.min(), lam.max(), sweep["boundary_points"])
-    line = {"alpha_1": sm.alpha_1, "condensation": sm.condensation_alpha}
-    return {name: {"lambda": grid, "alpha": np.array([line[name](x, sweep["ensemble"]) for x in grid])}
-            for name in names if name in line}
+    ens, pts = sweep["ensemble"], sweep["boundary_points"]
+    out = {}
+    if _plane(sweep) == ("lambda", "alpha"):
+        lam = np.atleast_1d(np.asarray(sweep["lambda"], dtype=float))
+        grid = np.linspace(lam.min(), lam.max(), pts)
+        T = float(np.atleast_1d(sweep["T"])[0])
+        line = {"alpha_1": lambda x: sm.alpha_1(x, ens), "condensation": lambda x: sm.condensation_alpha(x, ens)}
+        if T > 0:          # at T = 0 the spinodal is alpha_1
+            line["spinodal"] = lambda x: sm.spinodal_alpha(T, x, ens)
+        if ens == "spherical":
+            line["petrova_alpha_c"] = lambda x: sm.petrova_alpha_c(T, x)
+        return {name: {"lambda": grid, "alpha": np.array([line[name](x) for x in grid])}
+                for name in names if name in line}
+    lam = float(np.atleast_1d(sweep["lambda"])[0])
+    T = np.linspace(0.0, float(np.max(sweep["T"])), pts)     # from T = 0, where the spinodal ends at alpha_1
+    if "alpha_1" in names:
+        out["alpha_1"] = {"alpha": np.array([sm.alpha_1(lam, ens)]), "T": np.zeros(1)}
+    if "condensation" in names:       # the noise REM does not depend on T: a vertical line
+        out["condensation"] = {"alpha": np.full(2, sm.condensation_alpha(lam, ens)), "T": T[[0, -1]]}
+    if "spinodal" in names:
+        out["spinodal"] = {"alpha": np.array([sm.spinodal_alpha(t, lam, ens) for t in T]), "T": T}
+    if "petrova_alpha_c" in names and ens == "spherical":
+        out["petrova_alpha_c"] = {"alpha": np.array([sm.petrova_alpha_c(t, lam) for t in T]), "T": T}
+    return out
+
+
+def _m_eq_N(N, T, ens):
+    """<m> of the single-pattern Gibbs measure exp(N m / T) at this N: tanh(1/T) (independent Ising spins), or
+    the von Mises-Fisher mean I_{N/2}(N/T)/I_{N/2-1}(N/T) on the sphere."""
+    if ens == "binary":
+        return float(np.tanh(1.0 / T))
+    from scipy.special import ive
+    return float(ive(N / 2, N / T) / ive(N / 2 - 1, N / T))
 
 
 def simulate(sweep, point, index, seed):
-    from montecarlo.modern import lse_retrieval
-
-    from .modern import binary_alpha_1
-    raw = lse_retrieval(point["N"], point["alpha"], point["lambda"], samples=sweep["samples"],
-                        corruption=point["corruption"], threshold=point["threshold"], max_sweeps=sweep["sweeps"],
-                        schedule={"random": "permutation", "sequential": "systematic"}[sweep["schedule"]],
-                        seed=seed, point=index, max_bytes=point["max_memory_mb"] * 2 ** 20)
-    raw["alpha_1"] = binary_alpha_1(point["lambda"])
+    from . import modern as sm
+    budget = point["max_memory_mb"] * 2 ** 20
+    if sweep["dynamics"] == "zero_T":
+        from montecarlo.modern import lse_retrieval
+        raw = lse_retrieval(point["N"], point["alpha"], point["lambda"], samples=sweep["samples"],
+                            corruption=point["corruption"], threshold=point["threshold"], max_sweeps=sweep["sweeps"],
+                            schedule={"random": "permutation", "sequential": "systematic"}[sweep["schedule"]],
+                            seed=seed, point=index, max_bytes=budget)
+        raw["alpha_1"] = sm.binary_alpha_1(point["lambda"])
+        return raw
+    from montecarlo.modern import finite_t_retrieval
+    ens, lam, T, N = point["ensemble"], point["lambda"], point["T"], point["N"]
+    m_eq = sm.retrieval_overlap(T, ens)
+    raw = finite_t_retrieval(N, point["alpha"], lam, T, ensemble=ens, samples=sweep["samples"],
+                             sweeps=sweep["sweeps"], threshold=point["threshold"] * m_eq,
+                             dynamics=sweep["dynamics"],
+                             schedule={"random": "random", "sequential": "systematic"}[sweep["schedule"]],
+                             seed=seed, point=index, max_bytes=budget)
+    barrier = sm.retrieval_barrier(point["alpha"], T, lam, ens)
+    raw.update(m_eq=m_eq, m_eq_N=_m_eq_N(N, T, ens), alpha_sp=sm.spinodal_alpha(T, lam, ens),
+               T_sp=sm.spinodal_T(point["alpha"], lam, ens), alpha_1=sm.alpha_1(lam, ens), barrier=barrier,
+               kramers=N * barrier / T)
     return raw
 
 
-def validate(sweep):
+def _check_loads(sweep, ens):
+    """Refuse, before any work, a load K = e^(alpha N) whose sample does not fit max_memory_mb."""
+    from montecarlo.modern import (
+        exponential_load_K,
+        lse_point_bytes,
+        spherical_point_bytes,
+    )
     name = sweep["name"]
-    if sweep["method"] == "1rsb":
-        raise ParameterError(f"{name}.method", "1rsb", "'theory' or 'mc' for model 'modern'")
-    if sweep["method"] != "mc":
-        return
-    from montecarlo.modern import exponential_load_K, lse_point_bytes
-    fixed = {"ensemble": "binary", "dynamics": "zero_T", "replicas": 1, "tempering": False, "init": "pattern",
-             "burn_in": "auto"}
-    for key, want in fixed.items():
-        if sweep[key] != want:
-            raise ParameterError(f"{name}.{key}", sweep[key], f"{want!r} for model 'modern', method 'mc' "
-                                 "(T = 0 retrieval from the pattern, one chain per disorder sample)")
-    if sweep["samples"] < 2:
-        raise ParameterError(f"{name}.samples", sweep["samples"], "samples >= 2 (a success fraction)")
     budget = sweep["max_memory_mb"] * 2 ** 20
+    per_entry = 1 if ens == "binary" else 8
     for N in np.atleast_1d(sweep["N"]):
         for a in np.atleast_1d(sweep["alpha"]):
             try:
-                K = exponential_load_K(int(N), float(a), max_bytes=budget)
+                K = exponential_load_K(int(N), float(a), max_bytes=budget // per_entry)
             except ParameterError as err:
                 raise ParameterError(f"{name}.alpha", float(a), f"{err.allowed} at N = {int(N)}") from None
-            need = lse_point_bytes(int(N), K)
+            need = (lse_point_bytes if ens == "binary" else spherical_point_bytes)(int(N), K)
             if need > budget:
                 raise ParameterError(f"{name}.alpha", float(a),
                                      f"a load that fits max_memory_mb = {sweep['max_memory_mb']} at N = {int(N)} "
                                      f"(K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
+
+
+def validate(sweep):
+    from .modern import FINITE_T_ENSEMBLES
+    name = sweep["name"]
+    if sweep["method"] == "1rsb":
+        raise ParameterError(f"{name}.method", "1rsb", "'theory' or 'mc' for model 'modern'")
+    Ts = np.atleast_1d(np.asarray(sweep["T"], dtype=float))
+    if np.any(Ts > 0) and sweep["ensemble"] not in FINITE_T_ENSEMBLES:
+        raise ParameterError(f"{name}.T", sweep["T"], f"T = 0 for ensemble {sweep['ensemble']!r} (the finite-T "
+                             "theory covers binary and spherical states)")
+    if sweep["method"] != "mc":
+        return
+    zero = sweep["dynamics"] == "zero_T"
+    fixed = {"replicas": 1, "tempering": False, "init": "pattern", "burn_in": "auto"}
+    if zero:
+        fixed.update(ensemble="binary")
+    else:
+        fixed.update(corruption=0.0)
+        if sweep["ensemble"] == "spherical":
+            fixed.update(dynamics="metropolis")
+    for key, want in fixed.items():
+        if sweep[key] != want:
+            raise ParameterError(f"{name}.{key}", sweep[key], f"{want!r} for model 'modern', method 'mc' "
+                                 f"({'T = 0' if zero else 'finite-T'} retrieval from the pattern, one chain per "
+                                 "disorder sample" + ("" if zero else "; spherical states: Metropolis") + ")")
+    if zero and np.any(Ts != 0):
+        raise ParameterError(f"{name}.T", sweep["T"], "T = 0 for dynamics 'zero_T'")
+    if not zero and np.any(Ts <= 0):
+        raise ParameterError(f"{name}.dynamics", sweep["dynamics"], "'zero_T' at T = 0 (heat_bath and metropolis "
+                             "need T > 0)")
+    if sweep["ensemble"] not in FINITE_T_ENSEMBLES:
+        raise ParameterError(f"{name}.ensemble", sweep["ensemble"], "'binary' or 'spherical' for method 'mc'")
+    if sweep["samples"] < 2:
+        raise ParameterError(f"{name}.samples", sweep["samples"], "samples >= 2 (a success fraction)")
+    if not zero and sweep["sweeps"] < 4:
+        raise ParameterError(f"{name}.sweeps", sweep["sweeps"], "sweeps >= 4 (m is averaged over the last quarter)")
+    _check_loads(sweep, sweep["ensemble"])
 
 
 # ------------------------------------------------------------------------ modern_continuous ----

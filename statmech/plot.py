@@ -26,7 +26,11 @@ LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "spin_glass_1rsb": ("T_s: 1RSB spin-glass transition", "tab:blue", "--"),
          "example_spinodal": ("example (memorisation) state exists below", "tab:orange", "--"),
          "example_thermodynamic": ("example state is the global minimum below", "tab:purple", "-"),
-         "example_instability": ("archetype state unstable towards examples below", "tab:brown", ":")}
+         "example_instability": ("archetype state unstable towards examples below", "tab:brown", ":"),
+         "alpha_1": (r"$\alpha_1(\lambda)$: T = 0 retrieval threshold", "tab:red", "-"),
+         "condensation": ("condensation of the noise REM (condensed below/left)", "tab:blue", ":"),
+         "spinodal": ("spinodal: retrieval basin metastable below/left", "tab:red", "--"),
+         "petrova_alpha_c": (r"Petrova et al. $\alpha_c(T)$ (Gaussian-overlap approximation)", "tab:purple", "-.")}
 
 
 def _phase_names(res) -> dict:
@@ -79,8 +83,9 @@ def _phase_panel(ax, res, mc_sweeps):
         ax.set_xscale("log")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(0 if yname == "T" else y.min(), y.max())
-    ax.set_xlabel(LABELS.get(xname, xname))
-    ax.set_ylabel(r"load $\alpha = (\ln K)/N$" if res.attrs.get("model") == "modern" else LABELS.get(yname, yname))
+    modern_alpha = {"alpha": r"load $\alpha = (\ln K)/N$"} if res.attrs.get("model") == "modern" else {}
+    ax.set_xlabel(modern_alpha.get(xname, LABELS.get(xname, xname)))
+    ax.set_ylabel(modern_alpha.get(yname, LABELS.get(yname, yname)))
     ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7, loc="best", framealpha=0.8)
 
 
@@ -165,7 +170,13 @@ def _mc_panel(ax, mc, theory):
             ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data["m_retrieval"][sel], np.nan),
                     "-", color="0.3", label=f"RS theory {label}")
         key = "success" if "success" in mc.data else "m"
-        if key == "success" and "alpha_1" in mc.data:      # modern: the theory threshold for this lambda
+        if key == "success" and "T_sp" in mc.data and xname == "T":     # modern at T > 0: spinodal T_sp(alpha)
+            t_sp = np.nanmean(mc.data["T_sp"][(slice(None),) + rest]) if np.isfinite(
+                mc.data["T_sp"][(slice(None),) + rest]).any() else np.nan
+            if np.isfinite(t_sp):
+                ax.axvline(t_sp, ls="--", color=f"C{rest[-1] % 10}" if rest else "0.3",
+                           label=rf"theory spinodal $T_{{sp}}$ {label}")
+        elif key == "success" and "alpha_1" in mc.data:      # modern: the theory threshold for this lambda
             ax.axvline(np.nanmean(mc.data["alpha_1"][(slice(None),) + rest]), ls="--", color=f"C{rest[0] % 10}"
                        if rest else "0.3", label=rf"theory $\alpha_1$ {label}")
         for iN, N in enumerate(mc.coords["N"]):
@@ -176,7 +187,10 @@ def _mc_panel(ax, mc, theory):
             ax.errorbar(x[ok] * (1 + 0.004 * (iN - 1)), m[ok], yerr=err[ok], fmt="o", ms=4, capsize=2,
                         label=f"MC N = {N} {label}")
     ax.set_xlabel(LABELS.get(xname, xname))
-    if "success" in mc.data:
+    if "success" in mc.data and "T_sp" in mc.data:
+        ax.set_ylabel("fraction of chains still in the retrieval basin")
+        ax.set_title(f"{mc.name}: Monte Carlo survival at T > 0 vs spinodal", fontsize=10)
+    elif "success" in mc.data:
         ax.set_xlabel(r"load $\alpha = (\ln K)/N$")
         ax.set_ylabel("fraction of samples retrieved (T = 0 dynamics from the pattern)")
         ax.set_title(f"{mc.name}: Monte Carlo retrieval vs REM threshold", fontsize=10)

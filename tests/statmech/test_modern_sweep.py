@@ -56,7 +56,13 @@ def test_theory_sweep_phases_and_lines(tmp_path, ens):
     np.testing.assert_array_equal(res.data["margin"] > 0, retrieval)
     curve = res.boundaries["alpha_1"]
     np.testing.assert_allclose(curve["alpha"], [sm.alpha_1(x, ens) for x in curve["lambda"]], rtol=1e-14)
-    assert set(res.boundaries) == {"alpha_1", "condensation"}
+    # every line is recorded; at T = 0 the spinodal is alpha_1 (empty), Petrova's Gaussian-overlap alpha_c only
+    # for the spherical ensemble, where at T = 0 it is the Gaussian-pattern alpha_1 (modern.md 4.1, 8.2)
+    assert set(res.boundaries) == {"alpha_1", "condensation", "spinodal", "petrova_alpha_c"}
+    assert res.boundaries["spinodal"]["alpha"].size == 0
+    petrova = res.boundaries["petrova_alpha_c"]
+    assert petrova["alpha"].size == (5 if ens == "spherical" else 0)
+    np.testing.assert_allclose(petrova["alpha"], [sm.gaussian_alpha_1(x) for x in petrova["lambda"]], rtol=1e-12)
     if ens == "binary":   # spec table: alpha_1(1) = 0.5662; boundary in the uncondensed phase
         assert res.data["alpha_1"][1, 0] == pytest.approx(0.5662, abs=5e-5)
         assert not np.any(res.data["phase"] == 3)
