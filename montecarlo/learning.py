@@ -51,6 +51,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from .api import check_run_controls
 from .kernels import pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
+from .sampler import restore_state
 from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
@@ -640,19 +641,8 @@ class LearningBatch:
 
     def load_state(self, state):
         """Restore the dynamical state saved by :meth:`state_dict` (same configuration and data)."""
-        for k in self._state_keys():
-            if k not in state and k in self._PT_KEYS and self.nT == 1:
-                continue
-            if k not in state:
-                raise ParameterError("state", f"missing key {k!r}", "a dict from LearningBatch.state_dict()")
-            cur = getattr(self, k)
-            new = np.asarray(state[k])
-            if isinstance(cur, np.ndarray):
-                if new.shape != cur.shape:
-                    raise ParameterError(f"state[{k!r}].shape", new.shape, f"{cur.shape}")
-                setattr(self, k, np.ascontiguousarray(new, dtype=cur.dtype).copy())
-            else:
-                setattr(self, k, int(new))
+        restore_state(self, state, self._state_keys(), "LearningBatch",
+                      optional=self._PT_KEYS if self.nT == 1 else ())
         if not self.check_overlaps():
             raise ParameterError("state", "overlaps inconsistent with the spins", "a state of this batch's data")
         self._series = []

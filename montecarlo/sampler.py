@@ -32,6 +32,24 @@ _STATE_KEYS = ("spins", "S", "rng", "cbeta", "perm", "swap_rng", "swap_att", "sw
                "sweeps", "parity")
 
 
+def restore_state(obj, state, keys, owner, optional=()):
+    """Copy the arrays / ints ``keys`` of a checkpoint dict into ``obj`` (shapes and dtypes checked);
+    keys in ``optional`` may be missing (they keep their current value)."""
+    for k in keys:
+        if k not in state:
+            if k in optional:
+                continue
+            raise ParameterError("state", f"missing key {k!r}", f"a dict from {owner}.state_dict()")
+        cur = getattr(obj, k)
+        new = np.asarray(state[k])
+        if isinstance(cur, np.ndarray):
+            if new.shape != cur.shape:
+                raise ParameterError(f"state[{k!r}].shape", new.shape, f"{cur.shape}")
+            setattr(obj, k, np.ascontiguousarray(new, dtype=cur.dtype).copy())
+        else:
+            setattr(obj, k, int(new))
+
+
 def _as_pattern_stack(patterns):
     arr = np.asarray(patterns)
     if arr.ndim == 2:
@@ -369,17 +387,7 @@ class ChainBatch:
 
     def load_state(self, state):
         """Restore the dynamical state saved by :meth:`state_dict` (same configuration)."""
-        for k in _STATE_KEYS:
-            if k not in state:
-                raise ParameterError("state", f"missing key {k!r}", "a dict from ChainBatch.state_dict()")
-            cur = getattr(self, k)
-            new = np.asarray(state[k])
-            if isinstance(cur, np.ndarray):
-                if new.shape != cur.shape:
-                    raise ParameterError(f"state[{k!r}].shape", new.shape, f"{cur.shape}")
-                setattr(self, k, np.ascontiguousarray(new, dtype=cur.dtype).copy())
-            else:
-                setattr(self, k, int(new))
+        restore_state(self, state, _STATE_KEYS, "ChainBatch")
         self._series = []
         self._refresh_cache()
         self._device_stale = True
