@@ -51,8 +51,8 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from .api import check_run_controls
 from .kernels import pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
-from .sampler import restore_state
-from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
+from .sampler import init_chain_state, restore_state
+from .rng import next_u64, randbelow, seed_sequence, uniform
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
@@ -508,15 +508,7 @@ class LearningBatch:
             self.scale = P / (R ** (P / 2) * float(M) * float(N) ** (P - 1))
             self.escale = -1.0 / (2.0 * R ** (P / 2) * float(M) * float(N) ** (P - 1))
             self.nscale = self.r / (M * R * N)
-        self.rng = stream_states(self.seed, self.point, range(self.C), tag=0)
-        self.swap_rng = stream_states(self.seed, self.point, range(self.G), tag=1)
-        self.perm = np.arange(self.C, dtype=np.int64).reshape(self.G, self.nT)
-        self.cbeta = np.tile(self.ladder, self.G).astype(np.float64)
-        self.swap_att = np.zeros((self.G, max(self.nT - 1, 1)), dtype=np.int64)
-        self.swap_acc = np.zeros_like(self.swap_att)
-        self.acc_total = np.zeros(self.C, dtype=np.int64)
-        self.sweeps = 0
-        self.parity = 0
+        init_chain_state(self)
         self.init = init if isinstance(init, str) else "array"
         self.spins = self._initial_spins(init)
         self.recompute()

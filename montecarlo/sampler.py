@@ -32,6 +32,21 @@ _STATE_KEYS = ("spins", "S", "rng", "cbeta", "perm", "swap_rng", "swap_att", "sw
                "sweeps", "parity")
 
 
+def init_chain_state(obj):
+    """Fresh dynamical state of a batch of C = G nT chains (G groups, ladder of nT inverse temperatures):
+    keyed streams (tag 0: chains, tag 1: tempering swaps of each group), identity temperature
+    assignment, swap counters, acceptance counters."""
+    obj.rng = stream_states(obj.seed, obj.point, range(obj.C), tag=0)
+    obj.swap_rng = stream_states(obj.seed, obj.point, range(obj.G), tag=1)
+    obj.perm = np.arange(obj.C, dtype=np.int64).reshape(obj.G, obj.nT)
+    obj.cbeta = np.tile(obj.ladder, obj.G).astype(np.float64)
+    obj.swap_att = np.zeros((obj.G, max(obj.nT - 1, 1)), dtype=np.int64)
+    obj.swap_acc = np.zeros_like(obj.swap_att)
+    obj.acc_total = np.zeros(obj.C, dtype=np.int64)
+    obj.sweeps = 0
+    obj.parity = 0
+
+
 def restore_state(obj, state, keys, owner, optional=()):
     """Copy the arrays / ints ``keys`` of a checkpoint dict into ``obj`` (shapes and dtypes checked);
     keys in ``optional`` may be missing (they keep their current value)."""
@@ -150,15 +165,7 @@ class ChainBatch:
                  for a in range(self.replicas) for b in range(a + 1, self.replicas)]
         self.pairs = np.array(pairs, dtype=np.int64).reshape(-1, 2)
         # state
-        self.rng = stream_states(self.seed, self.point, range(self.C), tag=0)
-        self.swap_rng = stream_states(self.seed, self.point, range(self.G), tag=1)
-        self.perm = np.arange(self.C, dtype=np.int64).reshape(self.G, self.nT)
-        self.cbeta = np.tile(self.ladder, self.G).astype(np.float64)
-        self.swap_att = np.zeros((self.G, max(self.nT - 1, 1)), dtype=np.int64)
-        self.swap_acc = np.zeros_like(self.swap_att)
-        self.acc_total = np.zeros(self.C, dtype=np.int64)
-        self.sweeps = 0
-        self.parity = 0
+        init_chain_state(self)
         self.init = init if isinstance(init, str) else "array"
         self.spins = self._initial_spins(init)
         # overlaps: int16 while |S| <= N < 2^15 (twice the SIMD width), else int32
