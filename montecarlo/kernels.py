@@ -349,6 +349,26 @@ def delta_numerator(row, S, ncol, c4, nrow_i, sig, P, wide, coef, work):
         return _num_general(row, S, ncol, K, s, P, coef, work)
 
 
+@njit(inline="always", cache=True)
+def draw_order(order, N, sched, s0, s1, s2, s3):
+    """The N sites of one sweep into ``order``: random (N uniform draws), sequential (0..N-1) or a
+    random permutation (Fisher-Yates); returns the advanced stream state."""
+    if sched == SCHED_RANDOM:
+        for a in range(N):
+            i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
+            order[a] = i
+    else:
+        for a in range(N):
+            order[a] = a
+        if sched == SCHED_PERMUTATION:
+            for a in range(N - 1, 0, -1):  # Fisher-Yates
+                b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
+                tmp = order[a]
+                order[a] = order[b]
+                order[b] = tmp
+    return s0, s1, s2, s3
+
+
 @njit(cache=True, fastmath=FASTMATH)
 def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, order, nsweeps, pf):
     """P = 2 sweeps: :func:`sweep_chain` with the P = 2 kernel only (the same draws, decisions and
@@ -359,19 +379,7 @@ def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, orde
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     accepted = 0
     for _sw in range(nsweeps):
-        if sched == SCHED_RANDOM:
-            for a in range(N):
-                i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
-                order[a] = i
-        else:
-            for a in range(N):
-                order[a] = a
-            if sched == SCHED_PERMUTATION:
-                for a in range(N - 1, 0, -1):  # Fisher-Yates
-                    b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
-                    tmp = order[a]
-                    order[a] = order[b]
-                    order[b] = tmp
+        s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             if pf > 0 and a + pf < N:
@@ -446,19 +454,7 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
     eps0 = _fast4_eps(N, K, c40, B[0]) if fast4 else 0.0
     small_kn = K * N < 2 ** 31
     for _sw in range(nsweeps):
-        if sched == SCHED_RANDOM:
-            for a in range(N):
-                i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
-                order[a] = i
-        else:
-            for a in range(N):
-                order[a] = a
-            if sched == SCHED_PERMUTATION:
-                for a in range(N - 1, 0, -1):  # Fisher-Yates
-                    b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
-                    tmp = order[a]
-                    order[a] = order[b]
-                    order[b] = tmp
+        s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             if pf > 0 and a + pf < N:

@@ -49,23 +49,17 @@ from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from .api import check_run_controls
-from .kernels import pair_overlaps, tempering_swaps
+from .kernels import (DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO, TIES_RANDOM, draw_order, pair_overlaps,
+                      tempering_swaps)
 from .measure import combine_chains, detect_burn_in, summarize_series
-from .sampler import init_chain_state, restore_state
-from .rng import next_u64, randbelow, seed_sequence, uniform
+from .sampler import DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
+from .rng import next_u64, seed_sequence, uniform
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 __all__ = ["LearningBatch", "learning_point", "learning_K", "learning_dataset", "SETTINGS"]
 
-DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO = 0, 1, 2
-SCHED_RANDOM, SCHED_SEQUENTIAL, SCHED_PERMUTATION = 0, 1, 2
-TIES_RANDOM, TIES_FROZEN = 0, 1
-DYNAMICS = {"heat_bath": DYN_HEAT_BATH, "glauber": DYN_HEAT_BATH, "metropolis": DYN_METROPOLIS,
-            "zero": DYN_ZERO, "T0": DYN_ZERO}
-SCHEDULES = {"random": SCHED_RANDOM, "sequential": SCHED_SEQUENTIAL, "permutation": SCHED_PERMUTATION}
-TIES = {"random": TIES_RANDOM, "frozen": TIES_FROZEN}
 SETTINGS = ("supervised", "unsupervised")
 KERNELS = ("exact", "plefka")
 INITS = ("archetype", "random", "example", "mean")
@@ -81,24 +75,6 @@ def newton_coefficients(P: int) -> np.ndarray:
 
 
 # =========================================================================== kernels
-@njit(inline="always", cache=True)
-def _draw_order(order, N, sched, s0, s1, s2, s3):
-    if sched == SCHED_RANDOM:
-        for a in range(N):
-            i, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
-            order[a] = i
-    else:
-        for a in range(N):
-            order[a] = a
-        if sched == SCHED_PERMUTATION:
-            for a in range(N - 1, 0, -1):
-                b, s0, s1, s2, s3 = randbelow(a + 1, s0, s1, s2, s3)
-                tmp = order[a]
-                order[a] = order[b]
-                order[b] = tmp
-    return s0, s1, s2, s3
-
-
 @njit(inline="always", cache=True)
 def _accept(D, bscale, dyn, ties, s0, s1, s2, s3):
     """Acceptance of a proposal with DeltaE = D * scale (bscale = beta * scale; unused at T = 0)."""
@@ -269,7 +245,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
         if plefka:
             for mu in range(K):
                 G[mu] = float(V[0, mu]) ** (P - 2)
-        s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
+        s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = Mb[i]
@@ -313,7 +289,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
         if plefka:
             for k in range(L):
                 G[k] = float(S[k]) ** (P - 2)
-        s0, s1, s2, s3 = _draw_order(order, N, sched, s0, s1, s2, s3)
+        s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = eta[i]

@@ -10,7 +10,7 @@ sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] while N^n < 2^63.
 Chains run in parallel (prange); each uses its own xoshiro256** stream from
 SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread count.
 Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen).
-Schedules: 0 random-sequential, 1 random permutation per sweep, 2 systematic scan.
+Schedules (montecarlo.kernels.draw_order): random sites, a random permutation per sweep, systematic scan.
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from numba import njit, prange
 from hopfield.modern import _binary_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
-from .rng import next_u64, randbelow, seed_sequence, stream_states, uniform
+from .kernels import SCHED_PERMUTATION, SCHED_RANDOM, SCHED_SEQUENTIAL, draw_order
+from .rng import next_u64, seed_sequence, stream_states, uniform
 
 __all__ = [
     "DYNAMICS",
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 DYNAMICS = {"heat_bath": 0, "metropolis": 1, "zero": 2}
-SCHEDULES = {"random": 0, "permutation": 1, "systematic": 2}
+SCHEDULES = {"random": SCHED_RANDOM, "permutation": SCHED_PERMUTATION, "systematic": SCHED_SEQUENTIAL}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -69,26 +70,6 @@ def _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3):
     if x <= 0.0:
         return True, s0, s1, s2, s3
     return u < math.exp(-x), s0, s1, s2, s3
-
-
-@njit(cache=True)
-def _fill_order(order, N, schd, s0, s1, s2, s3):
-    if schd == 0:
-        for t in range(N):
-            j, s0, s1, s2, s3 = randbelow(N, s0, s1, s2, s3)
-            order[t] = j
-    elif schd == 1:
-        for t in range(N):
-            order[t] = t
-        for t in range(N - 1, 0, -1):
-            j, s0, s1, s2, s3 = randbelow(t + 1, s0, s1, s2, s3)
-            tmp = order[t]
-            order[t] = order[j]
-            order[j] = tmp
-    else:
-        for t in range(N):
-            order[t] = t
-    return s0, s1, s2, s3
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,7 +126,7 @@ def _lse_chain(pat, spins, S, w, st, lam, beta, dyn, schd, ties_random, nsweeps,
             S[mu] += pat[i, mu] * si
     L = _lse_refresh(S, lam, w)
     for sweep in range(nsweeps):
-        s0, s1, s2, s3 = _fill_order(order, N, schd, s0, s1, s2, s3)
+        s0, s1, s2, s3 = draw_order(order, N, schd, s0, s1, s2, s3)
         nacc = 0
         for t in range(N):
             i = order[t]
@@ -237,7 +218,7 @@ def _poly_chain(pat, spins, S, st, n, rect, inv_scale, beta, dyn, schd, ties_ran
         for mu in range(K):
             S[mu] += pat[i, mu] * spins[i]
     for sweep in range(nsweeps):
-        s0, s1, s2, s3 = _fill_order(order, N, schd, s0, s1, s2, s3)
+        s0, s1, s2, s3 = draw_order(order, N, schd, s0, s1, s2, s3)
         nacc = 0
         for t in range(N):
             i = order[t]
