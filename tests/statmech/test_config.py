@@ -1,4 +1,5 @@
 """Config parsing: defaults, grids, and one clear error per bad key."""
+import pathlib
 import pytest
 
 from hopfield.validation import ParameterError
@@ -65,3 +66,10 @@ def test_mc_requires_sizes_and_known_theory():
         parse_config(mc + 'N = [100]\ntheory = "nope"\n')
     cfg = parse_config(mc + 'N = [100, 200]\ntheory = "ags"\n')
     assert cfg["sweeps"][1]["N"] == [100, 200]
+
+
+@pytest.mark.parametrize("path", sorted(pathlib.Path(__file__).resolve().parents[2].glob("examples/*.toml")),
+                         ids=lambda p: p.name)
+def test_example_configs_parse(path):
+    cfg = load_config(path)
+    assert cfg["sweeps"]
