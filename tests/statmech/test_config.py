@@ -1,5 +1,6 @@
 """Config parsing: defaults, grids, and one clear error per bad key."""
 import pathlib
+
 import pytest
 
 from hopfield.validation import ParameterError
