@@ -350,6 +350,30 @@ def delta_numerator(row, S, ncol, c4, nrow_i, sig, P, wide, coef, work):
 
 
 @njit(inline="always", cache=True)
+def accept(D, bscale, dyn, ties, s0, s1, s2, s3):
+    """Acceptance of a proposal with DeltaE = D * scale (bscale = beta * scale; unused at T = 0): heat bath
+    u (1 + e^(bscale D)) < 1; Metropolis D <= 0 or u < e^(-bscale D) (a draw only uphill); T = 0 D < 0, ties
+    D == 0 by one random bit (TIES_RANDOM) or frozen. Returns (flip, stream state)."""
+    flip = False
+    if dyn == DYN_HEAT_BATH:
+        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        flip = u * (1.0 + math.exp(bscale * D)) < 1.0
+    elif dyn == DYN_METROPOLIS:
+        if D <= 0.0:
+            flip = True
+        else:
+            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+            flip = u < math.exp(-bscale * D)
+    else:
+        if D < 0.0:
+            flip = True
+        elif D == 0.0 and ties == TIES_RANDOM:
+            x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
+            flip = (x >> np.uint64(63)) == np.uint64(1)
+    return flip, s0, s1, s2, s3
+
+
+@njit(inline="always", cache=True)
 def draw_order(order, N, sched, s0, s1, s2, s3):
     """The N sites of one sweep into ``order``: random (N uniform draws), sequential (0..N-1) or a
     random permutation (Fisher-Yates); returns the advanced stream state."""
@@ -393,22 +417,7 @@ def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, orde
             else:
                 d = np.int64(_dot_p2(row, S, K))
             D = np.int64(sig) * d - np.int64(nrow[i])
-            flip = False
-            if dyn == DYN_HEAT_BATH:
-                u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                flip = u * (1.0 + math.exp(beta * scale * D)) < 1.0
-            elif dyn == DYN_METROPOLIS:
-                if D <= 0:
-                    flip = True
-                else:
-                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                    flip = u < math.exp(-beta * scale * D)
-            else:
-                if D < 0:
-                    flip = True
-                elif D == 0 and ties == TIES_RANDOM:
-                    x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                    flip = (x >> np.uint64(63)) == np.uint64(1)
+            flip, s0, s1, s2, s3 = accept(D, beta * scale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig
@@ -515,21 +524,7 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                     D = _num_p4_cached(row, A, B, Bs[0], K, sig, diluted)
                 else:
                     D = delta_numerator(row, S, ncol, c4, nrow[i], sig, P, wide, coef, work)
-                if dyn == DYN_HEAT_BATH:
-                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                    flip = u * (1.0 + math.exp(beta * scale * D)) < 1.0
-                elif dyn == DYN_METROPOLIS:
-                    if D <= 0:
-                        flip = True
-                    else:
-                        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                        flip = u < math.exp(-beta * scale * D)
-                else:
-                    if D < 0:
-                        flip = True
-                    elif D == 0 and ties == TIES_RANDOM:
-                        x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-                        flip = (x >> np.uint64(63)) == np.uint64(1)
+                flip, s0, s1, s2, s3 = accept(D, beta * scale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig

@@ -49,11 +49,10 @@ from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from .api import check_run_controls
-from .kernels import (DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO, TIES_RANDOM, draw_order, pair_overlaps,
-                      tempering_swaps)
+from .kernels import DYN_ZERO, accept, draw_order, pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
-from .rng import next_u64, seed_sequence, uniform
+from .rng import seed_sequence
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
 FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
@@ -75,28 +74,6 @@ def newton_coefficients(P: int) -> np.ndarray:
 
 
 # =========================================================================== kernels
-@njit(inline="always", cache=True)
-def _accept(D, bscale, dyn, ties, s0, s1, s2, s3):
-    """Acceptance of a proposal with DeltaE = D * scale (bscale = beta * scale; unused at T = 0)."""
-    flip = False
-    if dyn == DYN_HEAT_BATH:
-        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-        flip = u * (1.0 + math.exp(bscale * D)) < 1.0
-    elif dyn == DYN_METROPOLIS:
-        if D <= 0.0:
-            flip = True
-        else:
-            u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-            flip = u < math.exp(-bscale * D)
-    else:
-        if D < 0.0:
-            flip = True
-        elif D == 0.0 and ties == TIES_RANDOM:
-            x, s0, s1, s2, s3 = next_u64(s0, s1, s2, s3)
-            flip = (x >> np.uint64(63)) == np.uint64(1)
-    return flip, s0, s1, s2, s3
-
-
 @njit(inline="always", cache=True)
 def sup_numerator(row, V, W, sig, P, coef, p, E):
     """D_i (float64) with DeltaE_i = scale * D_i, supervised: row = Mbar[i] (K,), V (P/2, K), W (P/2+1, K)."""
@@ -254,7 +231,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
                 D = sup_numerator_plefka(row, V, G, sig)
             else:
                 D = sup_numerator(row, V, W, sig, P, coef, p, E)
-            flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig
@@ -298,7 +275,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
                 D = uns_numerator_plefka(row, S, G, sig)
             else:
                 D = uns_numerator(row, S, N, sig, P, coef, p, E)
-            flip, s0, s1, s2, s3 = _accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig
