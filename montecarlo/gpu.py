@@ -309,7 +309,8 @@ def _kernels():
                      logcrit, narrow, coef, coef_f, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap)
 
     return {"shared": sweeps_shared, "global": sweeps_global, "next_u64": next_u64, "uniform": uniform,
-            "randbelow": randbelow, "cuda": cuda}
+            "randbelow": randbelow, "warp_sum_i32": warp_sum_i32, "warp_sum_i64": warp_sum_i64,
+            "warp_sum_f64": warp_sum_f64, "cuda": cuda}
 
 
 class DeviceChains:

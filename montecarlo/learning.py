@@ -48,10 +48,11 @@ from hopfield.learning import (_check_P, check_examples, example_sums, make_data
 from hopfield.patterns import check_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
+from . import gpu as _gpu
 from .api import check_run_controls
 from .kernels import DYN_ZERO, accept, draw_order, pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
-from .sampler import DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
+from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
 from .rng import seed_sequence
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
@@ -375,6 +376,8 @@ class LearningBatch:
         (H_a - H_b))) (:func:`montecarlo.kernels.tempering_swaps`, group stream
         SeedSequence((seed, point, 1, g))); attempts and acceptances per pair in ``swap_att``,
         ``swap_acc`` (:meth:`swap_rates`). Exact kernel only (a swap needs the Gibbs measure of H).
+    backend : "numba" (CPU, default) or "gpu" (aliases "cupy", "cuda"; :mod:`montecarlo.gpu_learning`: one
+        warp per chain, the same streams, rules and records; refused with the reason where it cannot run)
 
     Group g = sample * replicas + replica; chain c = g * nT + k starts at temperature slot k, uses the data
     of its sample and the stream SeedSequence((seed, point, 0, c)); random starts use
@@ -386,9 +389,15 @@ class LearningBatch:
 
     def __init__(self, setting, examples, archetypes, P=2, T=1.0, *, r=None, rho=None, replicas=1,
                  dynamics="heat_bath", schedule="random", ties="random", init="archetype", seed=0, point=0,
-                 kernel="exact", tempering=False):
+                 kernel="exact", tempering=False, backend="numba"):
         self.setting = check_choice("setting", setting, SETTINGS)
         self.kernel = check_choice("kernel", kernel, KERNELS)
+        self.backend = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
+        if self.backend == "gpu":
+            ok, why = _gpu.available()
+            if not ok:
+                raise ParameterError("backend", backend, f"'numba' on this machine ({why})")
+        self._device = None
         self.plefka = self.kernel == "plefka"
         self.P = _check_P(P)
         ex = np.asarray(examples)
@@ -506,6 +515,7 @@ class LearningBatch:
     def recompute(self):
         """Recompute every running overlap from the spins (O(N K M) per chain)."""
         Sxi, X = self._overlaps_from_spins()
+        self._device_stale = True   # a GPU copy of the state is replaced on the next run
         self.Sxi = np.ascontiguousarray(Sxi)
         if self.setting == "supervised":
             self.V = np.ascontiguousarray(X)
@@ -591,11 +601,12 @@ class LearningBatch:
         if not self.check_overlaps():
             raise ParameterError("state", "overlaps inconsistent with the spins", "a state of this batch's data")
         self._series = []
+        self._device_stale = True
         return self
 
     @classmethod
-    def from_state(cls, state, examples=None, archetypes=None):
-        """Rebuild a batch from :meth:`state_dict` (data from the dict unless given)."""
+    def from_state(cls, state, examples=None, archetypes=None, backend="numba"):
+        """Rebuild a batch from :meth:`state_dict` (data from the dict unless given) on ``backend``."""
         cfg = [int(v) for v in np.asarray(state["config"])]
         inv = lambda table, v: next(name for name, code in table.items() if code == v)  # noqa: E731
         ex = state["examples"] if examples is None else examples
@@ -603,13 +614,22 @@ class LearningBatch:
         b = cls(SETTINGS[cfg[0]], ex, xi, cfg[1], np.asarray(state["T"], dtype=float).ravel(), r=float(state["r"]),
                 replicas=cfg[5], dynamics=inv(DYNAMICS, cfg[2]), schedule=inv(SCHEDULES, cfg[3]),
                 ties=inv(TIES, cfg[4]), init=np.asarray(state["spins"]), seed=cfg[6], point=cfg[7],
-                kernel=KERNELS[cfg[8]], tempering=bool(cfg[9]) if len(cfg) > 9 else False)
+                kernel=KERNELS[cfg[8]], tempering=bool(cfg[9]) if len(cfg) > 9 else False, backend=backend)
         return b.load_state(state)
 
     # ------------------------------------------------------------------ running
     def _advance(self, k, measure, need_q, Ec):
         """``k`` sweeps of every chain (one chain-major launch) at its current temperature; returns the
         per-chain records [E, m, n, acc] (C, k) and the spin snapshots (C, k or 0, N)."""
+        if self.backend == "gpu":
+            # the device copy persists between calls; it is refreshed when the host state was replaced
+            if self._device is None:
+                from .gpu_learning import DeviceLearning
+                self._device = DeviceLearning(self)
+            elif self._device_stale:
+                self._device.to_device()
+            self._device_stale = False
+            return self._device.sweeps(k, measure, need_q, Ec)
         m = k if measure else 0
         rec = [np.zeros((self.C, m)) for _ in range(4)]
         snap = np.zeros((self.C, m if need_q else 0, self.N), dtype=np.int8)
@@ -669,6 +689,8 @@ class LearningBatch:
                     done += k
         finally:
             numba.set_num_threads(threads)
+            if self._device is not None and not self._device_stale:
+                self._device.to_host()
         self.sweeps += sweeps
         self.parity = (self.parity + sweeps) & 1
         if measure:
@@ -701,7 +723,8 @@ def learning_dataset(N, K, M, *, r=None, rho=None, seed=0, point=0, sample=0):
 
 def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None, sweeps, burn_in=None,
                    replicas=2, samples=1, dynamics="heat_bath", schedule="random", init="archetype",
-                   ties="random", seed=0, point=0, kernel="exact", tempering=False, ladder=None) -> dict:
+                   ties="random", seed=0, point=0, kernel="exact", tempering=False, ladder=None,
+                   backend="numba") -> dict:
     """Monte Carlo of a supervised / unsupervised dense Hebbian network at one point -> dict of floats.
 
     Mirrors :func:`montecarlo.storage_point`. Dataset: K archetypes (``K`` directly, or
@@ -714,6 +737,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     runs a ladder of temperatures (``ladder``, ascending, first = T; default 8 geometric values from T to
     max(2 T, 0.75 P (1 + sqrt(K / N^(P-1))))) with parallel-tempering swaps; only the chain at T is
     measured; the swap rates per neighbouring pair are returned as ``swap_rates`` (with ``ladder``).
+    ``backend``: "numba" (CPU) or "gpu" (:mod:`montecarlo.gpu_learning`; refused where it cannot run).
 
     Note (T = 0, supervised, low load): sites with Mbar_i^1 = 0 (ties, frequent at even M) feel only the
     cross-talk of the other classes, whose overlaps freeze near 0 (a local minimum of the distinct-index
@@ -741,6 +765,9 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
                                                             schedule, init, ties, INITS)
     check_choice("kernel", kernel, KERNELS)
+    check_choice("backend", backend, tuple(BACKENDS))
+    if BACKENDS[backend] == "gpu" and not _gpu.available()[0]:
+        raise ParameterError("backend", backend, f"'numba' on this machine ({_gpu.available()[1]})")
     seed = check_integer("seed", seed, low=0)
     point = check_integer("point", point, low=0)
     if K * N * M > 2 ** 33:
@@ -764,7 +791,8 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     xi = np.stack([x for x, _ in data])
     eta = np.stack([e for _, e in data])
     batch = LearningBatch(setting, eta, xi, P, temps, r=r, replicas=replicas, dynamics=dynamics, schedule=schedule,
-                          ties=ties, init=init, seed=seed, point=point, kernel=kernel, tempering=tempering)
+                          ties=ties, init=init, seed=seed, point=point, kernel=kernel, tempering=tempering,
+                          backend=backend)
     ser = batch.run(sweeps)
     G, nT = batch.G, batch.nT
     # the slot at T (slot 0) of every group / replica pair
@@ -778,7 +806,8 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     out = {"setting": setting, "K": K, "N": N, "P": P, "M": M, "r": r, "rho": rho, "R": R, "T": T,
            "burn_in": burn_in, "sweeps": sweeps, "replicas": replicas, "samples": samples,
            "dynamics": dynamics, "schedule": schedule, "init": init, "ties": ties, "seed": seed, "point": point,
-           "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate", "tempering": tempering}
+           "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate", "tempering": tempering,
+           "backend": batch.backend}
     summ = {}
     for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E)):
         summ[key] = [summarize_series(arr[g, sl]) for g in range(G)]

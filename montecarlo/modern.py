@@ -9,6 +9,7 @@ sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] while N^n < 2^63.
 
 Chains run in parallel (prange); each uses its own xoshiro256** stream from
 SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread count.
+``backend="gpu"`` runs the same chains with montecarlo.gpu_modern (one warp per chain, the same draws).
 Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen).
 Schedules (montecarlo.kernels.draw_order): random sites, a random permutation per sweep, systematic scan.
 """
@@ -22,6 +23,8 @@ from numba import njit, prange
 from hopfield.modern import _binary_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
+from . import gpu_modern
+from .gpu_modern import backend_name
 from .kernels import SCHED_PERMUTATION, SCHED_RANDOM, SCHED_SEQUENTIAL, draw_order
 from .rng import next_u64, seed_sequence, stream_states, uniform
 
@@ -329,13 +332,16 @@ def _common(T, chains, sweeps, dynamics, schedule, ties, target, K):
 
 
 def lse_run(patterns, lam, T, spins0, *, sweeps, chains=1, dynamics="heat_bath", schedule="random",
-            ties="random", seed=0, point=0, target=0):
+            ties="random", seed=0, point=0, target=0, backend="numba"):
     """Run ``chains`` independent LSE chains (shared patterns (N, K), T scalar or one per chain).
+
+    ``backend="gpu"``: montecarlo.gpu_modern (one warp per chain; the same draws, DeltaE to rounding).
 
     Returns a dict: series m (own-pattern overlap S_target/N), E (energy, extensive), max_other
     (max_{mu != target} S_mu/N), Y (participation ratio), acceptance, each of shape (chains, sweeps),
     one value per sweep; final spins (chains, N) int8 and overlaps S (chains, K) int32; and labels.
     """
+    backend = backend_name(backend)
     pat = _binary_patterns(patterns)
     N, K = pat.shape
     lam = check_real("lambda", lam, low=0.0, low_open=True)
@@ -350,19 +356,23 @@ def lse_run(patterns, lam, T, spins0, *, sweeps, chains=1, dynamics="heat_bath",
     W = np.zeros((chains, K), np.float64)
     rng = stream_states(seed, point, range(chains), tag=0)
     out = {k: np.empty((chains, sweeps)) for k in ("m", "E", "max_other", "Y", "acceptance")}
-    _lse_chains(pat, spins, S, W, rng, lam, betas, dyn, schd, tr, sweeps, target,
-                out["m"], out["E"], out["max_other"], out["Y"], out["acceptance"])
+    run = gpu_modern.lse_chains if backend == "gpu" else _lse_chains
+    run(pat, spins, S, W, rng, lam, betas, dyn, schd, tr, sweeps, target,
+        out["m"], out["E"], out["max_other"], out["Y"], out["acceptance"])
     out.update(spins=spins, S=S, dynamics=dynamics, schedule=schedule, ties=ties, seed=seed, point=point,
-               lam=lam, T=T, target=target, initial="given")
+               lam=lam, T=T, target=target, initial="given", backend=backend)
     return out
 
 
 def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynamics="heat_bath",
-             schedule="random", ties="random", seed=0, point=0, target=0):
+             schedule="random", ties="random", seed=0, point=0, target=0, backend="numba"):
     """Run polynomial-DAM chains, H_n = -(1/(2 N^(n-1))) sum_mu F(S_mu), with exact integer DeltaE.
 
     Returns a dict: m (S_target/N), E (energy), acceptance, shape (chains, sweeps); final spins and S.
+    ``backend="gpu"``: montecarlo.gpu_modern (integer arithmetic: the CPU's trajectories up to exp in the
+    acceptance).
     """
+    backend = backend_name(backend)
     pat = _binary_patterns(patterns)
     N, K = pat.shape
     n = check_integer("n", n, low=2, high=30)
@@ -380,10 +390,11 @@ def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynam
     num = np.empty((chains, sweeps), np.int64)
     acc = np.empty((chains, sweeps))
     scale = 2.0 * float(N) ** (n - 1)
-    _poly_chains(pat, spins, S, rng, n, bool(rectified), 1.0 / scale, betas, dyn, schd, tr, sweeps, target,
-                 m, num, acc)
+    run = gpu_modern.poly_chains if backend == "gpu" else _poly_chains
+    run(pat, spins, S, rng, n, bool(rectified), 1.0 / scale, betas, dyn, schd, tr, sweeps, target, m, num, acc)
     return dict(m=m, E=-num / scale, acceptance=acc, spins=spins, S=S, dynamics=dynamics, schedule=schedule,
-                ties=ties, seed=seed, point=point, n=n, rectified=bool(rectified), T=T, target=target)
+                ties=ties, seed=seed, point=point, n=n, rectified=bool(rectified), T=T, target=target,
+                backend=backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -462,14 +473,16 @@ def _sph_chains(X, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e
 
 
 def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_size=None, seed=0, point=0,
-                  target=0):
+                  target=0, backend="numba"):
     """Spherical LSE model E = -(1/lambda) ln sum_mu exp(lambda N phi^mu), Metropolis on |x|^2 = N.
 
     Proposal x' = sqrt(N) (x + s g)/|x + s g|, g ~ N(0, I), s = 2.4 T / sqrt(N) by default (symmetric).
     Patterns (N, K) real (rescaled by the caller to |xi|^2 = N); x0 is projected onto the sphere.
     ``steps`` proposals per chain, one record every ``every`` proposals (default N). Returns a dict
     with phi (target alignment), E, acceptance of shape (chains, steps // every) and the final x.
+    ``backend="gpu"``: montecarlo.gpu_modern (one warp per chain; the same draws, E to rounding).
     """
+    backend = backend_name(backend)
     X = np.asarray(patterns, dtype=np.float64)
     if X.ndim != 2 or not np.isfinite(X).all():
         raise ParameterError("patterns.shape", X.shape, "a finite 2-D real array (N, K)")
@@ -502,9 +515,10 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
     phi = np.empty((chains, nrec))
     E = np.empty((chains, nrec))
     acc = np.empty((chains, nrec))
-    _sph_chains(np.ascontiguousarray(X), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
+    run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
+    run(np.ascontiguousarray(X), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
     return dict(phi=phi, E=E, acceptance=acc, x=xs, lam=lam, T=T, step_size=ss, seed=seed, point=point,
-                target=target)
+                target=target, backend=backend)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -532,7 +546,7 @@ def lse_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
 
 
 def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_sweeps=20,
-                  schedule="permutation", seed=0, point=0, max_bytes=2 ** 30) -> dict:
+                  schedule="permutation", seed=0, point=0, max_bytes=2 ** 30, backend="numba") -> dict:
     """Zero-temperature retrieval at load K = e^{alpha N} (binary LSE DAM, one chain per disorder sample).
 
     Each sample draws K patterns, starts at xi^1 with round(corruption N) random spins flipped and
@@ -543,8 +557,9 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
     ``concentrated`` whether xi^1 holds more than half of the softmax mass at sigma = xi^1 (the one-step
     criterion of alpha_1, modern.md 3.2).
     The memory of a sample (:func:`lse_point_bytes`) is checked against ``max_bytes`` before
-    anything is allocated. Errors are binomial, sqrt(p (1 - p) / samples).
+    anything is allocated. Errors are binomial, sqrt(p (1 - p) / samples). ``backend``: that of :func:`lse_run`.
     """
+    backend = backend_name(backend)
     N = check_integer("N", N, low=2)
     alpha = check_real("alpha", alpha, low=0.0, low_open=True)
     lam = check_real("lambda", lam, low=0.0, low_open=True)
@@ -574,7 +589,7 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
         done, last = 0, None
         while done < max_sweeps:
             run = lse_run(X, lam, 0.0, s, sweeps=min(2, max_sweeps - done), dynamics="zero", schedule=schedule,
-                          ties="frozen", seed=chain_seed, point=done)
+                          ties="frozen", seed=chain_seed, point=done, backend=backend)
             s = run["spins"][0]
             done += run["m"].shape[1]
             last = run
@@ -705,7 +720,7 @@ def spherical_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
 
 
 def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, threshold, dynamics="heat_bath",
-                       schedule="random", seed=0, point=0, max_bytes=2 ** 30) -> dict:
+                       schedule="random", seed=0, point=0, max_bytes=2 ** 30, backend="numba") -> dict:
     """Does the retrieval state survive ``sweeps`` sweeps at bath temperature T? (load K = e^{alpha N}).
 
     Each disorder sample draws K patterns (binary +-1, or uniform on the sphere |xi|^2 = N) and runs one
@@ -714,8 +729,10 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     xi^1 . x / N, averaged over the last quarter of the sweeps; the chain survives when that mean is
     >= ``threshold`` (an absolute overlap; the sweeps pass threshold x m_eq(T)). The memory of a sample
     (:func:`lse_point_bytes`, :func:`spherical_point_bytes`) is checked against ``max_bytes`` before
-    anything is allocated. Errors: binomial for the survival fraction, standard error for m.
+    anything is allocated. Errors: binomial for the survival fraction, standard error for m. ``backend``: that
+    of :func:`lse_run` and :func:`spherical_run`.
     """
+    backend = backend_name(backend)
     N = check_integer("N", N, low=2)
     alpha = check_real("alpha", alpha, low=0.0, low_open=True)
     lam = check_real("lambda", lam, low=0.0, low_open=True)
@@ -743,12 +760,13 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
         if ens == "binary":
             X = lse_patterns(N, K, seed=seed, point=point, sample=d)
             run = lse_run(X, lam, T, X[:, 0].copy(), sweeps=sweeps, dynamics=dynamics, schedule=schedule,
-                          seed=chain_seed)
+                          seed=chain_seed, backend=backend)
             m = run["m"][0]
             other[d] = run["max_other"][0, -1]
         else:
             X = spherical_patterns(N, K, seed=seed, point=point, sample=d)
-            run = spherical_run(X, lam, T, X[:, 0].copy(), steps=sweeps * N, every=N, seed=chain_seed)
+            run = spherical_run(X, lam, T, X[:, 0].copy(), steps=sweeps * N, every=N, seed=chain_seed,
+                                backend=backend)
             m = run["phi"][0]
             other[d] = float(np.max(X[:, 1:].T @ run["x"][0]) / N) if K > 1 else math.nan
         m_late[d] = m[-window:].mean()

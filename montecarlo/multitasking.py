@@ -18,12 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from hopfield.patterns import random_patterns
-from hopfield.validation import check_integer, check_real
+from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from .api import check_run_controls
+from .gpu import available
 from .measure import combine_chains, summarize_series
 from .rng import seed_sequence
-from .sampler import DYNAMICS, INITS, ChainBatch
+from .sampler import BACKENDS, DYNAMICS, INITS, ChainBatch
 
 __all__ = ["multitasking_patterns", "multitasking_point"]
 
@@ -35,12 +36,14 @@ def multitasking_patterns(N, K, d, *, seed=0, point=0, sample=0) -> np.ndarray:
 
 
 def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=1, dynamics="heat_bath",
-                       schedule="random", init="pattern", ties="random", seed=0, point=0) -> dict:
+                       schedule="random", init="pattern", ties="random", seed=0, point=0, backend="numba") -> dict:
     """Simulate one (K, N, d, T) point; return plain floats.
 
     ``sweeps`` sweeps in all (N proposals each), the first ``burn_in`` discarded (None: half of them,
     the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks) or
     "random". T = 0 (or dynamics "zero") runs the T = 0 dynamics with ``ties`` for DeltaE = 0.
+    ``backend``: "numba" (CPU) or "gpu" (:class:`montecarlo.ChainBatch` on montecarlo.gpu; refused with the
+    reason where it cannot run).
 
     Returns: K, N, burn_in; m1..mK (sorted amplitudes, mean over chains), mk_err, mk_err_thermal,
     mk_err_disorder; m, m_err (= m1: the largest amplitude); m_mean, m_mean_err (mean of the K
@@ -54,6 +57,9 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     T = check_real("T", T, low=0.0)
     sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
                                                             schedule, init, ties, INITS)
+    check_choice("backend", backend, tuple(BACKENDS))
+    if BACKENDS[backend] == "gpu" and not available()[0]:
+        raise ParameterError("backend", backend, f"'numba' on this machine ({available()[1]})")
     if burn_in is None:
         burn_in = sweeps // 2
     if T == 0.0 or DYNAMICS[dynamics] == DYNAMICS["zero"]:
@@ -62,7 +68,7 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
         temps = [T]
     pats = np.stack([multitasking_patterns(N, K, d, seed=seed, point=point, sample=s) for s in range(samples)])
     batch = ChainBatch(pats, 2, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
-                       init=init, seed=seed, point=point)
+                       init=init, seed=seed, point=point, backend=backend)
     if burn_in:
         batch.run(burn_in, measure=False)
     n = sweeps - burn_in

@@ -170,9 +170,9 @@ def _sweep(raw: dict, index: int) -> dict:
         _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
         _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
         _wrap(check_choice, f"{name}.backend", sweep["backend"], tuple(BACKENDS))
-        if sweep["backend"] != "numba" and model != "hebbian":
-            raise ConfigError(f"{name}.backend", sweep["backend"],
-                              f"'numba' for model {model!r} (the GPU backend covers model 'hebbian')")
+        if sweep["backend"] != "numba" and model not in ("hebbian", "modern", "learning", "multitasking", "digits"):
+            raise ConfigError(f"{name}.backend", sweep["backend"], f"'numba' for model {model!r} (the GPU backend "
+                              "covers models 'hebbian', 'modern', 'learning', 'multitasking', 'digits')")
         if sweep["backend"] != "numba":
             from montecarlo.gpu import available
             ok, why = available()

@@ -199,7 +199,7 @@ def _mean_err(x):
 
 
 def digits_point(setting, P, M, noise, T, *, sweeps=20, tests=200, seed=0, point=0, reference="all",
-                 predict=True) -> dict:
+                 predict=True, backend="numba") -> dict:
     """Classify ``tests`` noisy held-out digits with a dense Hebbian network trained on M images per class.
 
     Parameters
@@ -214,6 +214,7 @@ def digits_point(setting, P, M, noise, T, *, sweeps=20, tests=200, seed=0, point
     seed, point : the draws (module docstring); bit-reproducible
     reference : "all" (archetypes from all images, package convention) or "non_test"
     predict : compute the random-pattern predictions (False: NaN, skips the RS solver)
+    backend : "numba" (CPU) or "gpu" (aliases "cupy", "cuda"; montecarlo.gpu_learning), as LearningBatch
 
     Returns plain floats (and a few ints / strings): accuracy, accuracy_err (binomial
     sqrt(a (1 - a)/tests)), accuracy_input (nearest archetype of the noisy input, no network) and its error,
@@ -229,6 +230,11 @@ def digits_point(setting, P, M, noise, T, *, sweeps=20, tests=200, seed=0, point
     from montecarlo.learning import LearningBatch
     P, M, noise, T, sweeps, tests, seed, point = _check_inputs(setting, P, M, noise, T, sweeps, tests, seed,
                                                                point, reference)
+    from montecarlo import gpu as _gpu
+    from montecarlo.sampler import BACKENDS
+    check_choice("backend", backend, tuple(BACKENDS))
+    if BACKENDS[backend] == "gpu" and not _gpu.available()[0]:
+        raise ParameterError("backend", backend, f"'numba' on this machine ({_gpu.available()[1]})")
     eta, test_rows, labels, U, xi = _draw(M, tests, seed, point, reference)
     X = _digits()[0]
     clean = X[test_rows]
@@ -241,7 +247,8 @@ def digits_point(setting, P, M, noise, T, *, sweeps=20, tests=200, seed=0, point
     N = X.shape[1]
     xi64 = xi.astype(np.int64)
     batch = LearningBatch(setting, eta, xi, P, T, r=r_used, replicas=tests,
-                          dynamics="zero" if T == 0.0 else "heat_bath", init=noisy.copy(), seed=seed, point=point)
+                          dynamics="zero" if T == 0.0 else "heat_bath", init=noisy.copy(), seed=seed, point=point,
+                          backend=backend)
     batch.run(sweeps, measure=False)
     final = batch.spins.astype(np.int64)
     ov_final = final @ xi64 / N                       # (tests, 10)

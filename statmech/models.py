@@ -177,7 +177,8 @@ def _learning_simulate(sweep, point, index, seed):
         burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
         samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
         schedule=sweep["schedule"], init={"pattern": "archetype"}.get(sweep["init"], sweep["init"]),
-        seed=seed, point=index, tempering=sweep.get("tempering", False), **load)
+        seed=seed, point=index, tempering=sweep.get("tempering", False), backend=sweep.get("backend", "numba"),
+        **load)
     theory = _learning_solve(sweep, {"alpha": np.array([point["alpha"]]), "rho": np.array([point["rho"]]),
                                      "T": np.array([point["T"]])})
     exists = bool(theory["exists_retrieval"].ravel()[0])
@@ -267,7 +268,8 @@ def _multitasking_simulate(sweep, point, index, seed):
         sweep["K"], point["N"], point["d"], point["T"], sweeps=sweep["sweeps"],
         burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
         samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
-        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index)
+        schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index,
+        backend=sweep.get("backend", "numba"))
     # theory at T = 0 is the T -> 0+ limit (spec 10.7): solved at T = 1e-3
     theory = solve_point(sweep["K"], point["d"], max(point["T"], 1e-3))
     for k in range(sweep["K"]):
@@ -356,7 +358,7 @@ DIGITS_INFO = {
 def _digits_simulate(sweep, point, index, seed):
     from .digits import digits_point
     return digits_point(sweep["setting"], point["P"], point["M"], point["noise"], point["T"], sweeps=sweep["sweeps"],
-                        tests=sweep["tests"], seed=seed, point=index)
+                        tests=sweep["tests"], seed=seed, point=index, backend=sweep.get("backend", "numba"))
 
 
 def _digits_validate(sweep):

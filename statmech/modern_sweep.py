@@ -191,7 +191,7 @@ def simulate(sweep, point, index, seed):
         raw = lse_retrieval(point["N"], point["alpha"], point["lambda"], samples=sweep["samples"],
                             corruption=point["corruption"], threshold=point["threshold"], max_sweeps=sweep["sweeps"],
                             schedule={"random": "permutation", "sequential": "systematic"}[sweep["schedule"]],
-                            seed=seed, point=index, max_bytes=budget)
+                            seed=seed, point=index, max_bytes=budget, backend=sweep.get("backend", "numba"))
         raw["alpha_1"] = sm.binary_alpha_1(point["lambda"])
         return raw
     from montecarlo.modern import finite_t_retrieval
@@ -201,7 +201,7 @@ def simulate(sweep, point, index, seed):
                              sweeps=sweep["sweeps"], threshold=point["threshold"] * m_eq,
                              dynamics=sweep["dynamics"],
                              schedule={"random": "random", "sequential": "systematic"}[sweep["schedule"]],
-                             seed=seed, point=index, max_bytes=budget)
+                             seed=seed, point=index, max_bytes=budget, backend=sweep.get("backend", "numba"))
     barrier = sm.retrieval_barrier(point["alpha"], T, lam, ens)
     raw.update(m_eq=m_eq, m_eq_N=_m_eq_N(N, T, ens), alpha_sp=sm.spinodal_alpha(T, lam, ens),
                T_sp=sm.spinodal_T(point["alpha"], lam, ens), alpha_1=sm.alpha_1(lam, ens), barrier=barrier,

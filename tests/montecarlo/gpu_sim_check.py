@@ -14,6 +14,12 @@ from hopfield.patterns import random_patterns  # noqa: E402
 from montecarlo import gpu  # noqa: E402
 from montecarlo.sampler import ChainBatch  # noqa: E402
 
+# the simulator runs a block as 32 Python threads meeting at barriers: a short GIL switch interval makes it
+# faster; a module's first RuntimeWarning adds __warningregistry__ to its globals while other simulated
+# threads may iterate over them (the simulator swaps the module's cuda global): create it up front
+sys.setswitchinterval(1e-3)
+vars(gpu).setdefault("__warningregistry__", {})
+
 # (P, dilution, dynamics, schedule, temperatures, tempering, replicas, shared memory for the overlaps)
 QUICK = [(2, 0.0, "heat_bath", "random", [0.5], False, 2, True),
          (4, 0.0, "metropolis", "random", [0.6], False, 1, True),

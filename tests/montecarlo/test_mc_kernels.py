@@ -1,4 +1,6 @@
 """Kernel exactness: DeltaE against the numpy reference, incremental overlaps, T = 0 rule, RNG."""
+import math
+
 import numpy as np
 import pytest
 
@@ -220,3 +222,61 @@ def test_vector_dot_matches_int64_reference():
         row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
         S = rng.integers(-2**15, 2**15, size=K).astype(np.int16)
         assert dot(row, S, K) == int(np.dot(row.astype(np.int64), S.astype(np.int64))), K
+
+
+def test_acceptance_filter_takes_the_exact_decisions():
+    """heat_bath_flip / metropolis_flip (exp estimated, libm exp only near the threshold) equal the
+    plain float64 expressions u (1 + exp(x)) < 1 and u < exp(x): random (u, x) over the whole range,
+    and u placed within a few ulps of the threshold (where only the exact branch can decide)."""
+    from numba import njit
+
+    from montecarlo.kernels import _EXP_EST_MAX, _exp_est, heat_bath_flip, metropolis_flip
+
+    @njit
+    def decide(us, xs):
+        hb = np.empty(us.size, dtype=np.bool_)
+        me = np.empty(us.size, dtype=np.bool_)
+        est = np.empty(us.size)
+        for j in range(us.size):
+            hb[j] = heat_bath_flip(us[j], xs[j])
+            me[j] = metropolis_flip(us[j], xs[j])
+            est[j] = _exp_est(xs[j]) if abs(xs[j]) <= _EXP_EST_MAX else np.nan
+        return hb, me, est
+
+    @njit
+    def plain(us, xs):  # the reference expressions, with the same libm exp (numba's math.exp)
+        hb = np.empty(us.size, dtype=np.bool_)
+        me = np.empty(us.size, dtype=np.bool_)
+        for j in range(us.size):
+            hb[j] = us[j] * (1.0 + math.exp(xs[j])) < 1.0
+            me[j] = us[j] < math.exp(xs[j])
+        return hb, me
+
+    rng = np.random.default_rng(5)
+    n = 400_000
+    xs = np.concatenate([rng.normal(0.0, 3.0, n), rng.uniform(-800.0, 800.0, n // 4), [0.0, -745.0, 710.0]])
+    us = rng.random(xs.size)
+    us[:100] = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        # near-threshold draws: u = 1/(1 + e^x) and u = e^x moved by -4 ... +4 ulps
+        m = 50_000
+        xt = rng.normal(0.0, 3.0, m)
+        ulps = rng.integers(-4, 5, m)
+        u_hb = np.clip(1.0 / (1.0 + np.exp(xt)), 0.0, np.nextafter(1.0, 0.0))
+        u_me = np.clip(np.exp(xt), 0.0, np.nextafter(1.0, 0.0))
+        for u0 in (u_hb, u_me):
+            u = u0.copy()
+            for k in range(m):
+                for _ in range(abs(ulps[k])):
+                    u[k] = np.nextafter(u[k], np.inf if ulps[k] > 0 else -np.inf)
+            xs, us = np.concatenate([xs, xt]), np.concatenate([us, np.clip(u, 0.0, np.nextafter(1.0, 0.0))])
+        hb, me, est = decide(us, xs)
+        ok = ~np.isnan(est)
+        rel = np.abs(est[ok] / np.exp(xs[ok]) - 1.0)
+        assert rel.max() < 2e-7, rel.max()
+        hb_ref, me_ref = plain(us, xs)
+        assert np.array_equal(hb, hb_ref)
+        assert np.array_equal(me, me_ref)
+        # the near-threshold cases really reach both outcomes
+        tail = slice(xs.size - 2 * m, None)
+        assert 0 < hb[tail].sum() < 2 * m and 0 < me[tail].sum() < 2 * m
