@@ -73,64 +73,60 @@ def newton_coefficients(P: int) -> np.ndarray:
     return c
 
 
-def _dot16_codegen():
-    """LLVM IR of :func:`_dot16_i8_i16`."""
+def _dot16_codegen(context, builder, signature, args):
+    """LLVM IR of :func:`_dot16_i8_i16` (see there)."""
+    rowty, Sty, nty, nxty = signature.args
+    ra = context.make_array(rowty)(context, builder, args[0])
+    sa = context.make_array(Sty)(context, builder, args[1])
+    n = context.cast(builder, args[2], nty, types.intp)
+    na = context.make_array(nxty)(context, builder, args[3])
+    i32 = ir.IntType(32)
+    v16i8 = ir.VectorType(ir.IntType(8), 16)
+    v16i16 = ir.VectorType(ir.IntType(16), 16)
+    v16i32 = ir.VectorType(i32, 16)
+    v8i32 = ir.VectorType(i32, 8)
+    even = ir.Constant(v8i32, [2 * q for q in range(8)])
+    odd = ir.Constant(v8i32, [2 * q + 1 for q in range(8)])
+    zero = ir.Constant(v8i32, None)
+    acc0 = cgutils.alloca_once_value(builder, zero)
+    acc1 = cgutils.alloca_once_value(builder, zero)
+    pfty = ir.FunctionType(ir.VoidType(), [na.data.type, i32, i32, i32])
+    pfn = cgutils.get_or_insert_function(builder.module, pfty, "llvm.prefetch.p0")
 
-    def codegen(context, builder, signature, args):
-        rowty, Sty, nty, nxty = signature.args
-        ra = context.make_array(rowty)(context, builder, args[0])
-        sa = context.make_array(Sty)(context, builder, args[1])
-        n = context.cast(builder, args[2], nty, types.intp)
-        na = context.make_array(nxty)(context, builder, args[3])
-        i32 = ir.IntType(32)
-        v16i8 = ir.VectorType(ir.IntType(8), 16)
-        v16i16 = ir.VectorType(ir.IntType(16), 16)
-        v16i32 = ir.VectorType(i32, 16)
-        v8i32 = ir.VectorType(i32, 8)
-        even = ir.Constant(v8i32, [2 * q for q in range(8)])
-        odd = ir.Constant(v8i32, [2 * q + 1 for q in range(8)])
-        zero = ir.Constant(v8i32, None)
-        acc0 = cgutils.alloca_once_value(builder, zero)
-        acc1 = cgutils.alloca_once_value(builder, zero)
-        pfty = ir.FunctionType(ir.VoidType(), [na.data.type, i32, i32, i32])
-        pfn = cgutils.get_or_insert_function(builder.module, pfty, "llvm.prefetch.p0")
+    def const(v):
+        return ir.Constant(n.type, v)
 
-        def const(v):
-            return ir.Constant(n.type, v)
+    def prefetch(off):
+        builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                           ir.Constant(i32, 1)])
 
-        def prefetch(off):
-            builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3),
-                               ir.Constant(i32, 1)])
+    def block(off, acc):
+        y = builder.load(builder.bitcast(builder.gep(sa.data, [off]), v16i16.as_pointer()), align=2)
+        x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v16i8.as_pointer()), align=1)
+        p = builder.mul(builder.sext(x, v16i32), builder.sext(y, v16i32))
+        pair = builder.add(builder.shuffle_vector(p, p, even), builder.shuffle_vector(p, p, odd))
+        builder.store(builder.add(builder.load(acc), pair), acc)
 
-        def block(off, acc):
-            y = builder.load(builder.bitcast(builder.gep(sa.data, [off]), v16i16.as_pointer()), align=2)
-            x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v16i8.as_pointer()), align=1)
-            p = builder.mul(builder.sext(x, v16i32), builder.sext(y, v16i32))
-            pair = builder.add(builder.shuffle_vector(p, p, even), builder.shuffle_vector(p, p, odd))
-            builder.store(builder.add(builder.load(acc), pair), acc)
-
-        # 64 entries (four blocks, two accumulators, one prefetch) per iteration, then 0-3 blocks
-        quarter = builder.lshr(n, const(2))
-        with cgutils.for_range(builder, quarter) as loop:
-            off = builder.mul(loop.index, const(64))
-            prefetch(off)
-            block(off, acc0)
-            block(builder.add(off, const(16)), acc1)
-            block(builder.add(off, const(32)), acc0)
-            block(builder.add(off, const(48)), acc1)
-        base = builder.mul(quarter, const(64))
-        with cgutils.for_range(builder, builder.and_(n, const(3))) as loop:
-            block(builder.add(base, builder.mul(loop.index, const(16))), acc0)
-        with builder.if_then(builder.icmp_unsigned("!=", n, const(0))):
-            prefetch(base)                                          # the lines the loop did not reach
-            prefetch(builder.sub(builder.mul(n, const(16)), const(1)))
-        v = builder.add(builder.load(acc0), builder.load(acc1))
-        tot = ir.Constant(i32, 0)
-        for q in range(8):
-            tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))
-        return tot
-
-    return codegen
+    # 64 entries (four blocks, two accumulators, one prefetch) per iteration, then 0-3 blocks
+    quarter = builder.lshr(n, const(2))
+    with cgutils.for_range(builder, quarter) as loop:
+        off = builder.mul(loop.index, const(64))
+        prefetch(off)
+        block(off, acc0)
+        block(builder.add(off, const(16)), acc1)
+        block(builder.add(off, const(32)), acc0)
+        block(builder.add(off, const(48)), acc1)
+    base = builder.mul(quarter, const(64))
+    with cgutils.for_range(builder, builder.and_(n, const(3))) as loop:
+        block(builder.add(base, builder.mul(loop.index, const(16))), acc0)
+    with builder.if_then(builder.icmp_unsigned("!=", n, const(0))):
+        prefetch(base)                                          # the lines the loop did not reach
+        prefetch(builder.sub(builder.mul(n, const(16)), const(1)))
+    v = builder.add(builder.load(acc0), builder.load(acc1))
+    tot = ir.Constant(i32, 0)
+    for q in range(8):
+        tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))
+    return tot
 
 
 def _is_c_array(a, dtype):
@@ -154,7 +150,7 @@ def _dot16_i8_i16(typingctx, row, S, n16, nxt):
     if not (_is_c_array(row, types.int8) and _is_c_array(S, types.int16) and isinstance(nxt, types.Array)
             and nxt.dtype == types.int8):
         return None
-    return types.int32(row, S, n16, nxt), _dot16_codegen()
+    return types.int32(row, S, n16, nxt), _dot16_codegen
 
 
 def _dot_p2(row, S, K, nxt=None):

@@ -25,7 +25,14 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 from . import gpu_modern
 from .gpu_modern import backend_name
-from .kernels import SCHED_PERMUTATION, SCHED_RANDOM, SCHED_SEQUENTIAL, draw_order
+from .kernels import (
+    SCHED_PERMUTATION,
+    SCHED_RANDOM,
+    SCHED_SEQUENTIAL,
+    draw_order,
+    heat_bath_flip,
+    metropolis_flip,
+)
 from .rng import next_u64, seed_sequence, stream_states, uniform
 
 __all__ = [
@@ -57,6 +64,9 @@ SCHEDULES = {"random": SCHED_RANDOM, "permutation": SCHED_PERMUTATION, "systemat
 # shared pieces
 @njit(cache=True)
 def _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3):
+    """Heat bath (0): u (1 + e^(beta dE)) < 1; Metropolis (1): dE <= 0 or u < e^(-beta dE) (u drawn either
+    way); T = 0 (2): dE < 0, ties by u < 1/2 (or frozen). The exponentials through montecarlo.kernels'
+    heat_bath_flip / metropolis_flip (exact decisions, libm exp only near the threshold)."""
     if dyn == 2:
         if dE < 0.0:
             return True, s0, s1, s2, s3
@@ -67,12 +77,10 @@ def _accept(dE, beta, dyn, ties_random, s0, s1, s2, s3):
     u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
     x = beta * dE
     if dyn == 0:
-        if x > 700.0:
-            return False, s0, s1, s2, s3
-        return u * (1.0 + math.exp(x)) < 1.0, s0, s1, s2, s3
+        return heat_bath_flip(u, x), s0, s1, s2, s3
     if x <= 0.0:
         return True, s0, s1, s2, s3
-    return u < math.exp(-x), s0, s1, s2, s3
+    return metropolis_flip(u, -x), s0, s1, s2, s3
 
 
 # ----------------------------------------------------------------------------------------------

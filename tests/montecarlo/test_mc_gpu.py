@@ -1,30 +1,20 @@
 """GPU backend (montecarlo.gpu): refused cleanly without a GPU; bit-identical to the CPU path under the
 numba CUDA simulator (runs everywhere); statistical agreement with the CPU on a real GPU (skipped without)."""
-import os
-import pathlib
-import subprocess
-import sys
-
 import numpy as np
 import pytest
+from sim_runner import run_script
 
 from hopfield import random_patterns
 from hopfield.validation import ParameterError
 from montecarlo import ChainBatch, storage_point
 from montecarlo.gpu import available
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 GPU, WHY = available()
 
 
 def _simulate(cases):
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, str(HERE / "gpu_sim_check.py"), cases], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=1800)
-    assert out.returncode == 0, out.stdout + out.stderr
-    lines = out.stdout.strip().splitlines()
-    assert lines and all(line.endswith("equal") for line in lines), out.stdout
+    lines = run_script("gpu_sim_check.py", cases)
+    assert lines and all(line.endswith("equal") for line in lines), lines
 
 
 @pytest.mark.skipif(GPU, reason="a GPU is available here: the backend is not refused")

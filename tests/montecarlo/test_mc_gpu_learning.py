@@ -1,34 +1,21 @@
 """GPU backend of the learning family (montecarlo.gpu_learning) and of multitasking_point: refused cleanly
 without a GPU; bit-identical to the CPU path under the numba CUDA simulator (runs everywhere); statistical
 agreement with the CPU on a real GPU (skipped without); the config and the sweep hooks pass ``backend``."""
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from sim_runner import run_script
 
 from hopfield.validation import ParameterError
 from montecarlo.gpu import available
 from montecarlo.learning import LearningBatch, learning_dataset, learning_point
 from montecarlo.multitasking import multitasking_point
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 GPU, WHY = available()
 
 
 def _script(mode, simulator=True):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1")
-    if simulator:
-        env["NUMBA_ENABLE_CUDASIM"] = "1"
-    else:
-        env.pop("NUMBA_ENABLE_CUDASIM", None)
-    out = subprocess.run([sys.executable, str(HERE / "gpu_sim_learning.py"), mode], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=1800, check=False)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip().splitlines()
+    return run_script("gpu_sim_learning.py", mode, simulator)
 
 
 def _simulate(cases):

@@ -1,13 +1,10 @@
 """GPU backend of the modern-Hopfield samplers (montecarlo.gpu_modern): refused cleanly without a GPU; under the
 numba CUDA simulator the CPU's trajectories (bit for bit where the arithmetic allows it, see gpu_sim_modern.py);
 the kernels compile to PTX; statistical agreement with the CPU on a real GPU (skipped without)."""
-import os
-import pathlib
-import subprocess
-import sys
 
 import numpy as np
 import pytest
+from sim_runner import run_script
 
 from hopfield.patterns import random_patterns
 from hopfield.validation import ParameterError
@@ -15,21 +12,11 @@ from montecarlo import modern
 from montecarlo.gpu import available
 from montecarlo.measure import combine_chains, summarize_series
 
-HERE = pathlib.Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
 GPU, WHY = available()
 
 
 def _script(mode, simulator=True):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_NUM_THREADS="1")
-    if simulator:
-        env["NUMBA_ENABLE_CUDASIM"] = "1"
-    else:
-        env.pop("NUMBA_ENABLE_CUDASIM", None)
-    out = subprocess.run([sys.executable, str(HERE / "gpu_sim_modern.py"), mode], env=env, cwd=ROOT,
-                         capture_output=True, text=True, timeout=1800, check=False)
-    assert out.returncode == 0, out.stdout + out.stderr
-    return out.stdout.strip().splitlines()
+    return run_script("gpu_sim_modern.py", mode, simulator)
 
 
 def _simulate(mode):

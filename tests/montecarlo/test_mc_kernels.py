@@ -217,11 +217,18 @@ def test_vector_dot_matches_int64_reference():
     def dot(row, S, K):
         return _dot_p2(row, S, K)
 
+    @njit
+    def dot_prefetching(row, S, K, nxt):
+        return _dot_p2(row, S, K, nxt)
+
     rng = np.random.default_rng(3)
+    other = rng.choice(np.array([-1, 1], dtype=np.int8), size=2000)
     for K in list(range(0, 70)) + [1000, 1007]:
         row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
         S = rng.integers(-2**15, 2**15, size=K).astype(np.int16)
-        assert dot(row, S, K) == int(np.dot(row.astype(np.int64), S.astype(np.int64))), K
+        ref = int(np.dot(row.astype(np.int64), S.astype(np.int64)))
+        assert dot(row, S, K) == ref, K
+        assert dot_prefetching(row, S, K, other[:K]) == ref, K   # the prefetched row changes nothing
 
 
 def test_acceptance_filter_takes_the_exact_decisions():
