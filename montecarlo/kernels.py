@@ -58,6 +58,29 @@ def _prefetch(typingctx, arr, idx):
 
     return sig, codegen
 
+
+@intrinsic
+def _unmanaged(typingctx, arr):
+    """The same array without its memory owner (meminfo and parent NULL): views taken of it in a loop
+    (``row = pat[i]``) then skip NRT's atomic reference counting, whose lock-prefixed increments and
+    decrements act as full barriers and drained the store buffer after every accepted flip. Only
+    for arrays that the caller keeps alive for the whole call and that do not escape it."""
+    if not isinstance(arr, types.Array):
+        return None
+
+    def codegen(context, builder, signature, args):
+        aryty = signature.args[0]
+        src = context.make_array(aryty)(context, builder, args[0])
+        dst = context.make_array(aryty)(context, builder)
+        for field in ("nitems", "itemsize", "data", "shape", "strides"):
+            setattr(dst, field, getattr(src, field))
+        dst.meminfo = context.get_constant_null(types.MemInfoPointer(aryty.dtype))
+        dst.parent = context.get_constant_null(types.pyobject)
+        return dst._getvalue()
+
+    return arr(arr), codegen
+
+
 DYN_HEAT_BATH, DYN_METROPOLIS, DYN_ZERO = 0, 1, 2
 PREFETCH_AHEAD = 4   # the row of the proposal this many steps ahead is prefetched (benchmarks/bench_mc.py)
 SCHED_RANDOM, SCHED_SEQUENTIAL, SCHED_PERMUTATION = 0, 1, 2
@@ -75,10 +98,11 @@ def newton_coefficients(P: int) -> np.ndarray:
 
 def _dot16_codegen(context, builder, signature, args):
     """LLVM IR of :func:`_dot16_i8_i16` (see there)."""
-    rowty, Sty, nty, nxty = signature.args
+    rowty, Sty, kty, nxty = signature.args
     ra = context.make_array(rowty)(context, builder, args[0])
     sa = context.make_array(Sty)(context, builder, args[1])
-    n = context.cast(builder, args[2], nty, types.intp)
+    K = context.cast(builder, args[2], kty, types.intp)
+    n = builder.lshr(K, ir.Constant(K.type, 4))
     na = context.make_array(nxty)(context, builder, args[3])
     i32 = ir.IntType(32)
     v16i8 = ir.VectorType(ir.IntType(8), 16)
@@ -126,7 +150,15 @@ def _dot16_codegen(context, builder, signature, args):
     tot = ir.Constant(i32, 0)
     for q in range(8):
         tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))
-    return tot
+    # the K mod 16 entries left, one at a time
+    acc = cgutils.alloca_once_value(builder, tot)
+    done = builder.mul(n, const(16))
+    with cgutils.for_range(builder, builder.sub(K, done)) as loop:
+        k = builder.add(done, loop.index)
+        x = builder.sext(builder.load(builder.gep(ra.data, [k])), i32)
+        y = builder.sext(builder.load(builder.gep(sa.data, [k])), i32)
+        builder.store(builder.add(builder.load(acc), builder.mul(x, y)), acc)
+    return builder.load(acc)
 
 
 def _is_c_array(a, dtype):
@@ -134,8 +166,8 @@ def _is_c_array(a, dtype):
 
 
 @intrinsic
-def _dot16_i8_i16(typingctx, row, S, n16, nxt):
-    """sum_{k < 16 n16} row[k] S[k] for contiguous int8 ``row`` and int16 ``S``, int32 accumulation;
+def _dot16_i8_i16(typingctx, row, S, K, nxt):
+    """sum_{k < K} row[k] S[k] for contiguous int8 ``row`` and int16 ``S``, int32 accumulation;
     prefetches the int8 row ``nxt`` (the row of a later proposal) on the way.
 
     Written as vector IR on 16 lanes: sext to i32, multiply, add the even and odd products into
@@ -150,7 +182,7 @@ def _dot16_i8_i16(typingctx, row, S, n16, nxt):
     if not (_is_c_array(row, types.int8) and _is_c_array(S, types.int16) and isinstance(nxt, types.Array)
             and nxt.dtype == types.int8):
         return None
-    return types.int32(row, S, n16, nxt), _dot16_codegen
+    return types.int32(row, S, K, nxt), _dot16_codegen
 
 
 def _dot_p2(row, S, K, nxt=None):
@@ -161,27 +193,29 @@ def _dot_p2(row, S, K, nxt=None):
     return int(np.dot(row[:K].astype(np.int64), S[:K].astype(np.int64)))
 
 
-@overload(_dot_p2)
+@overload(_dot_p2, inline="always")   # inlined in numba IR: an out-of-line call spilled ~18 words per proposal
 def _ov_dot_p2(row, S, K, nxt=None):
     if (isinstance(row, types.Array) and isinstance(S, types.Array) and row.dtype == types.int8
             and S.dtype == types.int16 and row.layout == "C" and S.layout == "C"):
-        def impl(row, S, K, nxt=None):  # 16-lane vpmaddwd blocks, then the tail
-            n16 = K >> 4
-            if nxt is None:
-                acc = _dot16_i8_i16(row, S, n16, row)
-            else:
-                acc = _dot16_i8_i16(row, S, n16, nxt)
-            for k in range(n16 << 4, K):
-                acc = np.int32(acc + np.int32(row[k]) * np.int32(S[k]))
-            return acc
+        if nxt is None or isinstance(nxt, (types.NoneType, types.Omitted)):
+            def impl(row, S, K, nxt=None):  # 16-lane vpmaddwd blocks, then the tail (in the IR)
+                return _dot16_i8_i16(row, S, K, row)
+        else:
+            def impl(row, S, K, nxt=None):
+                return _dot16_i8_i16(row, S, K, nxt)
         return impl
 
     def impl_generic(row, S, K, nxt=None):
-        acc = np.int32(0)
-        for k in range(K):
-            acc = np.int32(acc + np.int32(row[k]) * np.int32(S[k]))
-        return acc
+        return _dot_p2_generic(row, S, K)
     return impl_generic
+
+
+@njit(cache=True)
+def _dot_p2_generic(row, S, K):
+    acc = np.int32(0)
+    for k in range(K):
+        acc = np.int32(acc + np.int32(row[k]) * np.int32(S[k]))
+    return acc
 
 
 @njit(inline="always", cache=True)
@@ -474,6 +508,7 @@ def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, orde
     """P = 2 sweeps: :func:`sweep_chain` with the P = 2 kernel only (the same draws, decisions and
     arithmetic, bit for bit). A separate compact loop: the general one carries the P = 3, 4 and
     cached paths and runs about 15% slower on P = 2."""
+    pat = _unmanaged(pat)
     N = pat.shape[0]
     K = pat.shape[1]
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
@@ -522,6 +557,9 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
     """
     if P == 2 and not use_cache:
         return _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, order, nsweeps, pf)
+    # the caller owns these for the whole call: views and inlined calls then skip NRT reference counting
+    pat, ncol, c4, S, coef, A, B, Bs = (_unmanaged(pat), _unmanaged(ncol), _unmanaged(c4), _unmanaged(S),
+                                        _unmanaged(coef), _unmanaged(A), _unmanaged(B), _unmanaged(Bs))
     N = pat.shape[0]
     K = pat.shape[1]
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]

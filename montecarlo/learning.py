@@ -50,7 +50,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 from . import gpu as _gpu
 from .api import check_run_controls
-from .kernels import DYN_ZERO, accept, draw_order, pair_overlaps, tempering_swaps
+from .kernels import DYN_ZERO, _unmanaged, accept, draw_order, pair_overlaps, tempering_swaps
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
 from .rng import seed_sequence
@@ -211,6 +211,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
 
     ``plefka``: approximate two-body dynamics with the (P-2)-th power of the example-mean overlaps frozen at
     the start of each sweep (module docstring); the exact kernel otherwise."""
+    Mb = _unmanaged(Mb)   # row views without atomic reference counting (kernels._unmanaged)
     N = Mb.shape[0]
     K = Mb.shape[1]
     H = V.shape[0]
@@ -255,6 +256,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
 @njit(cache=True, fastmath=FASTMATH)
 def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps, plefka=False):
     """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M)); returns accepted flips."""
+    eta = _unmanaged(eta)   # row views without atomic reference counting (kernels._unmanaged)
     N = eta.shape[0]
     L = eta.shape[1]
     K = xi.shape[1]

@@ -287,3 +287,26 @@ def test_acceptance_filter_takes_the_exact_decisions():
         # the near-threshold cases really reach both outcomes
         tail = slice(xs.size - 2 * m, None)
         assert 0 < hb[tail].sum() < 2 * m and 0 < me[tail].sum() < 2 * m
+
+
+def test_unmanaged_array_aliases_the_original():
+    """kernels._unmanaged returns the same memory (reads and writes go through) without an owner, so row
+    views of it inside a kernel carry no reference counting; the caller keeps the original alive."""
+    from numba import njit
+
+    from montecarlo.kernels import _unmanaged
+
+    @njit
+    def flip_row_sums(a):
+        u = _unmanaged(a)
+        out = np.zeros(u.shape[0], dtype=np.int64)
+        for i in range(u.shape[0]):
+            row = u[i]
+            out[i] = row.sum()
+            row[0] = -row[0]
+        return out
+
+    a = np.arange(12, dtype=np.int8).reshape(3, 4)
+    ref = a.sum(axis=1)
+    assert np.array_equal(flip_row_sums(a), ref)
+    assert np.array_equal(a[:, 0], -np.arange(0, 12, 4))
