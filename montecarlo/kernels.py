@@ -458,6 +458,92 @@ def metropolis_flip(u, x):
     return u < math.exp(x)
 
 
+# ---- heat bath with the uniforms of a sweep drawn up front ------------------------------------------
+#
+# Heat bath draws exactly one uniform per proposal and nothing else draws during the proposals, so the
+# N uniforms of a sweep can be drawn right after the site order (the same stream positions) and turned
+# into bounds on x = beta DeltaE before the proposals start: flip iff u (1 + exp(x)) < 1 (the float64
+# expression of heat_bath_flip) holds for x < lo and fails for x > hi, with
+#     L = log(1/u - 1),   lo, hi = L -+ dl,   dl = 1e-9 (1 + |L|) + 1e-14 / (1 - u).
+# Why dl suffices: near x = L + t the float64 value is a = 1 + (1 - u)(t + e1) + e2 + e3 to first
+# order, with |e1| <= 2.3e-16 from libm's exp (< 1 ulp) and e2, e3 the roundings of the sum and the
+# product, so it can disagree with the exact x < L only for |t| <= 2.3e-16 + 2.3e-16 / (1 - u);
+# fl(1/u - 1) = (1/u - 1)(1 + d) with |d| <= 1.2e-16 / (1 - u) + 1.2e-16 moves L by as much;
+# _log_est errs by <= 2e-11 + 1e-15 |L| (tested). dl exceeds the sum by more than 20x.
+# Between lo and hi (a fraction ~1e-5 of the proposals) heat_bath_flip decides. A proposal then waits
+# only for its dot product and one comparison: the long exp chain left the path that resolves the
+# (unpredictable) accept branch, ~10% of a P = 2 sweep at N = 1e4, K = 1e3, T = 1.5.
+
+@intrinsic
+def _f64_bits(typingctx, x):
+    """The IEEE-754 bits of a float64 as int64."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_f64(typingctx, b):
+    """The float64 with IEEE-754 bits ``b`` (int64)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
+@njit(inline="always", cache=True)
+def _log_est(y):
+    """log(y) for a positive normal float64, to <= 2e-11 + 1e-15 |log y| absolute: y = 2^e m with
+    m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(s), s = (m - 1)/(m + 1), |s| <= 0.172, series to s^11."""
+    b = _f64_bits(y)
+    e = (b >> 52) - 1023
+    m = _bits_f64((b & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
+    if m > 1.4142135623730951:
+        m = 0.5 * m
+        e += 1
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    return e * 0.6931471805599453 + 2.0 * s * (1.0 + z * (1.0 / 3.0 + z * (0.2 + z * (
+        1.0 / 7.0 + z * (1.0 / 9.0 + z * (1.0 / 11.0))))))
+
+
+@njit(inline="always", cache=True)
+def heat_bath_bounds(u):
+    """(lo, hi) with u (1 + exp(x)) < 1 (float64, libm exp) true for x < lo, false for x > hi (above)."""
+    if u <= 0.0:
+        return -math.inf, math.inf
+    L = _log_est(1.0 / u - 1.0)
+    dl = 1e-9 * (1.0 + abs(L)) + 1e-14 / (1.0 - u)
+    return L - dl, L + dl
+
+
+@njit(inline="always", cache=True)
+def draw_heat_bath(thr, N, s0, s1, s2, s3, exact_log=False):
+    """The N heat-bath uniforms u of one sweep into thr[a, 0] and their bounds (heat_bath_bounds) into
+    thr[a, 1], thr[a, 2]; with ``exact_log`` instead thr[a, 1] = log(1/u - 1) (libm; inf for u = 0)."""
+    for a in range(N):
+        u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        thr[a, 0] = u
+    if exact_log:
+        for a in range(N):
+            thr[a, 1] = math.inf if thr[a, 0] == 0.0 else math.log(1.0 / thr[a, 0] - 1.0)
+    else:
+        for a in range(N):
+            lo, hi = heat_bath_bounds(thr[a, 0])
+            thr[a, 1] = lo
+            thr[a, 2] = hi
+    return s0, s1, s2, s3
+
+
+@njit(inline="always", cache=True)
+def heat_bath_decide(x, u, lo, hi):
+    """heat_bath_flip(u, x) from the bounds of heat_bath_bounds(u) (exactly the same decision)."""
+    if x < lo:
+        return True
+    if x > hi:
+        return False
+    return heat_bath_flip(u, x)
+
+
 @njit(inline="always", cache=True)
 def accept(D, bscale, dyn, ties, s0, s1, s2, s3):
     """Acceptance of a proposal with DeltaE = D * scale (bscale = beta * scale; unused at T = 0): heat bath
@@ -514,8 +600,12 @@ def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, orde
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     bscale = beta * scale
     accepted = 0
+    hb = dyn == DYN_HEAT_BATH
+    thr = np.empty((N if hb else 0, 3))   # heat bath: u, lo, hi per proposal (draw_heat_bath)
     for _sw in range(nsweeps):
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
+        if hb:
+            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = pat[i]
@@ -528,7 +618,10 @@ def _sweep_p2(pat, nrow, spins, S, st, beta, scale, dyn, sched, ties, wide, orde
             else:
                 d = np.int64(_dot_p2(row, S, K, nxt))   # prefetches nxt on the way
             D = np.int64(sig) * d - np.int64(nrow[i])
-            flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            if hb:
+                flip = heat_bath_decide(bscale * D, thr[a, 0], thr[a, 1], thr[a, 2])
+            else:
+                flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig
@@ -550,7 +643,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
 
     Per sweep the N sites are drawn first (random: N uniform draws; permutation: Fisher-Yates;
     sequential: 0..N-1), then the proposals run in that order, drawing acceptance uniforms as needed
-    (heat bath: one per proposal; Metropolis: one per uphill proposal; T = 0: one bit per tie).
+    (heat bath: one per proposal, so all N are drawn right after the order, see draw_heat_bath;
+    Metropolis: one per uphill proposal; T = 0: one bit per tie).
     The row of the proposal PREFETCH_AHEAD steps ahead is prefetched. Acceptance with x = beta DeltaE: heat bath
     u (1 + e^x) < 1, Metropolis u < e^-x; on the P = 4 +-1 path (float32 filter) the equivalent
     x < log(1/u - 1) and x < -log(u), which are monotone in D_i and so decidable from bounds.
@@ -576,8 +670,12 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
     cfac = beta * scale
     eps0 = _fast4_eps(N, K, c40, B[0]) if fast4 else 0.0
     small_kn = K * N < 2 ** 31
+    hb = dyn == DYN_HEAT_BATH
+    thr = np.empty((N if hb else 0, 3))   # heat bath: the sweep's uniforms, drawn up front (draw_heat_bath)
     for _sw in range(nsweeps):
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
+        if hb:   # (the +-1 P = 4 path compares with libm's log(1/u - 1) itself)
+            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3, fast4)
         for a in range(N):
             i = order[a]
             if pf > 0 and a + pf < N:
@@ -595,9 +693,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                 eD = eps0 + (abs(d32) + abs(bs)) * 2.0 ** -50
                 Dlo = Da - eD
                 Dhi = Da + eD
-                if dyn == DYN_HEAT_BATH:
-                    u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-                    r = math.inf if u == 0.0 else math.log(1.0 / u - 1.0)
+                if hb:
+                    r = thr[a, 1]
                     if cfac * Dhi < r:
                         flip = True
                     elif not cfac * Dlo >= r:
@@ -638,7 +735,10 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                     D = _num_p4_cached(row, A, B, Bs[0], K, sig, diluted)
                 else:
                     D = delta_numerator(row, S, ncol, c4, nrow[i], sig, P, wide, coef, work)
-                flip, s0, s1, s2, s3 = accept(D, beta * scale, dyn, ties, s0, s1, s2, s3)
+                if hb:
+                    flip = heat_bath_decide(cfac * D, thr[a, 0], thr[a, 1], thr[a, 2])
+                else:
+                    flip, s0, s1, s2, s3 = accept(D, beta * scale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig

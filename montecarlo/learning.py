@@ -50,7 +50,8 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 
 from . import gpu as _gpu
 from .api import check_run_controls
-from .kernels import DYN_ZERO, _unmanaged, accept, draw_order, pair_overlaps, tempering_swaps
+from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bath, draw_order,
+                      heat_bath_decide, pair_overlaps, tempering_swaps)
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
 from .rng import seed_sequence
@@ -220,11 +221,15 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
     E = np.empty(P + 1)
     G = np.empty(K)
     accepted = 0
+    hb = dyn == DYN_HEAT_BATH
+    thr = np.empty((N if hb else 0, 3))   # heat bath: the sweep's uniforms, drawn up front (kernels.draw_heat_bath)
     for _sw in range(nsweeps):
         if plefka:
             for mu in range(K):
                 G[mu] = float(V[0, mu]) ** (P - 2)
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
+        if hb:
+            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = Mb[i]
@@ -233,7 +238,10 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
                 D = sup_numerator_plefka(row, V, G, sig)
             else:
                 D = sup_numerator(row, V, W, sig, P, coef, p, E)
-            flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            if hb:
+                flip = heat_bath_decide(bscale * D, thr[a, 0], thr[a, 1], thr[a, 2])
+            else:
+                flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig
@@ -265,11 +273,15 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
     E = np.empty(P + 1)
     G = np.empty(L)
     accepted = 0
+    hb = dyn == DYN_HEAT_BATH
+    thr = np.empty((N if hb else 0, 3))   # heat bath: the sweep's uniforms, drawn up front (kernels.draw_heat_bath)
     for _sw in range(nsweeps):
         if plefka:
             for k in range(L):
                 G[k] = float(S[k]) ** (P - 2)
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
+        if hb:
+            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = eta[i]
@@ -278,7 +290,10 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
                 D = uns_numerator_plefka(row, S, G, sig)
             else:
                 D = uns_numerator(row, S, N, sig, P, coef, p, E)
-            flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
+            if hb:
+                flip = heat_bath_decide(bscale * D, thr[a, 0], thr[a, 1], thr[a, 2])
+            else:
+                flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
                 accepted += 1
                 spins[i] = -sig

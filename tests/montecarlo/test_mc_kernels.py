@@ -289,6 +289,98 @@ def test_acceptance_filter_takes_the_exact_decisions():
         assert 0 < hb[tail].sum() < 2 * m and 0 < me[tail].sum() < 2 * m
 
 
+def test_heat_bath_bounds_take_the_exact_decisions():
+    """Pre-drawn heat bath: _log_est is accurate to its stated bound over the whole float range it sees,
+    and heat_bath_decide(x, u, lo, hi) with (lo, hi) = heat_bath_bounds(u) equals the plain float64
+    u (1 + exp(x)) < 1, for random pairs, for x placed right at the bounds, and for u within a few ulps
+    of the threshold; the bounds are tight (few proposals fall between them)."""
+    from numba import njit
+
+    from montecarlo.kernels import _log_est, draw_heat_bath, heat_bath_bounds, heat_bath_decide
+    from montecarlo.rng import uniform
+
+    @njit
+    def logs(ys):
+        out = np.empty(ys.size)
+        for j in range(ys.size):
+            out[j] = _log_est(ys[j])
+        return out
+
+    @njit
+    def decide(us, xs):
+        out = np.empty(us.size, dtype=np.bool_)
+        undecided = 0
+        for j in range(us.size):
+            lo, hi = heat_bath_bounds(us[j])
+            out[j] = heat_bath_decide(xs[j], us[j], lo, hi)
+            undecided += lo <= xs[j] <= hi
+        return out, undecided
+
+    @njit
+    def bounds(us):
+        lo = np.empty(us.size)
+        hi = np.empty(us.size)
+        for j in range(us.size):
+            lo[j], hi[j] = heat_bath_bounds(us[j])
+        return lo, hi
+
+    @njit
+    def plain(us, xs):
+        out = np.empty(us.size, dtype=np.bool_)
+        for j in range(us.size):
+            out[j] = us[j] * (1.0 + math.exp(xs[j])) < 1.0
+        return out
+
+    rng = np.random.default_rng(11)
+    top = np.nextafter(1.0, 0.0)
+    ys = np.concatenate([np.exp(rng.uniform(-37.0, 37.0, 200_000)), 2.0 ** np.arange(-53.0, 54.0),
+                         np.sqrt(0.5) * (1 + np.arange(-3, 4) * 2.0 ** -52), np.sqrt(2.0) * (1 + np.arange(-3, 4) * 2.0 ** -52),
+                         [1.0 / top - 1.0, 2.0 ** 53 - 1.0]])
+    err = np.abs(logs(ys) - np.log(ys))
+    assert np.all(err <= 2e-11 + 1e-15 * np.abs(np.log(ys))), err.max()
+
+    n = 300_000
+    us = np.concatenate([rng.random(n), top - rng.integers(0, 64, 2000) * 2.0 ** -53,
+                         rng.integers(1, 64, 2000) * 2.0 ** -53, [0.0] * 10])
+    xs = np.concatenate([rng.normal(0.0, 4.0, n), rng.normal(0.0, 40.0, 4000), rng.uniform(-800, 800, 10)])
+    got, _ = decide(us, xs)
+    assert np.array_equal(got, plain(us, xs))
+    undecided = decide(us[:n], xs[:n])[1]   # typical draws: the bounds decide, libm exp is rarely called
+    assert undecided < 1e-4 * n, undecided
+    # x at the bounds themselves and one step outside them
+    lo, hi = bounds(us)
+    fin = np.isfinite(lo)
+    for x in (lo[fin], np.nextafter(lo[fin], -np.inf), hi[fin], np.nextafter(hi[fin], np.inf)):
+        assert np.array_equal(decide(us[fin], x)[0], plain(us[fin], x))
+    assert plain(us[fin], np.nextafter(lo[fin], -np.inf)).all() and not plain(us[fin], np.nextafter(hi[fin], np.inf)).any()
+    # u within +-4 ulps of 1/(1 + e^x): only the exact branch can decide, and both outcomes occur
+    m = 50_000
+    xt = rng.normal(0.0, 3.0, m)
+    ut = np.clip(1.0 / (1.0 + np.exp(xt)), 0.0, top)
+    steps = rng.integers(-4, 5, m)
+    for k in range(m):
+        for _ in range(abs(steps[k])):
+            ut[k] = np.nextafter(ut[k], np.inf if steps[k] > 0 else -np.inf)
+    ut = np.clip(ut, 0.0, top)
+    got = decide(ut, xt)[0]
+    assert np.array_equal(got, plain(ut, xt)) and 0 < got.sum() < m
+
+    # draw_heat_bath takes the next N uniforms of the stream, as N calls of uniform would
+    @njit
+    def both(N, st):
+        thr = np.empty((N, 3))
+        a = draw_heat_bath(thr, N, st[0], st[1], st[2], st[3])
+        ref = np.empty(N)
+        s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+        for j in range(N):
+            ref[j], s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
+        return thr, ref, np.array(a), np.array((s0, s1, s2, s3))
+
+    thr, ref, a, b = both(1000, np.array([1, 2, 3, 4], dtype=np.uint64))
+    assert np.array_equal(thr[:, 0], ref) and np.array_equal(a, b)
+    assert np.array_equal(thr[:, 1:], np.column_stack(bounds(ref)))
+
+
 def test_unmanaged_array_aliases_the_original():
     """kernels._unmanaged returns the same memory (reads and writes go through) without an owner, so row
     views of it inside a kernel carry no reference counting; the caller keeps the original alive."""
