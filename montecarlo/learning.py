@@ -51,7 +51,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from . import gpu as _gpu
 from .api import check_run_controls
 from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bath, draw_order,
-                      heat_bath_decide, pair_overlaps, tempering_swaps)
+                      heat_bath_decide, pair_overlaps, tempering_swaps, work_arrays)
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
 from .rng import seed_sequence
@@ -207,7 +207,7 @@ def uns_energy(S, N, P, coef):
 
 
 @njit(cache=True)
-def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps, plefka=False):
+def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, order, thr, nsweeps, plefka=False):
     """``nsweeps`` supervised sweeps of one chain in place; returns the number of accepted flips.
 
     ``plefka``: approximate two-body dynamics with the (P-2)-th power of the example-mean overlaps frozen at
@@ -221,8 +221,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
     E = np.empty(P + 1)
     G = np.empty(K)
     accepted = 0
-    hb = dyn == DYN_HEAT_BATH
-    thr = np.empty((N if hb else 0, 3))   # heat bath: the sweep's uniforms, drawn up front (kernels.draw_heat_bath)
+    hb = dyn == DYN_HEAT_BATH   # thr: the sweep's heat-bath uniforms, drawn up front (kernels.draw_heat_bath)
     for _sw in range(nsweeps):
         if plefka:
             for mu in range(K):
@@ -262,7 +261,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, nsweeps, plefka=False):
+def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, thr, nsweeps, plefka=False):
     """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M)); returns accepted flips."""
     eta = _unmanaged(eta)   # row views without atomic reference counting (kernels._unmanaged)
     N = eta.shape[0]
@@ -273,8 +272,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
     E = np.empty(P + 1)
     G = np.empty(L)
     accepted = 0
-    hb = dyn == DYN_HEAT_BATH
-    thr = np.empty((N if hb else 0, 3))   # heat bath: the sweep's uniforms, drawn up front (kernels.draw_heat_bath)
+    hb = dyn == DYN_HEAT_BATH   # thr: the sweep's heat-bath uniforms, drawn up front (kernels.draw_heat_bath)
     for _sw in range(nsweeps):
         if plefka:
             for k in range(L):
@@ -321,10 +319,10 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
     keep = snap.shape[1] > 0
     for c in prange(C):
         d = pidx[c]
-        order = np.empty(N, dtype=np.int64)
+        order, thr = work_arrays(N, dyn)
         for t in range(nsweeps):
             acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code,
-                            ties, order, 1, plefka)
+                            ties, order, thr, 1, plefka)
             acc_total[c] += acc
             if measure:
                 rec_E[c, t] = escale * sup_energy(V[c], W[d], P, coef) / N
@@ -348,10 +346,10 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
     keep = snap.shape[1] > 0
     for c in prange(C):
         d = pidx[c]
-        order = np.empty(N, dtype=np.int64)
+        order, thr = work_arrays(N, dyn)
         for t in range(nsweeps):
             acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code, ties,
-                            order, 1, plefka)
+                            order, thr, 1, plefka)
             acc_total[c] += acc
             if measure:
                 rec_E[c, t] = escale * uns_energy(S[c], N, P, coef) / N

@@ -231,6 +231,30 @@ def test_vector_dot_matches_int64_reference():
         assert dot_prefetching(row, S, K, other[:K]) == ref, K   # the prefetched row changes nothing
 
 
+def test_float32_filter_dot_is_within_its_bound():
+    """The P = 4 filter's float32 dot (8-lane FMA blocks, 64 per prefetched line, then 8-blocks and a
+    scalar tail) stays within the rounding bound gK sum |row G| the filter assumes, for every K residue
+    modulo 64, and the prefetched row changes nothing."""
+    from numba import njit
+
+    from montecarlo.kernels import _U32, _dot_f32
+
+    @njit
+    def dot(row, G, K, nxt):
+        return _dot_f32(row, G, K, nxt)
+
+    rng = np.random.default_rng(4)
+    other = rng.choice(np.array([-1, 1], dtype=np.int8), size=3000)
+    for K in list(range(0, 140)) + [1000, 1001, 2047]:
+        row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
+        G = (rng.standard_normal(K) * 1e9).astype(np.float32)
+        exact = float(np.dot(row.astype(np.float64), G.astype(np.float64)))
+        got = dot(row, G, K, other[:K])
+        gK = K * _U32 / (1.0 - K * _U32)
+        assert abs(got - exact) <= gK * float(np.abs(G.astype(np.float64)).sum()) + 1e-300, K
+        assert got == dot(row, G, K, row), K
+
+
 def test_acceptance_filter_takes_the_exact_decisions():
     """heat_bath_flip / metropolis_flip (exp estimated, libm exp only near the threshold) equal the
     plain float64 expressions u (1 + exp(x)) < 1 and u < exp(x): random (u, x) over the whole range,
