@@ -23,7 +23,13 @@ D_i and a rigorous error bound, with an exact recomputation of D_i from the over
 bound cannot decide (see _fill_g32: decisions and trajectories are those of the exact D_i); for
 diluted patterns A_mu, B_mu in float64 (exact integers). Both are guarded by K (N+3)^3 < 2^52,
 else the int64 Newton path. The row of the proposal PREFETCH_AHEAD steps ahead is prefetched
-(sites are drawn at the start of each sweep; for P = 2 during the dot product).
+(sites are drawn at the start of each sweep; one line per 64 entries of the dot product). Heat bath
+draws a sweep's N uniforms up front as well (draw_heat_bath: the same stream positions) and turns
+them into bounds on beta DeltaE, so that a proposal waits only for its dot product and a comparison.
+The proposal loops take row views of caller-owned arrays through _unmanaged (no atomic reference
+counting per proposal). None of this changes a draw or a decision: trajectories are bit for bit those
+of the plain expressions (tests/montecarlo/test_mc_kernels.py; the GPU kernels, checked against these
+under the CUDA simulator, evaluate the plain expressions).
 """
 from __future__ import annotations
 
