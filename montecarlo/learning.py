@@ -238,7 +238,7 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
             else:
                 D = sup_numerator(row, V, W, sig, P, coef, p, E)
             if hb:
-                flip = heat_bath_decide(bscale * D, thr[a, 0], thr[a, 1], thr[a, 2])
+                flip = heat_bath_decide(bscale * D, thr[0, a], thr[1, a], thr[2, a])
             else:
                 flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
@@ -289,7 +289,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
             else:
                 D = uns_numerator(row, S, N, sig, P, coef, p, E)
             if hb:
-                flip = heat_bath_decide(bscale * D, thr[a, 0], thr[a, 1], thr[a, 2])
+                flip = heat_bath_decide(bscale * D, thr[0, a], thr[1, a], thr[2, a])
             else:
                 flip, s0, s1, s2, s3 = accept(D, bscale, dyn, ties, s0, s1, s2, s3)
             if flip:
