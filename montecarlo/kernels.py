@@ -167,6 +167,62 @@ def _dot16_codegen(context, builder, signature, args):
     return builder.load(acc)
 
 
+def _flip_dot16_codegen(context, builder, signature, args):
+    """LLVM IR of :func:`_flip_dot16` (see there)."""
+    rowty, Sty, kty, twoty = signature.args
+    ra = context.make_array(rowty)(context, builder, args[0])
+    sa = context.make_array(Sty)(context, builder, args[1])
+    K = context.cast(builder, args[2], kty, types.intp)
+    i16, i32 = ir.IntType(16), ir.IntType(32)
+    two = builder.trunc(context.cast(builder, args[3], twoty, types.int64), i16)
+    v16i8, v16i16, v16i32 = (ir.VectorType(ir.IntType(8), 16), ir.VectorType(i16, 16),
+                             ir.VectorType(i32, 16))
+    v8i32 = ir.VectorType(i32, 8)
+    even = ir.Constant(v8i32, [2 * q for q in range(8)])
+    odd = ir.Constant(v8i32, [2 * q + 1 for q in range(8)])
+    acc = cgutils.alloca_once_value(builder, ir.Constant(v8i32, None))
+    twov = builder.insert_element(ir.Constant(v16i16, ir.Undefined), two, ir.Constant(i32, 0))
+    twov = builder.shuffle_vector(twov, twov, ir.Constant(ir.VectorType(i32, 16), [0] * 16))
+
+    def const(v):
+        return ir.Constant(K.type, v)
+
+    n16 = builder.lshr(K, const(4))
+    with cgutils.for_range(builder, n16) as loop:
+        off = builder.mul(loop.index, const(16))
+        sp = builder.bitcast(builder.gep(sa.data, [off]), v16i16.as_pointer())
+        y = builder.load(sp, align=2)
+        x = builder.sext(builder.load(builder.bitcast(builder.gep(ra.data, [off]), v16i8.as_pointer()), align=1),
+                         v16i16)
+        p = builder.mul(builder.sext(x, v16i32), builder.sext(y, v16i32))
+        builder.store(builder.add(builder.load(acc), builder.add(builder.shuffle_vector(p, p, even),
+                                                                builder.shuffle_vector(p, p, odd))), acc)
+        builder.store(builder.sub(y, builder.mul(twov, x)), sp, align=2)
+    v = builder.load(acc)
+    tot = ir.Constant(i32, 0)
+    for q in range(8):
+        tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))
+    out = cgutils.alloca_once_value(builder, tot)
+    done = builder.mul(n16, const(16))
+    with cgutils.for_range(builder, builder.sub(K, done)) as loop:   # the K mod 16 entries left
+        k = builder.add(done, loop.index)
+        xp, yp = builder.gep(ra.data, [k]), builder.gep(sa.data, [k])
+        x, y = builder.sext(builder.load(xp), i16), builder.load(yp)
+        builder.store(builder.add(builder.load(out), builder.mul(builder.sext(x, i32), builder.sext(y, i32))), out)
+        builder.store(builder.sub(y, builder.mul(two, x)), yp)
+    return builder.load(out)
+
+
+@intrinsic
+def _flip_dot16(typingctx, row, S, K, two):
+    """An accepted flip on int16 overlaps in one pass: returns sum_k row[k] S[k] (before, int32, as
+    _dot_p2) and sets S[k] -= two row[k] (two = 2 sigma_i). One vpmaddwd and one vpmullw per 16 entries
+    instead of a dot product followed by the update loop."""
+    if not (_is_c_array(row, types.int8) and _is_c_array(S, types.int16) and isinstance(two, types.Integer)):
+        return None
+    return types.int32(row, S, K, two), _flip_dot16_codegen
+
+
 def _is_c_array(a, dtype):
     return isinstance(a, types.Array) and a.dtype == dtype and a.layout == "C"
 
@@ -230,6 +286,38 @@ def _dot_p2_wide(row, S, K):
     for k in range(K):
         acc += np.int64(row[k]) * np.int64(S[k])
     return acc
+
+
+def _flip_dot(row, S, K, two, small_kn):
+    """An accepted flip: returns sum_k row[k] S[k] before it (int64), then S[k] -= two row[k].
+
+    Reference body; inside numba the overload below runs: for int16 overlaps with K N < 2^31 one pass
+    (_flip_dot16), else the int64 dot product and then the update loop."""
+    d = int(np.dot(row[:K].astype(np.int64), S[:K].astype(np.int64)))
+    S[:K] -= (two * row[:K]).astype(S.dtype)
+    return d
+
+
+@overload(_flip_dot, inline="always")
+def _ov_flip_dot(row, S, K, two, small_kn):
+    if _is_c_array(row, types.int8) and _is_c_array(S, types.int16):
+        def impl(row, S, K, two, small_kn):
+            if small_kn:
+                return np.int64(_flip_dot16(row, S, K, two))
+            return _flip_dot_wide(row, S, K, two)
+        return impl
+
+    def impl_generic(row, S, K, two, small_kn):
+        return _flip_dot_wide(row, S, K, two)
+    return impl_generic
+
+
+@njit(cache=True)
+def _flip_dot_wide(row, S, K, two):
+    d = _dot_p2_wide(row, S, K)
+    for k in range(K):
+        S[k] = S[k] - two * np.int32(row[k])
+    return d
 
 
 @njit(inline="always", cache=True)
@@ -822,13 +910,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                 two = 2 * np.int32(sig)
                 if fast4:
                     # Q = sum S^2: Q' = Q - 4 sigma_i (xi_i . S) + 4 K (exact integers)
-                    if small_kn:
-                        dz = np.int64(_dot_p2(row, S, K))
-                    else:
-                        dz = _dot_p2_wide(row, S, K)
+                    dz = _flip_dot(row, S, K, two, small_kn)   # the dot, then the flip
                     q = B[0] - 4.0 * float(sig) * float(dz) + 4.0 * K
-                    for k in range(K):
-                        S[k] = S[k] - two * np.int32(row[k])
                     _fill_g32(S, ca32, G32)
                     B[0] = q
                     Bs[0] = float(K) * (c40 - 1.0) - 3.0 * q

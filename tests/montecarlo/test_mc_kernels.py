@@ -231,6 +231,30 @@ def test_vector_dot_matches_int64_reference():
         assert dot_prefetching(row, S, K, other[:K]) == ref, K   # the prefetched row changes nothing
 
 
+def test_flip_dot_matches_its_reference():
+    """_flip_dot (one-pass int16 path: vpmaddwd and the update per 16 entries, scalar tail; int64 path for
+    int32 overlaps or K N >= 2^31) returns the dot product before the flip and leaves S as the plain
+    update, for every K residue modulo 16 and both signs of the flip."""
+    from numba import njit
+
+    from montecarlo.kernels import _flip_dot
+
+    @njit
+    def flip(row, S, K, two, small_kn):
+        return _flip_dot(row, S, K, two, small_kn)
+
+    rng = np.random.default_rng(8)
+    for K in list(range(0, 50)) + [1000, 1007]:
+        for dtype, small_kn in ((np.int16, True), (np.int16, False), (np.int32, True)):
+            row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
+            S = rng.integers(-30000, 30000, size=K).astype(dtype)
+            two = int(rng.choice([-2, 2]))
+            ref_S = (S.astype(np.int64) - two * row.astype(np.int64)).astype(dtype)
+            ref = int(np.dot(row.astype(np.int64), S.astype(np.int64)))
+            got = flip(row, S, K, two, small_kn)
+            assert got == ref and np.array_equal(S, ref_S), (K, dtype, small_kn)
+
+
 def test_float32_filter_dot_is_within_its_bound():
     """The P = 4 filter's float32 dot (8-lane FMA blocks, 64 per prefetched line, then 8-blocks and a
     scalar tail) stays within the rounding bound gK sum |row G| the filter assumes, for every K residue
