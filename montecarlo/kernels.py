@@ -156,9 +156,22 @@ def _dot16_codegen(context, builder, signature, args):
     tot = ir.Constant(i32, 0)
     for q in range(8):
         tot = builder.add(tot, builder.extract_element(v, ir.Constant(i32, q)))
-    # the K mod 16 entries left, one at a time
+    # the K mod 16 entries left: eight at once if there are, then one at a time
     acc = cgutils.alloca_once_value(builder, tot)
-    done = builder.mul(n, const(16))
+    done = cgutils.alloca_once_value(builder, builder.mul(n, const(16)))
+    with builder.if_then(builder.icmp_signed(">=", builder.sub(K, builder.load(done)), const(8))):
+        off = builder.load(done)
+        v8i8, v8i16, v8x32 = ir.VectorType(ir.IntType(8), 8), ir.VectorType(ir.IntType(16), 8), ir.VectorType(i32, 8)
+        x = builder.sext(builder.load(builder.bitcast(builder.gep(ra.data, [off]), v8i8.as_pointer()), align=1), v8x32)
+        y = builder.sext(builder.load(builder.bitcast(builder.gep(sa.data, [off]), v8i16.as_pointer()), align=2),
+                         v8x32)
+        p8 = builder.mul(x, y)
+        t8 = builder.load(acc)
+        for q in range(8):
+            t8 = builder.add(t8, builder.extract_element(p8, ir.Constant(i32, q)))
+        builder.store(t8, acc)
+        builder.store(builder.add(off, const(8)), done)
+    done = builder.load(done)
     with cgutils.for_range(builder, builder.sub(K, done)) as loop:
         k = builder.add(done, loop.index)
         x = builder.sext(builder.load(builder.gep(ra.data, [k])), i32)
