@@ -658,51 +658,58 @@ def _bits_f64(typingctx, b):
     return types.float64(types.int64), codegen
 
 
-_LOG_C = 1.0 + (np.arange(256) + 0.5) / 256   # table centres in [1, 2)
-_LOG_LOGC = np.log(_LOG_C)
-_LOG_INVC = 1.0 / _LOG_C
-
-
 @njit(inline="always", cache=True)
 def _log_est(y):
-    """(log y, e) for a positive normal float64 y = 2^e m, m in [1, 2): log y = e ln 2 + log c_j + log1p(r)
-    with c_j the centre of the table interval (top 8 bits of m) and r = (m - c_j)/c_j, |r| < 1/512, log1p
-    to r^4; error <= 1e-13 + 1e-15 |log y| (tested), about twice as fast as libm's log here."""
+    """(log y, e) for a positive normal float64 y = 2^e m, m in [1, 2): with m' = m or m/2 in
+    [1/sqrt2, sqrt2) and s = (m' - 1)/(m' + 1), |s| <= 0.1716, log m' = 2 atanh s = 2 sum_k s^(2k+1)/(2k+1)
+    to s^15 (truncation < 2 s^17 / (17 (1 - s^2)) < 1.2e-14). No table and no branch: a loop of these
+    vectorises (heat_bath_thresholds). Error <= 1e-13 + 1e-15 |log y| (tested)."""
     b = _f64_bits(y)
-    e = (b >> 52) - 1023
-    j = (b >> 44) & 0xFF
+    eb = b >> 52
     m = _bits_f64((b & 0xFFFFFFFFFFFFF) | 0x3FF0000000000000)
-    r = (m - _LOG_C[j]) * _LOG_INVC[j]
-    return e * 0.6931471805599453 + _LOG_LOGC[j] + r * (1.0 - r * (0.5 - r * (1.0 / 3.0 - r * 0.25))), e
+    big = m > 1.4142135623730951
+    m = m * 0.5 if big else m
+    # the exponent (+1 if big) as a float without an int -> float conversion: bits of 2^52 + eb
+    ef = _bits_f64((eb + (1 if big else 0)) | 0x4330000000000000) - (4503599627370496.0 + 1023.0)
+    s = (m - 1.0) / (m + 1.0)
+    z = s * s
+    p = 2.0 + z * (2.0 / 3.0 + z * (2.0 / 5.0 + z * (2.0 / 7.0 + z * (2.0 / 9.0 + z * (
+        2.0 / 11.0 + z * (2.0 / 13.0 + z * (2.0 / 15.0)))))))
+    return ef * 0.6931471805599453 + s * p, eb - 1023
 
 
 @njit(inline="always", cache=True)
 def heat_bath_bounds(u):
-    """(lo, hi) with u (1 + exp(x)) < 1 (float64, libm exp) true for x < lo, false for x > hi (above).
-    1/(1 - u) = 1 + 1/y with y = 1/u - 1 >= 2^e is bounded by 1 + 2^-e (no third division)."""
-    if u <= 0.0:
-        return -math.inf, math.inf
-    L, e = _log_est(1.0 / u - 1.0)
+    """(lo, hi) with u (1 + exp(x)) < 1 (float64, libm exp) true for x < lo, false for x > hi (above);
+    (-inf, inf) for u = 0. 1/(1 - u) = 1 + 1/y with y = 1/u - 1 >= 2^e is bounded by 1 + 2^-e (no third
+    division). Branch-free (u = 0 by a select), so that heat_bath_thresholds vectorises."""
+    pos = u > 0.0
+    L, e = _log_est(1.0 / (u if pos else 0.5) - 1.0)
     dl = 1e-9 * (1.0 + abs(L)) + 1e-14 * (1.0 + _bits_f64((1023 - e) << 52))
-    return L - dl, L + dl
+    return (L - dl if pos else -math.inf), (L + dl if pos else math.inf)
+
+
+@njit(cache=True, error_model="numpy", fastmath=False)
+def heat_bath_thresholds(thr, N):
+    """thr[1, a], thr[2, a] = heat_bath_bounds(thr[0, a]) for a < N. Its own function for the numpy error
+    model: python's checks every division for zero, and the branch keeps the loop scalar (3x slower).
+    fastmath=False is explicit, or the caller's flags are inherited: reassociation would undo the exact
+    exponent-to-float trick in _log_est (an error of up to ~0.5 in the log)."""
+    for a in range(N):
+        lo, hi = heat_bath_bounds(thr[0, a])
+        thr[1, a] = lo
+        thr[2, a] = hi
 
 
 @njit(inline="always", cache=True)
-def draw_heat_bath(thr, N, s0, s1, s2, s3, exact_log=False):
+def draw_heat_bath(thr, N, s0, s1, s2, s3):
     """The N heat-bath uniforms u of one sweep into thr[0, a] and their bounds (heat_bath_bounds) into
-    thr[1, a], thr[2, a] (rows: the bounds loop vectorises); with ``exact_log`` instead
-    thr[1, a] = log(1/u - 1) (libm; inf for u = 0)."""
+    thr[1, a], thr[2, a] (rows, so that the bounds loop vectorises). The bounds hold for libm's
+    log(1/u - 1) as well (|error| <= 1e-13 + 1.3e-15 |L| < dl), which the +-1 P = 4 path compares with."""
     for a in range(N):
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         thr[0, a] = u
-    if exact_log:
-        for a in range(N):
-            thr[1, a] = math.inf if thr[0, a] == 0.0 else math.log(1.0 / thr[0, a] - 1.0)
-    else:
-        for a in range(N):
-            lo, hi = heat_bath_bounds(thr[0, a])
-            thr[1, a] = lo
-            thr[2, a] = hi
+    heat_bath_thresholds(thr, N)
     return s0, s1, s2, s3
 
 
@@ -852,8 +859,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
     hb = dyn == DYN_HEAT_BATH
     for _sw in range(nsweeps):
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
-        if hb:   # (the +-1 P = 4 path compares with libm's log(1/u - 1) itself)
-            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3, fast4)
+        if hb:
+            s0, s1, s2, s3 = draw_heat_bath(thr, N, s0, s1, s2, s3)
         for a in range(N):
             i = order[a]
             row = pat[i]
@@ -872,11 +879,16 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                 Dlo = Da - eD
                 Dhi = Da + eD
                 if hb:
-                    r = thr[1, a]
-                    if cfac * Dhi < r:
+                    # x < r = log(1/u - 1) (libm), with r in [thr[1, a], thr[2, a]] (heat_bath_bounds)
+                    if cfac * Dhi < thr[1, a]:
                         flip = True
-                    elif not cfac * Dlo >= r:
-                        flip = cfac * float(_num_p4(row, S, c4, K, np.int64(sig))) < r
+                    elif not cfac * Dlo >= thr[2, a]:
+                        u = thr[0, a]
+                        r = math.inf if u == 0.0 else math.log(1.0 / u - 1.0)
+                        if cfac * Dhi < r:
+                            flip = True
+                        elif not cfac * Dlo >= r:
+                            flip = cfac * float(_num_p4(row, S, c4, K, np.int64(sig))) < r
                 elif dyn == DYN_METROPOLIS:
                     if Dhi <= 0.0:
                         flip = True

@@ -182,6 +182,66 @@ def _p4_reference_run(xi, spins, st, T, dyn, ties_random, nsweeps, eps_of_q):
     return spins, S, np.array([s0, s1, s2, s3], dtype=np.uint64), near
 
 
+def _plain_run(xi, P, spins, st, T, dyn, nsweeps):
+    """Plain sweeps (random schedule, P = 2 or 3, patterns in {-1, 0, 1}): exact integer D_i for every
+    proposal, x = (beta P / N^(P-1)) D_i, and the textbook rules in float64 with libm's exp: heat bath
+    u (1 + e^x) < 1 (one uniform per proposal), Metropolis D <= 0 or u < e^-x."""
+    from montecarlo import rng as R
+
+    def call(f, *args):  # the numba RNG returns Python ints: keep the state typed uint64
+        out = f(*args)
+        return (out[0],) + tuple(np.uint64(v) for v in out[1:])
+
+    N, K = xi.shape
+    xi = xi.astype(np.int64)
+    n = np.count_nonzero(xi, axis=0)
+    spins = spins.astype(np.int64).copy()
+    S = xi.T @ spins
+    bscale = (1.0 / T) * (P / float(N) ** (P - 1))
+    s = tuple(np.uint64(v) for v in st)
+    for _ in range(nsweeps):
+        order = []
+        for _a in range(N):
+            i, *s = call(R.randbelow, N, *s)
+            order.append(i)
+        for i in order:
+            x = xi[i] * spins[i]
+            if P == 2:
+                D = int(spins[i] * (xi[i] @ S) - np.sum(x * x))
+            else:   # sum_mu x (S'^2 - n'), S' = S - x, n' = n - x^2
+                sp, nps = S - x, n - x * x
+                D = int(np.sum(x * (sp * sp - nps)))
+            flip = D <= 0 if dyn == "metropolis" else False
+            if dyn == "heat_bath":
+                u, *s = call(R.uniform, *s)
+                flip = u * (1.0 + math.exp(bscale * D)) < 1.0
+            elif not flip:
+                u, *s = call(R.uniform, *s)
+                flip = u < math.exp(-bscale * D)
+            if flip:
+                S -= 2 * x
+                spins[i] = -spins[i]
+    return spins, S, np.array(s, dtype=np.uint64)
+
+
+@pytest.mark.parametrize("P,dilution,dyn", [(2, 0.0, "heat_bath"), (2, 0.3, "heat_bath"), (3, 0.2, "heat_bath"),
+                                            (2, 0.0, "metropolis")])
+def test_trajectory_equals_plain_sweeps(P, dilution, dyn):
+    """The compiled sweeps (pre-drawn heat-bath bounds, vector dot products, exp filters) take exactly
+    the decisions of the textbook expressions: same spins, overlaps and RNG state after many sweeps.
+    Near-threshold proposals are frequent at this size, so a bound off by even 1e-3 would show."""
+    N, K, T = 40, 7, 1.2
+    xi = random_patterns(N, K, np.random.default_rng(31), dilution=dilution)
+    b = ChainBatch(xi, P, [T], dynamics=dyn, init="random", seed=5)
+    spins0, st0 = b.spins[0].copy(), b.rng[0].copy()
+    b.run(60)
+    spins, S, st = _plain_run(xi, P, spins0, st0, T, dyn, 60)
+    assert 0.05 < b.acceptance().min() < 0.95
+    assert np.array_equal(b.spins[0], spins)
+    assert np.array_equal(b.S[0].astype(np.int64), S)
+    assert np.array_equal(b.rng[0], st)
+
+
 @pytest.mark.parametrize("dyn,T", [("heat_bath", 3.0), ("metropolis", 3.0), ("zero", 0.0)])
 def test_p4_float32_filter_exact_decisions(dyn, T):
     """P = 4 with +-1 patterns decides from a float32 estimate of D_i plus a rigorous error bound and
@@ -299,6 +359,10 @@ def test_acceptance_filter_takes_the_exact_decisions():
         return hb, me, est
 
     @njit
+    def libm_log_odds(us):
+        return np.array([math.log(1.0 / u - 1.0) for u in us])
+
+    @njit
     def plain(us, xs):  # the reference expressions, with the same libm exp (numba's math.exp)
         hb = np.empty(us.size, dtype=np.bool_)
         me = np.empty(us.size, dtype=np.bool_)
@@ -373,6 +437,10 @@ def test_heat_bath_bounds_take_the_exact_decisions():
         return lo, hi
 
     @njit
+    def libm_log_odds(us):
+        return np.array([math.log(1.0 / u - 1.0) for u in us])
+
+    @njit
     def plain(us, xs):
         out = np.empty(us.size, dtype=np.bool_)
         for j in range(us.size):
@@ -401,6 +469,9 @@ def test_heat_bath_bounds_take_the_exact_decisions():
     for x in (lo[fin], np.nextafter(lo[fin], -np.inf), hi[fin], np.nextafter(hi[fin], np.inf)):
         assert np.array_equal(decide(us[fin], x)[0], plain(us[fin], x))
     assert plain(us[fin], np.nextafter(lo[fin], -np.inf)).all() and not plain(us[fin], np.nextafter(hi[fin], np.inf)).any()
+    # the same bounds enclose libm's log(1/u - 1), which the +-1 P = 4 path compares with
+    r = libm_log_odds(us[fin])
+    assert np.all((lo[fin] < r) & (r < hi[fin]))
     # u within +-4 ulps of 1/(1 + e^x): only the exact branch can decide, and both outcomes occur
     m = 50_000
     xt = rng.normal(0.0, 3.0, m)
