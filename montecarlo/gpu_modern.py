@@ -6,7 +6,8 @@ mu are warp reductions, after which every lane holds the same value. Every lane 
 xoshiro256** stream (montecarlo.gpu's device functions) redundantly, with the same draws in the
 same order as the CPU code, so all lanes take the same decisions without communication:
 
-    lse_chains:       binary LSE DAM, E = -(1/lambda) ln sum_mu e^{lambda S_mu}; weights
+    lse_chains:       binary LSE DAM (chain c on the patterns pat[pidx[c]] of a stack of disorder
+                      samples), E = -(1/lambda) ln sum_mu e^{lambda S_mu}; weights
                       w_mu = e^{lambda S_mu - L} refreshed after every accepted flip;
                       DeltaE_i = -2 - (1/lambda) ln[D_i + e^{-4 lambda} A_i] (modern._lse_delta).
     poly_chains:      polynomial DAM, exact int64 numerators sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)].
@@ -264,27 +265,27 @@ def _kernels():
             rng[c, 3] = s3
 
     @cuda.jit
-    def lse_shared(pat, spins, S, W, rng, order, lam, betas, dyn, schd, ties_random, nsweeps, target,
+    def lse_shared(pat, pidx, spins, S, W, rng, order, lam, betas, dyn, schd, ties_random, nsweeps, target,
                    m_out, e_out, mx_out, y_out, acc_out):
-        """Weights (8 K bytes) and overlaps (4 K bytes) of the chain in shared memory."""
+        """Weights (8 K bytes) and overlaps (4 K bytes) of the chain in shared memory; chain c on pat[pidx[c]]."""
         lane = cuda.threadIdx.x
         c = cuda.blockIdx.x
         K = S.shape[1]
         wc = cuda.shared.array(0, dtype=float64)[:K]
         Sc = cuda.shared.array(0, dtype=int32)[2 * K:3 * K]
-        lse_chain(c, lane, Sc, wc, pat, spins, rng, order, lam, betas, dyn, schd, ties_random, nsweeps, target,
-                  m_out, e_out, mx_out, y_out, acc_out)
+        lse_chain(c, lane, Sc, wc, pat[pidx[c]], spins, rng, order, lam, betas, dyn, schd, ties_random, nsweeps,
+                  target, m_out, e_out, mx_out, y_out, acc_out)
         cuda.syncthreads()
         for mu in range(lane, K, 32):
             S[c, mu] = Sc[mu]
 
     @cuda.jit
-    def lse_global(pat, spins, S, W, rng, order, lam, betas, dyn, schd, ties_random, nsweeps, target,
+    def lse_global(pat, pidx, spins, S, W, rng, order, lam, betas, dyn, schd, ties_random, nsweeps, target,
                    m_out, e_out, mx_out, y_out, acc_out):
-        """Weights and overlaps in global memory (K too large for shared memory)."""
+        """Weights and overlaps in global memory (K too large for shared memory); chain c on pat[pidx[c]]."""
         c = cuda.blockIdx.x
-        lse_chain(c, cuda.threadIdx.x, S[c], W[c], pat, spins, rng, order, lam, betas, dyn, schd, ties_random,
-                  nsweeps, target, m_out, e_out, mx_out, y_out, acc_out)
+        lse_chain(c, cuda.threadIdx.x, S[c], W[c], pat[pidx[c]], spins, rng, order, lam, betas, dyn, schd,
+                  ties_random, nsweeps, target, m_out, e_out, mx_out, y_out, acc_out)
 
     @cuda.jit
     def lse_deltas(pat, spins, S, W, lam, out):
@@ -515,18 +516,20 @@ def _launch(kernel, chains, shared_bytes, host_args, outputs):
             a[...] = d.copy_to_host()
 
 
-def lse_chains(pat, spins, S, W, rng, lam, betas, dyn, schd, ties_random, nsweeps, target,
+def lse_chains(pat, pidx, spins, S, W, rng, lam, betas, dyn, schd, ties_random, nsweeps, target,
                m_out, e_out, mx_out, y_out, acc_out):
-    """GPU montecarlo.modern._lse_chains (same arguments; spins, S, rng and the records are updated)."""
+    """GPU montecarlo.modern._lse_chains (same arguments: chain c on the patterns pat[pidx[c]] of a stack
+    (D, N, K); spins, S, rng and the records are updated)."""
     k = _kernels()
     C, K = S.shape
-    order = np.zeros((C, pat.shape[0]), np.int32)
+    order = np.zeros((C, pat.shape[1]), np.int32)
     if 12 * K <= _gpu.SHARED_BYTES:
         kern, shared = k["lse_shared"], 12 * K
     else:
         kern, shared = k["lse_global"], 0
-    args = [pat, spins, S, W, rng, order, float(lam), np.ascontiguousarray(betas, np.float64), int(dyn), int(schd),
-            bool(ties_random), int(nsweeps), int(target), m_out, e_out, mx_out, y_out, acc_out]
+    args = [pat, np.ascontiguousarray(pidx, np.int64), spins, S, W, rng, order, float(lam),
+            np.ascontiguousarray(betas, np.float64), int(dyn), int(schd), bool(ties_random), int(nsweeps), int(target),
+            m_out, e_out, mx_out, y_out, acc_out]
     _launch(kern, C, shared, args, (spins, S, rng, m_out, e_out, mx_out, y_out, acc_out))
 
 

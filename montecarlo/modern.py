@@ -8,7 +8,9 @@ directly, DeltaE_i = -2 - (1/lambda) ln[D_i + e^{-4 lambda} A_i]. Polynomial: ex
 sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)] while N^n < 2^63.
 
 Chains run in parallel (prange); each uses its own xoshiro256** stream from
-SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread count.
+SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread count. The retrieval
+drivers (lse_retrieval, finite_t_retrieval) run the chains of many disorder samples in one call, each
+on its own patterns (a stack (D, N, K); as many samples as max_bytes holds).
 ``backend="gpu"`` runs the same chains with montecarlo.gpu_modern (one warp per chain, the same draws).
 Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen).
 Schedules (montecarlo.kernels.draw_order): random sites, a random permutation per sweep, systematic scan.
@@ -166,10 +168,11 @@ def _lse_chain(pat, spins, S, w, st, lam, beta, dyn, schd, ties_random, nsweeps,
 
 
 @njit(parallel=True, cache=True)
-def _lse_chains(pat, spins, S, W, rng, lam, betas, dyn, schd, ties_random, nsweeps, target,
+def _lse_chains(pat, pidx, spins, S, W, rng, lam, betas, dyn, schd, ties_random, nsweeps, target,
                 m_out, e_out, mx_out, y_out, acc_out):
+    """Chains c in parallel, chain c on the patterns pat[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(spins.shape[0]):
-        _lse_chain(pat, spins[c], S[c], W[c], rng[c], lam, betas[c], dyn, schd, ties_random, nsweeps,
+        _lse_chain(pat[pidx[c]], spins[c], S[c], W[c], rng[c], lam, betas[c], dyn, schd, ties_random, nsweeps,
                    target, m_out[c], e_out[c], mx_out[c], y_out[c], acc_out[c])
 
 
@@ -360,16 +363,38 @@ def lse_run(patterns, lam, T, spins0, *, sweeps, chains=1, dynamics="heat_bath",
     seed = check_integer("seed", seed, low=0)
     point = check_integer("point", point, low=0)
     spins = _check_states(spins0, N, chains)
-    S = np.zeros((chains, K), np.int32)
-    W = np.zeros((chains, K), np.float64)
     rng = stream_states(seed, point, range(chains), tag=0)
-    out = {k: np.empty((chains, sweeps)) for k in ("m", "E", "max_other", "Y", "acceptance")}
-    run = gpu_modern.lse_chains if backend == "gpu" else _lse_chains
-    run(pat, spins, S, W, rng, lam, betas, dyn, schd, tr, sweeps, target,
-        out["m"], out["E"], out["max_other"], out["Y"], out["acceptance"])
-    out.update(spins=spins, S=S, dynamics=dynamics, schedule=schedule, ties=ties, seed=seed, point=point,
+    out = _lse_batch(pat[None], np.zeros(chains, np.int64), spins, rng, lam, betas, dyn, schd, tr, sweeps,
+                     target, backend)
+    out.update(spins=spins, dynamics=dynamics, schedule=schedule, ties=ties, seed=seed, point=point,
                lam=lam, T=T, target=target, initial="given", backend=backend)
     return out
+
+
+def _lse_batch(pats, pidx, spins, rng, lam, betas, dyn, schd, ties_random, sweeps, target, backend):
+    """Chains c on the patterns pats[pidx[c]] of a stack (D, N, K) int8, in one parallel call (one warp per
+    chain on the GPU); spins (C, N) and rng (C, 4) advance in place. Returns the records of lse_run and S."""
+    C, K = spins.shape[0], pats.shape[2]
+    S = np.zeros((C, K), np.int32)
+    W = np.zeros((C, K), np.float64)
+    out = {k: np.empty((C, sweeps)) for k in ("m", "E", "max_other", "Y", "acceptance")}
+    run = gpu_modern.lse_chains if backend == "gpu" else _lse_chains
+    run(pats, np.ascontiguousarray(pidx, np.int64), spins, S, W, rng, lam, betas, dyn, schd, ties_random, sweeps,
+        target, out["m"], out["E"], out["max_other"], out["Y"], out["acceptance"])
+    out["S"] = S
+    return out
+
+
+def _sample_batches(samples, need, max_bytes):
+    """Disorder samples in groups of at most max_bytes // need (at least 1): their chains run in one call."""
+    size = max(1, min(samples, max_bytes // max(1, need)))
+    return [range(g, min(samples, g + size)) for g in range(0, samples, size)]
+
+
+def _chain_stream(seed, point, d, call_point):
+    """The stream of the chain of disorder sample d (its own seed, as lse_run(seed=chain seed, point=call_point))."""
+    chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
+    return stream_states(chain_seed, call_point, range(1), tag=0)[0]
 
 
 def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynamics="heat_bath",
@@ -565,7 +590,9 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
     ``concentrated`` whether xi^1 holds more than half of the softmax mass at sigma = xi^1 (the one-step
     criterion of alpha_1, modern.md 3.2).
     The memory of a sample (:func:`lse_point_bytes`) is checked against ``max_bytes`` before
-    anything is allocated. Errors are binomial, sqrt(p (1 - p) / samples). ``backend``: that of :func:`lse_run`.
+    anything is allocated; the samples' chains run side by side, max_bytes // that many at a time (the same
+    numbers as one chain per call). Errors are binomial, sqrt(p (1 - p) / samples). ``backend``: that of
+    :func:`lse_run`.
     """
     backend = backend_name(backend)
     N = check_integer("N", N, low=2)
@@ -585,28 +612,38 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
     flips = round(corruption * N)
     m_fin, other, used, conv, stable, conc = (np.empty(samples) for _ in range(6))
     tanh = math.tanh(lam)
-    for d in range(samples):
-        X = lse_patterns(N, K, seed=seed, point=point, sample=d)
-        stable[d] = float(_lse_all_deltas(X, X[:, 0].copy(), lam).min() >= 0.0) if tanh < 1.0 else 1.0
-        conc[d] = float(_noise_to_target(X, lam) < 1.0)
-        s = X[:, 0].copy()
-        if flips:
-            gen = np.random.default_rng(seed_sequence(seed, point, START_TAG, d))
-            s[gen.choice(N, flips, replace=False)] *= -1
-        chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
-        done, last = 0, None
-        while done < max_sweeps:
-            run = lse_run(X, lam, 0.0, s, sweeps=min(2, max_sweeps - done), dynamics="zero", schedule=schedule,
-                          ties="frozen", seed=chain_seed, point=done, backend=backend)
-            s = run["spins"][0]
-            done += run["m"].shape[1]
-            last = run
-            if run["acceptance"][0, -1] == 0.0:
-                break
-        m_fin[d] = last["m"][0, -1]
-        other[d] = last["max_other"][0, -1]
-        used[d] = done
-        conv[d] = float(last["acceptance"][0, -1] == 0.0 and schedule != "random")
+    _, _, dyn, schd, _, _, _ = _common(0.0, 1, 1, "zero", schedule, "frozen", 0, K)
+    # the samples' chains run side by side (as many as max_bytes holds): 2 sweeps per call, each chain until a
+    # sweep without flips or max_sweeps; the numbers are those of one lse_run per sample and call
+    for group in _sample_batches(samples, need, max_bytes):
+        X = np.empty((len(group), N, K), np.int8)
+        s = np.empty((len(group), N), np.int8)
+        for j, d in enumerate(group):
+            X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d)
+            stable[d] = float(_lse_all_deltas(X[j], X[j, :, 0].copy(), lam).min() >= 0.0) if tanh < 1.0 else 1.0
+            conc[d] = float(_noise_to_target(X[j], lam) < 1.0)
+            s[j] = X[j, :, 0]
+            if flips:
+                gen = np.random.default_rng(seed_sequence(seed, point, START_TAG, d))
+                s[j, gen.choice(N, flips, replace=False)] *= -1
+        active = np.arange(len(group))
+        done = 0
+        while done < max_sweeps and active.size:
+            n = min(2, max_sweeps - done)
+            rng = np.array([_chain_stream(seed, point, group[j], done) for j in active])
+            sa = s[active]
+            run = _lse_batch(X, active, sa, rng, lam, np.full(active.size, np.inf), dyn, schd, False, n, 0, backend)
+            s[active] = sa
+            done += n
+            fixed = run["acceptance"][:, -1] == 0.0
+            for k, j in enumerate(active):
+                if fixed[k] or done >= max_sweeps:
+                    d = group[j]
+                    m_fin[d] = run["m"][k, -1]
+                    other[d] = run["max_other"][k, -1]
+                    used[d] = done
+                    conv[d] = float(fixed[k] and schedule != "random")
+            active = active[~fixed]
     ok = m_fin >= threshold
 
     def binom(p):
@@ -737,7 +774,8 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     xi^1 . x / N, averaged over the last quarter of the sweeps; the chain survives when that mean is
     >= ``threshold`` (an absolute overlap; the sweeps pass threshold x m_eq(T)). The memory of a sample
     (:func:`lse_point_bytes`, :func:`spherical_point_bytes`) is checked against ``max_bytes`` before
-    anything is allocated. Errors: binomial for the survival fraction, standard error for m. ``backend``: that
+    anything is allocated; binary samples' chains run side by side, max_bytes // that many at a time (the same
+    numbers as one chain per call; spherical samples run one at a time). Errors: binomial for the survival fraction, standard error for m. ``backend``: that
     of :func:`lse_run` and :func:`spherical_run`.
     """
     backend = backend_name(backend)
@@ -763,22 +801,29 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
                              f"(N = {N}, K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
     window = max(1, sweeps // 4)
     m_late, other, acc = (np.empty(samples) for _ in range(3))
-    for d in range(samples):
-        chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
-        if ens == "binary":
-            X = lse_patterns(N, K, seed=seed, point=point, sample=d)
-            run = lse_run(X, lam, T, X[:, 0].copy(), sweeps=sweeps, dynamics=dynamics, schedule=schedule,
-                          seed=chain_seed, backend=backend)
-            m = run["m"][0]
-            other[d] = run["max_other"][0, -1]
-        else:
+    if ens == "binary":   # the samples' chains side by side, as many as max_bytes holds (one lse_run each)
+        _, _, dyn, schd, tr, _, betas = _common(T, 1, sweeps, dynamics, schedule, "random", 0, K)
+        for group in _sample_batches(samples, need, max_bytes):
+            X = np.empty((len(group), N, K), np.int8)
+            for j, d in enumerate(group):
+                X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d)
+            s = np.ascontiguousarray(X[:, :, 0])
+            rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
+            run = _lse_batch(X, np.arange(len(group)), s, rng, lam, np.repeat(betas, len(group)), dyn, schd, tr,
+                             sweeps, 0, backend)
+            for j, d in enumerate(group):
+                m_late[d] = run["m"][j, -window:].mean()
+                other[d] = run["max_other"][j, -1]
+                acc[d] = run["acceptance"][j].mean()
+    else:
+        for d in range(samples):
+            chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
             X = spherical_patterns(N, K, seed=seed, point=point, sample=d)
             run = spherical_run(X, lam, T, X[:, 0].copy(), steps=sweeps * N, every=N, seed=chain_seed,
                                 backend=backend)
-            m = run["phi"][0]
+            m_late[d] = run["phi"][0, -window:].mean()
             other[d] = float(np.max(X[:, 1:].T @ run["x"][0]) / N) if K > 1 else math.nan
-        m_late[d] = m[-window:].mean()
-        acc[d] = run["acceptance"][0].mean()
+            acc[d] = run["acceptance"][0].mean()
     ok = m_late >= threshold
     p = float(ok.mean())
     return {"success": p, "success_err": float(math.sqrt(p * (1 - p) / samples)),

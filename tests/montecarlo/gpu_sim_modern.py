@@ -237,7 +237,8 @@ def compile_ptx():
     k = gpu_modern._kernels()
     i1, i4, i8, f8, u8 = (t.Array(d, 2, "C") for d in (t.int8, t.int32, t.int64, t.float64, t.uint64))
     f8v = t.float64[::1]
-    lse = (i1, i1, i4, f8, u8, i4, t.float64, f8v, t.int64, t.int64, t.boolean, t.int64, t.int64, f8, f8, f8, f8, f8)
+    lse = (t.Array(t.int8, 3, "C"), t.int64[::1], i1, i4, f8, u8, i4, t.float64, f8v, t.int64, t.int64, t.boolean,
+           t.int64, t.int64, f8, f8, f8, f8, f8)
     poly = (i1, i1, i8, u8, i4, t.int64, t.boolean, t.float64, f8v, t.int64, t.int64, t.boolean, t.int64, t.int64,
             f8, i8, f8)
     sph = (f8, f8, f8, f8, f8, u8, t.float64, f8v, f8v, t.int64, t.int64, t.int64, f8, f8, f8)

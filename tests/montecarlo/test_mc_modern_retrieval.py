@@ -57,6 +57,49 @@ def test_retrieval_matches_direct_evaluation():
     assert again == r
 
 
+def test_sample_batches_give_the_per_sample_numbers():
+    """The drivers run the samples' chains side by side, as many as max_bytes holds: the results do not depend
+    on the group size, and a sample's chain is the one lse_run gives with its own seed (one call per 2 sweeps)."""
+    from montecarlo.modern import PATTERN_TAG, START_TAG, finite_t_retrieval, lse_point_bytes, lse_run
+    from montecarlo.rng import seed_sequence
+    N, alpha, lam = 30, 0.12, 1.5
+    K = exponential_load_K(N, alpha)
+    one = lse_point_bytes(N, K)
+    kw = dict(samples=5, corruption=0.2, max_sweeps=5, schedule="random", seed=2, point=4)
+    ref = lse_retrieval(N, alpha, lam, max_bytes=one, **kw)            # one sample per call
+    assert 0.0 < ref["success"] and 1.0 < ref["sweeps_used"] < 5      # chains stop at different sweeps
+    for size in (2, 5):
+        assert lse_retrieval(N, alpha, lam, max_bytes=size * one, **kw) == ref
+    m_fin, used = [], []      # by hand: per sample, lse_run 2 sweeps at a time (point = sweeps done)
+    for d in range(5):
+        X = lse_patterns(N, K, seed=2, point=4, sample=d)
+        s = X[:, 0].copy()
+        s[np.random.default_rng(seed_sequence(2, 4, START_TAG, d)).choice(N, 6, replace=False)] *= -1
+        chain_seed = int(seed_sequence(2, 4, PATTERN_TAG + 1, d).generate_state(1)[0])
+        done = 0
+        while done < 5:
+            run = lse_run(X, lam, 0.0, s, sweeps=min(2, 5 - done), dynamics="zero", schedule="random",
+                          ties="frozen", seed=chain_seed, point=done)
+            s, done = run["spins"][0], done + run["m"].shape[1]
+            if run["acceptance"][0, -1] == 0.0:
+                break
+        m_fin.append(run["m"][0, -1])
+        used.append(done)
+    assert ref["m"] == np.mean(m_fin) and ref["sweeps_used"] == np.mean(used)
+    kw = dict(samples=4, sweeps=12, threshold=0.5, dynamics="metropolis", seed=6, point=1)
+    ref = finite_t_retrieval(N, alpha, lam, 0.7, max_bytes=one, **kw)
+    assert finite_t_retrieval(N, alpha, lam, 0.7, **kw) == ref
+    # the same by hand: one lse_run per sample, its patterns, started at xi^1, with its own chain seed
+    m_late, acc = [], []
+    for d in range(4):
+        X = lse_patterns(N, K, seed=6, point=1, sample=d)
+        chain_seed = int(seed_sequence(6, 1, PATTERN_TAG + 1, d).generate_state(1)[0])
+        run = lse_run(X, lam, 0.7, X[:, 0], sweeps=12, dynamics="metropolis", seed=chain_seed)
+        m_late.append(run["m"][0, -3:].mean())
+        acc.append(run["acceptance"][0].mean())
+    assert ref["m"] == np.mean(m_late) and ref["acceptance"] == np.mean(acc)
+
+
 def test_corrupted_start_is_repaired_at_low_load():
     r = lse_retrieval(30, 0.1, 1.0, samples=20, corruption=0.1, seed=1)
     assert r["success"] == 1.0 and r["m"] == 1.0
