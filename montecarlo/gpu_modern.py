@@ -444,10 +444,12 @@ def _kernels():
         return -(m + math.log(tot)) / lam
 
     @cuda.jit
-    def spherical_kernel(X, xs, ys, phis, phins, rng, lam, betas, steps, nsteps, every, target,
+    def spherical_kernel(Xs, pidx, xs, ys, phis, phins, rng, lam, betas, steps, nsteps, every, target,
                          phi_out, e_out, acc_out):
+        """Chain c (one warp) on the patterns Xs[pidx[c]] of a stack (D, N, K)."""
         lane = cuda.threadIdx.x
         c = cuda.blockIdx.x
+        X = Xs[pidx[c]]
         N = X.shape[0]
         K = X.shape[1]
         x = xs[c]
@@ -578,12 +580,13 @@ def poly_delta_numerators(pat, states, n, rect):
     return out
 
 
-def spherical_chains(X, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
-    """GPU montecarlo.modern._sph_chains (same arguments; xs and rng are updated)."""
+def spherical_chains(X, pidx, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+    """GPU montecarlo.modern._sph_chains (same arguments: chain c on X[pidx[c]] of a stack (D, N, K); xs and
+    rng are updated)."""
     k = _kernels()
     C, N = xs.shape
-    K = X.shape[1]
+    K = X.shape[2]
     work = [np.zeros((C, N)), np.zeros((C, K)), np.zeros((C, K))]
-    args = [X, xs, *work, rng, float(lam), np.ascontiguousarray(betas, np.float64),
+    args = [X, np.ascontiguousarray(pidx, np.int64), xs, *work, rng, float(lam), np.ascontiguousarray(betas, np.float64),
             np.ascontiguousarray(steps, np.float64), int(nsteps), int(every), int(target), phi_out, e_out, acc_out]
     _launch(k["spherical"], C, 0, args, (xs, rng, phi_out, e_out, acc_out))

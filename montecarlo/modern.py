@@ -499,9 +499,10 @@ def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out,
 
 
 @njit(parallel=True, cache=True)
-def _sph_chains(X, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+def _sph_chains(X, pidx, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+    """Chains c in parallel, chain c on the patterns X[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(xs.shape[0]):
-        _sph_chain(X, xs[c], rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
+        _sph_chain(X[pidx[c]], xs[c], rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
                    acc_out[c])
 
 
@@ -549,7 +550,8 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
     E = np.empty((chains, nrec))
     acc = np.empty((chains, nrec))
     run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
-    run(np.ascontiguousarray(X), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
+    run(np.ascontiguousarray(X)[None], np.zeros(chains, np.int64), xs, rng, lam, 1.0 / Tv, ss, steps, every, target,
+        phi, E, acc)
     return dict(phi=phi, E=E, acceptance=acc, x=xs, lam=lam, T=T, step_size=ss, seed=seed, point=point,
                 target=target, backend=backend)
 
@@ -775,7 +777,7 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     >= ``threshold`` (an absolute overlap; the sweeps pass threshold x m_eq(T)). The memory of a sample
     (:func:`lse_point_bytes`, :func:`spherical_point_bytes`) is checked against ``max_bytes`` before
     anything is allocated; binary samples' chains run side by side, max_bytes // that many at a time (the same
-    numbers as one chain per call; spherical samples run one at a time). Errors: binomial for the survival fraction, standard error for m. ``backend``: that
+    numbers as one chain per call). Errors: binomial for the survival fraction, standard error for m. ``backend``: that
     of :func:`lse_run` and :func:`spherical_run`.
     """
     backend = backend_name(backend)
@@ -815,15 +817,24 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
                 m_late[d] = run["m"][j, -window:].mean()
                 other[d] = run["max_other"][j, -1]
                 acc[d] = run["acceptance"][j].mean()
-    else:
-        for d in range(samples):
-            chain_seed = int(seed_sequence(seed, point, PATTERN_TAG + 1, d).generate_state(1)[0])
-            X = spherical_patterns(N, K, seed=seed, point=point, sample=d)
-            run = spherical_run(X, lam, T, X[:, 0].copy(), steps=sweeps * N, every=N, seed=chain_seed,
-                                backend=backend)
-            m_late[d] = run["phi"][0, -window:].mean()
-            other[d] = float(np.max(X[:, 1:].T @ run["x"][0]) / N) if K > 1 else math.nan
-            acc[d] = run["acceptance"][0].mean()
+    else:   # as spherical_run(X, lam, T, X[:, 0], steps=sweeps N, every=N) per sample, side by side
+        run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
+        for group in _sample_batches(samples, need, max_bytes):
+            B = len(group)
+            X = np.empty((B, N, K))
+            xs = np.empty((B, N))
+            for j, d in enumerate(group):
+                X[j] = spherical_patterns(N, K, seed=seed, point=point, sample=d)
+                x0 = X[j, :, 0].copy()[None, :]
+                xs[j] = x0 * (math.sqrt(N) / np.linalg.norm(x0, axis=1))[:, None]
+            rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
+            phi, E, a = (np.empty((B, sweeps)) for _ in range(3))
+            Tv = np.full(B, T)
+            run(X, np.arange(B), xs, rng, lam, 1.0 / Tv, 2.4 * Tv / math.sqrt(N), sweeps * N, N, 0, phi, E, a)
+            for j, d in enumerate(group):
+                m_late[d] = phi[j, -window:].mean()
+                other[d] = float(np.max(X[j][:, 1:].T @ xs[j]) / N) if K > 1 else math.nan
+                acc[d] = a[j].mean()
     ok = m_late >= threshold
     p = float(ok.mean())
     return {"success": p, "success_err": float(math.sqrt(p * (1 - p) / samples)),

@@ -241,7 +241,8 @@ def compile_ptx():
            t.int64, t.int64, f8, f8, f8, f8, f8)
     poly = (i1, i1, i8, u8, i4, t.int64, t.boolean, t.float64, f8v, t.int64, t.int64, t.boolean, t.int64, t.int64,
             f8, i8, f8)
-    sph = (f8, f8, f8, f8, f8, u8, t.float64, f8v, f8v, t.int64, t.int64, t.int64, f8, f8, f8)
+    sph = (t.Array(t.float64, 3, "C"), t.int64[::1], f8, f8, f8, f8, u8, t.float64, f8v, f8v, t.int64, t.int64,
+           t.int64, f8, f8, f8)
     checks = {"lse_deltas": (i1, i1, i4, f8, t.float64, f8), "poly_nums": (i1, i1, i8, t.int64, t.boolean, i8),
               "accepts": (f8v, f8v, t.int64, t.boolean, u8, t.boolean[::1])}
     for name, sig in [("lse_shared", lse), ("lse_global", lse), ("poly_shared", poly), ("poly_global", poly),

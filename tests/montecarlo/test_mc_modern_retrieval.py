@@ -98,6 +98,19 @@ def test_sample_batches_give_the_per_sample_numbers():
         m_late.append(run["m"][0, -3:].mean())
         acc.append(run["acceptance"][0].mean())
     assert ref["m"] == np.mean(m_late) and ref["acceptance"] == np.mean(acc)
+    # spherical ensemble: group size 1 against all at once, and by hand (spherical_run per sample)
+    from montecarlo.modern import spherical_patterns, spherical_point_bytes, spherical_run
+    N, alpha = 20, 0.1
+    K = exponential_load_K(N, alpha, max_bytes=2 ** 27)
+    kw = dict(ensemble="spherical", dynamics="metropolis", samples=3, sweeps=8, threshold=0.5, seed=4)
+    ref = finite_t_retrieval(N, alpha, lam, 0.5, max_bytes=spherical_point_bytes(N, K), **kw)
+    assert finite_t_retrieval(N, alpha, lam, 0.5, **kw) == ref
+    m_late = []
+    for d in range(3):
+        X = spherical_patterns(N, K, seed=4, sample=d)
+        chain_seed = int(seed_sequence(4, 0, PATTERN_TAG + 1, d).generate_state(1)[0])
+        m_late.append(spherical_run(X, lam, 0.5, X[:, 0], steps=8 * N, seed=chain_seed)["phi"][0, -2:].mean())
+    assert ref["m"] == np.mean(m_late)
 
 
 def test_corrupted_start_is_repaired_at_low_load():
