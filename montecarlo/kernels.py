@@ -1084,34 +1084,48 @@ def recompute_overlaps(pat, pidx, spins, S):
             S[c, k] = acc[k]
 
 
+@njit(cache=True)
+def advance_chain(c, pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide, coef,
+                  use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap):
+    """Chain c of :func:`run_chains`: ``nsweeps`` sweeps, recording per sweep (if ``measure``) E/N, m_1,
+    the acceptance fraction into ``rec_*[c, t]`` and, if ``snap`` has a non-empty sweep axis, a snapshot
+    of the spins ``snap[c, t]`` for the two-replica overlaps (:func:`pair_overlaps`)."""
+    N = spins.shape[1]
+    keep = snap.shape[1] > 0
+    d = pidx[c]
+    order, thr = work_arrays(N, dyn)
+    for t in range(nsweeps):
+        acc = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], spins[c], S[c], rng[c], cbeta[c],
+                          P, scale, dyn, sched_code, ties, wide, coef, order, thr, use_cache, diluted,
+                          AB[c, 0], AB[c, 1], Bsum[c:c + 1], 1)
+        acc_total[c] += acc
+        if measure:
+            rec_E[c, t] = energy_from_overlaps(S[c], ncol[d], N, P, coef) / N
+            rec_m[c, t] = S[c, 0] / N
+            rec_a[c, t] = acc / N
+            if keep:
+                for i in range(N):
+                    snap[c, t, i] = spins[c, i]
+
+
 @njit(parallel=True, cache=True)
 def run_chains(pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide, coef,
                use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap):
-    """Chain-major variant of :func:`run_batch` without tempering: one parallel launch per call.
+    """Chain-major variant of :func:`run_batch` without tempering: one parallel launch per call, each
+    chain running its ``nsweeps`` sweeps on its own (:func:`advance_chain`; the trajectory is the same as
+    in the lockstep kernel)."""
+    for c in prange(spins.shape[0]):
+        advance_chain(c, pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide,
+                      coef, use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap)
 
-    Each chain runs ``nsweeps`` sweeps on its own (the trajectory is the same as in the lockstep
-    kernel), recording per sweep (if ``measure``) E/N, m_1, the acceptance fraction into
-    ``rec_*[c, t]`` and, if ``snap`` has a non-empty sweep axis, a snapshot of the spins
-    ``snap[c, t]`` for the two-replica overlaps (:func:`pair_overlaps`).
-    """
-    C = spins.shape[0]
-    N = spins.shape[1]
-    keep = snap.shape[1] > 0
-    for c in prange(C):
-        d = pidx[c]
-        order, thr = work_arrays(N, dyn)
-        for t in range(nsweeps):
-            acc = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], spins[c], S[c], rng[c], cbeta[c],
-                              P, scale, dyn, sched_code, ties, wide, coef, order, thr, use_cache, diluted,
-                              AB[c, 0], AB[c, 1], Bsum[c:c + 1], 1)
-            acc_total[c] += acc
-            if measure:
-                rec_E[c, t] = energy_from_overlaps(S[c], ncol[d], N, P, coef) / N
-                rec_m[c, t] = S[c, 0] / N
-                rec_a[c, t] = acc / N
-                if keep:
-                    for i in range(N):
-                        snap[c, t, i] = spins[c, i]
+
+@njit(cache=True)
+def run_chains_serial(pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide, coef,
+                      use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap):
+    """:func:`run_chains` in the calling thread (one chain: no parallel launch, ~4% of a sweep at N = 1e4)."""
+    for c in range(spins.shape[0]):
+        advance_chain(c, pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide,
+                      coef, use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap)
 
 
 @njit(parallel=True, cache=True)

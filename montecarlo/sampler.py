@@ -219,18 +219,22 @@ class ChainBatch:
         rec_q = np.zeros((self.pairs.shape[0], self.nT, n))
         if sweeps:
             # never more threads than chains: an idle thread in a parallel region only adds latency,
-            # and a lot of it when the machine is shared
+            # and a lot of it when the machine is shared (one chain-major chain runs without a parallel region)
             threads = numba.get_num_threads()
-            numba.set_num_threads(max(1, min(threads, self.C)))
+            use = max(1, min(threads, self.C))
+            toggle = use != threads and not (self.C == 1 and self._chain_major())
+            if toggle:
+                numba.set_num_threads(use)
             try:
                 if self.backend == "gpu":
                     self._run_gpu(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
-                elif self.tempering and self.nT > 1 or self.lockstep:
+                elif not self._chain_major():
                     self._run_lockstep(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
                 else:
                     self._run_chain_major(sweeps, measure, rec_E, rec_m, rec_a, rec_q)
             finally:
-                numba.set_num_threads(threads)
+                if toggle:
+                    numba.set_num_threads(threads)
             self.sweeps += sweeps
             self.parity = (self.parity + sweeps) & 1
         out = {"E": rec_E, "m": rec_m, "acc": rec_a, "q": rec_q}
@@ -256,7 +260,7 @@ class ChainBatch:
             dev.to_device()
         self._device_stale = False
         try:
-            if self.tempering and self.nT > 1 or self.lockstep:
+            if not self._chain_major():
                 self._run_gpu_lockstep(dev, sweeps, measure, rec_E, rec_m, rec_a, rec_q)
             else:
                 def advance(n, measure, E, M, A, snap):
@@ -296,8 +300,13 @@ class ChainBatch:
                 _k.tempering_swaps(self.perm, self.ladder, Ec, self.cbeta, self.swap_rng, self.swap_att,
                                    self.swap_acc, (self.parity + t) & 1)
 
+    def _chain_major(self):
+        """Chains advance on their own (no tempering swaps, not forced into lockstep)."""
+        return not (self.tempering and self.nT > 1 or self.lockstep)
+
     def _numba_chains(self, n, measure, E, M, A, snap):
-        _k.run_chains(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
+        run = _k.run_chains if self.C > 1 else _k.run_chains_serial
+        run(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.rng,
                       self.cbeta, self.P, self.scale, DYNAMICS[self.dynamics], SCHEDULES[self.schedule],
                       TIES[self.ties], self.wide, self.coef, self.use_cache, self.diluted, self.AB,
                       self.Bsum, n, measure, self.acc_total, E, M, A, snap)
