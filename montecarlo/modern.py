@@ -534,26 +534,31 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
     if Ts.size != chains:
         raise ParameterError("T", list(Ts), f"a scalar or {chains} temperatures")
     Tv = np.array([check_real("T", t, low=0.0, low_open=True) for t in Ts])
-    if step_size is None:
-        ss = 2.4 * Tv / math.sqrt(N)
-    else:
-        ss = np.full(chains, check_real("step_size", step_size, low=0.0, low_open=True))
+    ss = None if step_size is None else np.full(chains, check_real("step_size", step_size, low=0.0, low_open=True))
     x = np.asarray(x0, dtype=np.float64)
     if x.ndim == 1:
         x = np.broadcast_to(x, (chains, N))
     if x.shape != (chains, N) or not np.isfinite(x).all() or (np.linalg.norm(x, axis=1) == 0).any():
         raise ParameterError("x0.shape", x.shape, f"nonzero finite ({N},) or ({chains}, {N})")
-    xs = np.ascontiguousarray(x * (math.sqrt(N) / np.linalg.norm(x, axis=1))[:, None])
     rng = stream_states(seed, point, range(chains), tag=0)
+    out = _sph_batch(np.ascontiguousarray(X)[None], np.zeros(chains, np.int64), x, rng, lam, Tv, ss, steps, every,
+                     target, backend)
+    out.update(lam=lam, T=T, seed=seed, point=point, target=target, backend=backend)
+    return out
+
+
+def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend):
+    """Spherical chains c on the patterns Xs[pidx[c]] of a stack (D, N, K), started at x0[c] projected on the
+    sphere, in one parallel call (one warp per chain on the GPU); step sizes ss (None: 2.4 T / sqrt N).
+    Returns phi, E, acceptance (C, steps // every), the final x and the step sizes."""
+    N = x0.shape[1]
+    ss = 2.4 * Tv / math.sqrt(N) if ss is None else ss
+    xs = np.ascontiguousarray(x0 * (math.sqrt(N) / np.linalg.norm(x0, axis=1))[:, None])
     nrec = steps // every
-    phi = np.empty((chains, nrec))
-    E = np.empty((chains, nrec))
-    acc = np.empty((chains, nrec))
+    phi, E, acc = (np.empty((x0.shape[0], nrec)) for _ in range(3))
     run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
-    run(np.ascontiguousarray(X)[None], np.zeros(chains, np.int64), xs, rng, lam, 1.0 / Tv, ss, steps, every, target,
-        phi, E, acc)
-    return dict(phi=phi, E=E, acceptance=acc, x=xs, lam=lam, T=T, step_size=ss, seed=seed, point=point,
-                target=target, backend=backend)
+    run(Xs, np.ascontiguousarray(pidx, np.int64), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
+    return dict(phi=phi, E=E, acceptance=acc, x=xs, step_size=ss)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -818,23 +823,17 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
                 other[d] = run["max_other"][j, -1]
                 acc[d] = run["acceptance"][j].mean()
     else:   # as spherical_run(X, lam, T, X[:, 0], steps=sweeps N, every=N) per sample, side by side
-        run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
         for group in _sample_batches(samples, need, max_bytes):
-            B = len(group)
-            X = np.empty((B, N, K))
-            xs = np.empty((B, N))
+            X = np.empty((len(group), N, K))
             for j, d in enumerate(group):
                 X[j] = spherical_patterns(N, K, seed=seed, point=point, sample=d)
-                x0 = X[j, :, 0].copy()[None, :]
-                xs[j] = x0 * (math.sqrt(N) / np.linalg.norm(x0, axis=1))[:, None]
             rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
-            phi, E, a = (np.empty((B, sweeps)) for _ in range(3))
-            Tv = np.full(B, T)
-            run(X, np.arange(B), xs, rng, lam, 1.0 / Tv, 2.4 * Tv / math.sqrt(N), sweeps * N, N, 0, phi, E, a)
+            run = _sph_batch(X, np.arange(len(group)), X[:, :, 0].copy(), rng, lam, np.full(len(group), T), None,
+                             sweeps * N, N, 0, backend)
             for j, d in enumerate(group):
-                m_late[d] = phi[j, -window:].mean()
-                other[d] = float(np.max(X[j][:, 1:].T @ xs[j]) / N) if K > 1 else math.nan
-                acc[d] = a[j].mean()
+                m_late[d] = run["phi"][j, -window:].mean()
+                other[d] = float(np.max(X[j][:, 1:].T @ run["x"][j]) / N) if K > 1 else math.nan
+                acc[d] = run["acceptance"][j].mean()
     ok = m_late >= threshold
     p = float(ok.mean())
     return {"success": p, "success_err": float(math.sqrt(p * (1 - p) / samples)),
