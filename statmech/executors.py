@@ -72,19 +72,22 @@ def _process_pool(tasks, fn, on_result, workers, threads):
     restarts = 0
     ctx = multiprocessing.get_context("spawn")
     while pending:
+        pool = cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_threads, initargs=(threads,))
         try:
-            with cf.ProcessPoolExecutor(workers, mp_context=ctx, initializer=_set_threads,
-                                        initargs=(threads,)) as pool:
-                futures = {pool.submit(fn, task): key for key, task in pending.items()}
-                for fut in cf.as_completed(futures):
-                    outcome = fut.result()
-                    del pending[futures[fut]]
-                    on_result(outcome)
+            futures = {pool.submit(fn, task): key for key, task in pending.items()}
+            for fut in cf.as_completed(futures):
+                outcome = fut.result()
+                del pending[futures[fut]]
+                on_result(outcome)
         except BrokenProcessPool:
             restarts += 1
             if restarts > MAX_POOL_RESTARTS:
                 raise RuntimeError(f"worker processes died {restarts} times; {len(pending)} tasks unfinished "
                                    "(finished points are in the file: rerun to resume)") from None
+        finally:
+            # not waiting for the workers to exit (0.6 s: interpreter and LLVM teardown); they are
+            # joined in the background, and at interpreter exit at the latest
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _dask(tasks, fn, on_result, workers, threads, scheduler, cluster_cfg):

@@ -57,8 +57,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.optimize import brentq, minimize_scalar
-from scipy.special import erf
+from scipy.special import erf   # scipy.optimize is imported where used: 0.6 s, paid by every MC worker
 
 from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
 from numba import njit
@@ -732,6 +731,7 @@ def alpha_of_y(y):
 
 
 def _y_c():
+    from scipy.optimize import minimize_scalar
     res = minimize_scalar(lambda y: -alpha_of_y(y), bounds=(0.5, 3.0), method="bounded",
                           options={"xatol": 1e-12})
     return float(res.x)
@@ -739,6 +739,7 @@ def _y_c():
 
 def _dense_tangency(P):
     """Fold of m = erf(u), u = A m^(P-1) with A = (P/2)/sqrt(2 Sigma^2): (P-1) u (2/sqrt(pi)) e^{-u^2} = erf(u)."""
+    from scipy.optimize import brentq
     g = lambda u: (P - 1) * u * 2 / np.sqrt(np.pi) * np.exp(-u * u) - erf(u)
     u = brentq(g, 1e-3, 10.0, xtol=1e-15, rtol=1e-15)
     m = erf(u)
@@ -772,6 +773,7 @@ def solve_T0(P, alpha) -> dict:
     Returns dict of arrays: m, C, r (NaN for P >= 3), exists (bool), e_retrieval, e_spin_glass,
     C_spin_glass. Energies are f at T = 0 (units of the coupling).
     """
+    from scipy.optimize import brentq
     P = _check_P(P)
     a_arr = np.atleast_1d(check_array_real("alpha", alpha, low=0.0))
     ac, _ = capacity(P)
@@ -826,6 +828,7 @@ def thermodynamic_capacity(P):
 
 def _alpha_T0_thermodynamic(P):
     """alpha where the T = 0 retrieval and spin-glass energies cross (T_c -> 0), or None."""
+    from scipy.optimize import brentq
     ac, _ = capacity(P)
     d = lambda a: solve_T0(P, a)["e_retrieval"][0] - solve_T0(P, a)["e_spin_glass"][0]
     lo, hi = 1e-9, ac * (1 - 1e-9)
@@ -867,6 +870,7 @@ def _alpha0_tops(P):
     Curie-Weiss transition). P >= 3, m = tanh(beta (P/2) m^(P-1)): T_M(0) = max_m (P/2) m^(P-1) /
     atanh(m) (fold), T_c(0) where f_R = (P-1)/2 m^P - T ln 2cosh(beta (P/2) m^(P-1)) equals the
     paramagnet's -T ln 2 (first-order transition)."""
+    from scipy.optimize import brentq, minimize_scalar
     if P == 2:
         return 1.0, 1.0
     h = lambda m: 0.5 * P * m ** (P - 1)

@@ -136,3 +136,37 @@ def test_unwritable_output_fails_before_work(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match="No space left"):
         run_study(parse_config(MC), tmp_path / "full.h5")
     assert calls == []
+
+
+def test_study_file_rewrites_take_a_bounded_share_of_the_run(tmp_path, monkeypatch):
+    """Default flushing: the next rewrite waits 1 / FLUSH_SHARE times the last one's duration; an
+    explicit flush_interval = 0 rewrites after every task (what the SIGKILL tests rely on)."""
+    writes = []
+    real_write, real_task = sweep_mod.write_study, sweep_mod.run_task
+
+    def timed_write(*args, **kwargs):
+        start = time.monotonic()
+        real_write(*args, **kwargs)
+        writes.append((start, time.monotonic()))
+
+    def slow_task(task):
+        time.sleep(0.1)
+        return real_task(task)
+
+    monkeypatch.setattr(sweep_mod, "write_study", timed_write)
+    monkeypatch.setattr(sweep_mod, "run_task", slow_task)
+    monkeypatch.setattr(sweep_mod, "FLUSH_INTERVAL", 0.0)
+    monkeypatch.setattr(sweep_mod, "FLUSH_SHARE", 0.5)
+    config = parse_config(MC)
+    n_tasks = len(sweep_mod.plan_tasks(config, {"mc": sweep_mod._new_result(config["sweeps"][0])}))
+    run_study(config, tmp_path / "adaptive.h5")
+    # writes[0] precedes the run, writes[-1] ends it, writes[1] follows the first task
+    in_run = writes[1:-1]
+    assert len(in_run) >= 3
+    for a, b in zip(in_run, in_run[1:]):
+        assert b[0] - a[1] >= (a[1] - a[0]) / 0.5 - 1e-3     # the wait after a write of a[1] - a[0]
+    assert len(in_run) < n_tasks / 2
+    writes.clear()
+    small = parse_config(MC.replace("N = [400, 600]", "N = [400]"))
+    run_study(small, tmp_path / "every.h5", flush_interval=0.0)
+    assert len(writes) == n_tasks // 2 + 2
