@@ -17,7 +17,8 @@ An accepted flip updates S_mu -= 2 sigma_i xi_i^mu (O(K)). Couplings are never b
 Speed: P = 2 is an int8 x int16 dot product with int32 accumulation (256-bit vpmaddwd, written
 as vector IR in _dot16_i8_i16) when K N < 2^31 (else int64), in its own compact sweep loop
 (_sweep_p2). P = 4 keeps a per-chain cache that depends on S only and is refreshed on accepted
-flips, so that a proposal is one dot product: for +-1 patterns G32 = fl32(S^3 + (3 - c4) S) in
+flips (for +-1 patterns inside the next proposal's dot product, _dot_f32_fill_i8, and at the end
+of a call), so that a proposal is one dot product: for +-1 patterns G32 = fl32(S^3 + (3 - c4) S) in
 float32 plus Q = sum S^2 (exact), and the acceptance test is decided from the float32 estimate of
 D_i and a rigorous error bound, with an exact recomputation of D_i from the overlaps where the
 bound cannot decide (see _fill_g32: decisions and trajectories are those of the exact D_i); for
@@ -521,6 +522,79 @@ def _dot_f32_i8(typingctx, row, G32, K, nxt):
     return types.float64(row, G32, K, nxt), _dot_f32_codegen
 
 
+def _dot_f32_fill_codegen(context, builder, signature, args):
+    """LLVM IR of :func:`_dot_f32_fill_i8` (see there): _dot_f32_codegen with G32 computed on the way."""
+    rowty, Sty, caty, gty, kty, nxty = signature.args
+    ra = context.make_array(rowty)(context, builder, args[0])
+    sa = context.make_array(Sty)(context, builder, args[1])
+    ca = context.cast(builder, args[2], caty, types.float32)
+    ga = context.make_array(gty)(context, builder, args[3])
+    K = context.cast(builder, args[4], kty, types.intp)
+    na = context.make_array(nxty)(context, builder, args[5])
+    i32, f32 = ir.IntType(32), ir.FloatType()
+    v8i8, v8f32 = ir.VectorType(ir.IntType(8), 8), ir.VectorType(f32, 8)
+    v8s = ir.VectorType(ir.IntType(Sty.dtype.bitwidth), 8)
+    fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(v8f32, [v8f32] * 3), "llvm.fma.v8f32")
+    fma1 = cgutils.get_or_insert_function(builder.module, ir.FunctionType(f32, [f32] * 3), "llvm.fma.f32")
+    pfn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [na.data.type, i32, i32, i32]),
+                                         "llvm.prefetch.p0")
+    cav = builder.insert_element(ir.Constant(v8f32, ir.Undefined), ca, ir.Constant(i32, 0))
+    cav = builder.shuffle_vector(cav, cav, ir.Constant(ir.VectorType(i32, 8), [0] * 8))
+    accs = [cgutils.alloca_once_value(builder, ir.Constant(v8f32, None)) for _ in range(4)]
+
+    def const(v):
+        return ir.Constant(K.type, v)
+
+    def block(off, acc):
+        x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v8i8.as_pointer()), align=1)
+        sv = builder.sitofp(builder.load(builder.bitcast(builder.gep(sa.data, [off]), v8s.as_pointer()),
+                                         align=Sty.dtype.bitwidth // 8), v8f32)
+        g = builder.fmul(sv, builder.call(fma, [sv, sv, cav]))          # fl32(s (s^2 + ca)): _fill_g32's bits
+        builder.store(g, builder.bitcast(builder.gep(ga.data, [off]), v8f32.as_pointer()), align=4)
+        builder.store(builder.call(fma, [builder.sitofp(x, v8f32), g, builder.load(acc)]), acc)
+
+    n64 = builder.lshr(K, const(6))
+    with cgutils.for_range(builder, n64) as loop:
+        off = builder.mul(loop.index, const(64))
+        builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        for q in range(8):
+            block(builder.add(off, const(8 * q)), accs[q % 4])
+    base = builder.mul(n64, const(64))
+    with builder.if_then(builder.icmp_unsigned("<", base, K)):
+        builder.call(pfn, [builder.gep(na.data, [base]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+    n8 = builder.lshr(builder.sub(K, base), const(3))
+    with cgutils.for_range(builder, n8) as loop:
+        block(builder.add(base, builder.mul(loop.index, const(8))), accs[0])
+    v = builder.fadd(builder.fadd(builder.load(accs[0]), builder.load(accs[1])),
+                     builder.fadd(builder.load(accs[2]), builder.load(accs[3])))
+    tot = builder.extract_element(v, ir.Constant(i32, 0))
+    for q in range(1, 8):
+        tot = builder.fadd(tot, builder.extract_element(v, ir.Constant(i32, q)))
+    acc = cgutils.alloca_once_value(builder, tot)
+    done = builder.add(base, builder.mul(n8, const(8)))
+    with cgutils.for_range(builder, builder.sub(K, done)) as loop:   # the K mod 8 entries left
+        k = builder.add(done, loop.index)
+        x = builder.sitofp(builder.load(builder.gep(ra.data, [k])), f32)
+        sk = builder.sitofp(builder.load(builder.gep(sa.data, [k])), f32)
+        g = builder.fmul(sk, builder.call(fma1, [sk, sk, ca]))
+        builder.store(g, builder.gep(ga.data, [k]))
+        builder.store(builder.fadd(builder.load(acc), builder.fmul(x, g)), acc)
+    return builder.fpext(builder.load(acc), ir.DoubleType())
+
+
+@intrinsic
+def _dot_f32_fill_i8(typingctx, row, S, ca, G32, K, nxt):
+    """:func:`_dot_f32_i8` on a G32 not yet refreshed after an accepted flip: fills G32 from the
+    overlaps S (int16 or int32) exactly as _fill_g32 does (one FMA, one product: the same bits) and
+    returns sum_k row[k] G32[k] summed in the order of _dot_f32_i8 (the same value). One pass
+    instead of the refresh and the next proposal's dot product, whose stores and loads of G32 it saves."""
+    if not (_is_c_array(row, types.int8) and isinstance(S, types.Array) and S.layout == "C"
+            and S.dtype in (types.int16, types.int32) and _is_c_array(G32, types.float32)
+            and isinstance(nxt, types.Array) and nxt.dtype == types.int8):
+        return None
+    return types.float64(row, S, ca, G32, K, nxt), _dot_f32_fill_codegen
+
+
 @njit(inline="always", cache=True)
 def _dot_f32(row, G32, K, nxt):
     """float32 sum_k row[k] G32[k] (the P = 4 filter's estimate), prefetching ``nxt`` meanwhile."""
@@ -857,6 +931,7 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
     eps0 = _fast4_eps(N, K, c40, B[0]) if fast4 else 0.0
     small_kn = K * N < 2 ** 31
     hb = dyn == DYN_HEAT_BATH
+    stale = False   # fast4: G32 not yet refreshed after an accepted flip (the next dot product does it)
     for _sw in range(nsweeps):
         s0, s1, s2, s3 = draw_order(order, N, sched, s0, s1, s2, s3)
         if hb:
@@ -872,7 +947,11 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
             flip = False
             if fast4:
                 # float32 estimate with a rigorous bound; exact D only where the bound cannot decide
-                d32 = _dot_f32(row, G32, K, nxt)   # prefetches nxt on the way
+                if stale:
+                    d32 = _dot_f32_fill_i8(row, S, ca32, G32, K, nxt)
+                    stale = False
+                else:
+                    d32 = _dot_f32(row, G32, K, nxt)   # prefetches nxt on the way
                 bs = Bs[0]
                 Da = float(sig) * d32 + bs
                 eD = eps0 + (abs(d32) + abs(bs)) * 2.0 ** -50
@@ -937,7 +1016,7 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                     # Q = sum S^2: Q' = Q - 4 sigma_i (xi_i . S) + 4 K (exact integers)
                     dz = _flip_dot(row, S, K, two, small_kn)   # the dot, then the flip
                     q = B[0] - 4.0 * float(sig) * float(dz) + 4.0 * K
-                    _fill_g32(S, ca32, G32)
+                    stale = True
                     B[0] = q
                     Bs[0] = float(K) * (c40 - 1.0) - 3.0 * q
                     eps0 = _fast4_eps(N, K, c40, q)
@@ -946,6 +1025,8 @@ def sweep_chain(pat, nrow, ncol, c4, spins, S, st, beta, P, scale, dyn, sched, t
                 else:
                     for k in range(K):
                         S[k] = S[k] - two * np.int32(row[k])
+    if stale:
+        _fill_g32(S, ca32, G32)
     st[0] = s0
     st[1] = s1
     st[2] = s2

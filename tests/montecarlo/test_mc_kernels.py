@@ -264,6 +264,13 @@ def test_p4_float32_filter_exact_decisions(dyn, T):
     assert np.array_equal(b.rng[0], st)
     assert near > 0 or dyn == "zero"
     assert b.check_overlaps()
+    # the float32 cache a call leaves is the one its overlaps give (refreshed after the last flip,
+    # which the next proposal would otherwise have done)
+    fresh = np.empty(K, dtype=np.float32)
+    for _ in range(20):
+        b.run(1)
+        k._fill_g32(b.S[0], np.float32(3.0 - c40), fresh)
+        assert np.array_equal(b.AB[0, 0].view(np.float32)[:K].view(np.int32), fresh.view(np.int32))
 
 
 def test_vector_dot_matches_int64_reference():
@@ -337,6 +344,34 @@ def test_float32_filter_dot_is_within_its_bound():
         gK = K * _U32 / (1.0 - K * _U32)
         assert abs(got - exact) <= gK * float(np.abs(G.astype(np.float64)).sum()) + 1e-300, K
         assert got == dot(row, G, K, row), K
+
+
+def test_fused_refresh_dot_equals_refresh_then_dot():
+    """_dot_f32_fill_i8 (the first proposal after an accepted flip: G32 refreshed inside the dot
+    product) leaves G32 bit for bit as _fill_g32 does and returns the value of _dot_f32 on it, for
+    int16 and int32 overlaps and every K residue modulo 64."""
+    from numba import njit
+
+    from montecarlo.kernels import _dot_f32, _dot_f32_fill_i8, _fill_g32
+
+    @njit
+    def fused(row, S, ca, G, K, nxt):
+        return _dot_f32_fill_i8(row, S, ca, G, K, nxt)
+
+    @njit
+    def separate(row, S, ca, G, K, nxt):
+        _fill_g32(S, ca, G)
+        return _dot_f32(row, G, K, nxt)
+
+    rng = np.random.default_rng(5)
+    for dtype, n in ((np.int16, 30000), (np.int32, 40000)):
+        ca = np.float32(8 - 3 * n)
+        for K in list(range(0, 140)) + [1000, 1001]:
+            row = rng.choice(np.array([-1, 0, 1], dtype=np.int8), size=K)
+            S = rng.integers(-n, n, size=K).astype(dtype)
+            G1, G2 = np.zeros(K, dtype=np.float32), np.full(K, np.nan, dtype=np.float32)
+            assert fused(row, S, ca, G2, K, row) == separate(row, S, ca, G1, K, row), (dtype, K)
+            assert np.array_equal(G1.view(np.int32), G2.view(np.int32)), (dtype, K)
 
 
 def test_acceptance_filter_takes_the_exact_decisions():
