@@ -462,13 +462,12 @@ def _fast4_init(S, c40, A, B):
     return float(K) * (c40 - 1.0) - 3.0 * q
 
 
-def _dot_f32_codegen(context, builder, signature, args):
-    """LLVM IR of :func:`_dot_f32_i8` (see there)."""
-    rowty, gty, kty, nxty = signature.args
-    ra = context.make_array(rowty)(context, builder, args[0])
-    ga = context.make_array(gty)(context, builder, args[1])
-    K = context.cast(builder, args[2], kty, types.intp)
-    na = context.make_array(nxty)(context, builder, args[3])
+def _f32_dot_ir(builder, ra, K, na, g_block, g_entry):
+    """IR of sum_k row[k] G[k] in float32 for contiguous int8 ``row`` (array ``ra``): 64 entries per
+    iteration (eight 8-lane FMA blocks on four accumulators, one prefetched 64-byte line of ``na``),
+    then 8-blocks, a fixed reduction order and the K mod 8 entries left one by one. G comes from
+    ``g_block(off)`` (8 lanes, v8f32) and ``g_entry(k)`` (one float), so every variant sums in this
+    one order. Returns the float64 of the float32 sum."""
     i32, f32 = ir.IntType(32), ir.FloatType()
     v8i8, v8f32 = ir.VectorType(ir.IntType(8), 8), ir.VectorType(f32, 8)
     fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(v8f32, [v8f32] * 3), "llvm.fma.v8f32")
@@ -479,21 +478,22 @@ def _dot_f32_codegen(context, builder, signature, args):
     def const(v):
         return ir.Constant(K.type, v)
 
+    def prefetch(off):
+        builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+
     def block(off, acc):
         x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v8i8.as_pointer()), align=1)
-        y = builder.load(builder.bitcast(builder.gep(ga.data, [off]), v8f32.as_pointer()), align=4)
-        builder.store(builder.call(fma, [builder.sitofp(x, v8f32), y, builder.load(acc)]), acc)
+        builder.store(builder.call(fma, [builder.sitofp(x, v8f32), g_block(off), builder.load(acc)]), acc)
 
-    # 64 entries per iteration: eight 8-lane blocks on four accumulators, one prefetched line of nxt
     n64 = builder.lshr(K, const(6))
     with cgutils.for_range(builder, n64) as loop:
         off = builder.mul(loop.index, const(64))
-        builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        prefetch(off)
         for q in range(8):
             block(builder.add(off, const(8 * q)), accs[q % 4])
     base = builder.mul(n64, const(64))
     with builder.if_then(builder.icmp_unsigned("<", base, K)):   # the line the loop did not reach
-        builder.call(pfn, [builder.gep(na.data, [base]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        prefetch(base)
     n8 = builder.lshr(builder.sub(K, base), const(3))
     with cgutils.for_range(builder, n8) as loop:
         block(builder.add(base, builder.mul(loop.index, const(8))), accs[0])
@@ -507,8 +507,22 @@ def _dot_f32_codegen(context, builder, signature, args):
     with cgutils.for_range(builder, builder.sub(K, done)) as loop:   # the K mod 8 entries left
         k = builder.add(done, loop.index)
         x = builder.sitofp(builder.load(builder.gep(ra.data, [k])), f32)
-        builder.store(builder.fadd(builder.load(acc), builder.fmul(x, builder.load(builder.gep(ga.data, [k])))), acc)
+        builder.store(builder.fadd(builder.load(acc), builder.fmul(x, g_entry(k))), acc)
     return builder.fpext(builder.load(acc), ir.DoubleType())
+
+
+def _dot_f32_codegen(context, builder, signature, args):
+    """LLVM IR of :func:`_dot_f32_i8` (see there): G read from G32."""
+    rowty, gty, kty, nxty = signature.args
+    ra = context.make_array(rowty)(context, builder, args[0])
+    ga = context.make_array(gty)(context, builder, args[1])
+    K = context.cast(builder, args[2], kty, types.intp)
+    na = context.make_array(nxty)(context, builder, args[3])
+    v8f32 = ir.VectorType(ir.FloatType(), 8)
+    return _f32_dot_ir(builder, ra, K, na,
+                       lambda off: builder.load(builder.bitcast(builder.gep(ga.data, [off]), v8f32.as_pointer()),
+                                                align=4),
+                       lambda k: builder.load(builder.gep(ga.data, [k])))
 
 
 @intrinsic
@@ -524,7 +538,7 @@ def _dot_f32_i8(typingctx, row, G32, K, nxt):
 
 
 def _dot_f32_fill_codegen(context, builder, signature, args):
-    """LLVM IR of :func:`_dot_f32_fill_i8` (see there): _dot_f32_codegen with G32 computed on the way."""
+    """LLVM IR of :func:`_dot_f32_fill_i8` (see there): G = fl32(s (s^2 + ca)) from S, stored to G32."""
     rowty, Sty, caty, gty, kty, nxty = signature.args
     ra = context.make_array(rowty)(context, builder, args[0])
     sa = context.make_array(Sty)(context, builder, args[1])
@@ -533,54 +547,26 @@ def _dot_f32_fill_codegen(context, builder, signature, args):
     K = context.cast(builder, args[4], kty, types.intp)
     na = context.make_array(nxty)(context, builder, args[5])
     i32, f32 = ir.IntType(32), ir.FloatType()
-    v8i8, v8f32 = ir.VectorType(ir.IntType(8), 8), ir.VectorType(f32, 8)
-    v8s = ir.VectorType(ir.IntType(Sty.dtype.bitwidth), 8)
+    v8f32, v8s = ir.VectorType(f32, 8), ir.VectorType(ir.IntType(Sty.dtype.bitwidth), 8)
     fma = cgutils.get_or_insert_function(builder.module, ir.FunctionType(v8f32, [v8f32] * 3), "llvm.fma.v8f32")
     fma1 = cgutils.get_or_insert_function(builder.module, ir.FunctionType(f32, [f32] * 3), "llvm.fma.f32")
-    pfn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [na.data.type, i32, i32, i32]),
-                                         "llvm.prefetch.p0")
     cav = builder.insert_element(ir.Constant(v8f32, ir.Undefined), ca, ir.Constant(i32, 0))
     cav = builder.shuffle_vector(cav, cav, ir.Constant(ir.VectorType(i32, 8), [0] * 8))
-    accs = [cgutils.alloca_once_value(builder, ir.Constant(v8f32, None)) for _ in range(4)]
 
-    def const(v):
-        return ir.Constant(K.type, v)
-
-    def block(off, acc):
-        x = builder.load(builder.bitcast(builder.gep(ra.data, [off]), v8i8.as_pointer()), align=1)
+    def g_block(off):
         sv = builder.sitofp(builder.load(builder.bitcast(builder.gep(sa.data, [off]), v8s.as_pointer()),
                                          align=Sty.dtype.bitwidth // 8), v8f32)
-        g = builder.fmul(sv, builder.call(fma, [sv, sv, cav]))          # fl32(s (s^2 + ca)): _fill_g32's bits
+        g = builder.fmul(sv, builder.call(fma, [sv, sv, cav]))          # _fill_g32's two operations
         builder.store(g, builder.bitcast(builder.gep(ga.data, [off]), v8f32.as_pointer()), align=4)
-        builder.store(builder.call(fma, [builder.sitofp(x, v8f32), g, builder.load(acc)]), acc)
+        return g
 
-    n64 = builder.lshr(K, const(6))
-    with cgutils.for_range(builder, n64) as loop:
-        off = builder.mul(loop.index, const(64))
-        builder.call(pfn, [builder.gep(na.data, [off]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        for q in range(8):
-            block(builder.add(off, const(8 * q)), accs[q % 4])
-    base = builder.mul(n64, const(64))
-    with builder.if_then(builder.icmp_unsigned("<", base, K)):
-        builder.call(pfn, [builder.gep(na.data, [base]), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-    n8 = builder.lshr(builder.sub(K, base), const(3))
-    with cgutils.for_range(builder, n8) as loop:
-        block(builder.add(base, builder.mul(loop.index, const(8))), accs[0])
-    v = builder.fadd(builder.fadd(builder.load(accs[0]), builder.load(accs[1])),
-                     builder.fadd(builder.load(accs[2]), builder.load(accs[3])))
-    tot = builder.extract_element(v, ir.Constant(i32, 0))
-    for q in range(1, 8):
-        tot = builder.fadd(tot, builder.extract_element(v, ir.Constant(i32, q)))
-    acc = cgutils.alloca_once_value(builder, tot)
-    done = builder.add(base, builder.mul(n8, const(8)))
-    with cgutils.for_range(builder, builder.sub(K, done)) as loop:   # the K mod 8 entries left
-        k = builder.add(done, loop.index)
-        x = builder.sitofp(builder.load(builder.gep(ra.data, [k])), f32)
+    def g_entry(k):
         sk = builder.sitofp(builder.load(builder.gep(sa.data, [k])), f32)
         g = builder.fmul(sk, builder.call(fma1, [sk, sk, ca]))
         builder.store(g, builder.gep(ga.data, [k]))
-        builder.store(builder.fadd(builder.load(acc), builder.fmul(x, g)), acc)
-    return builder.fpext(builder.load(acc), ir.DoubleType())
+        return g
+
+    return _f32_dot_ir(builder, ra, K, na, g_block, g_entry)
 
 
 @intrinsic
