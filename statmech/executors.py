@@ -6,9 +6,9 @@ run again, and the numbers do not depend on where or in which order tasks ran.
 
 Schedulers (``statmech run --scheduler``):
 - ``local`` (default): the built-in process pool (``concurrent.futures``, spawn), which restarts
-  itself and resubmits the unfinished tasks when a worker dies. (Measured on 2 cores, a 64-point
-  study of 22.6 s serial: 11.6 s on this pool, 15.9 s on a dask LocalCluster: dask's worker
-  start-up and task overheads cost more than they bring on one machine.)
+  itself and resubmits the unfinished tasks when a worker dies. (Measured on 2 cores, the 64-point
+  study of benchmarks/bench_sweep.py, 26.5 s serial: 14.5 s on this pool, 19.5 s on a dask
+  LocalCluster: dask's worker start-up and task overheads cost more than they bring on one machine.)
 - ``dask``: a dask LocalCluster with ``workers`` single-threaded worker processes (extra ``cluster``);
 - ``slurm`` / ``pbs``: dask-jobqueue from the config's ``[cluster]`` table; workers get a
   ``--lifetime`` shorter than the walltime, so they retire and hand their tasks on before the
