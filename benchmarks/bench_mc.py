@@ -36,7 +36,8 @@ def _sweep(b):
 def _paired(ours, base, quick, repeat=3):
     """Times of two callables measured alternately over 9 rounds (21 without ``quick``), each the best of
     ``repeat`` calls.
-    Returns (ours, base, ratio): the median times and the median of the per-round ratios ours/base.
+    Returns (ours, base, ratio, spread): the median times, the median of the per-round ratios
+    ours/base and their interquartile range (q25, q75), which the records print: the rounds' spread.
     This machine is shared and switches between fast and slow states (about 2x, and not by the same
     factor for every kind of code); a round measures both sides within a few ms, so its ratio is
     taken in one state, and the median over rounds is robust to a state change mid-benchmark, which a
@@ -46,23 +47,29 @@ def _paired(ours, base, quick, repeat=3):
         t_o.append(best_time(ours, repeat=repeat))
         t_b.append(best_time(base, repeat=repeat))
     t_o, t_b = np.array(t_o), np.array(t_b)
-    return float(np.median(t_o)), float(np.median(t_b)), float(np.median(t_o / t_b))
+    r = t_o / t_b
+    return float(np.median(t_o)), float(np.median(t_b)), float(np.median(r)), tuple(np.percentile(r, [25, 75]))
+
+
+def _iqr(spread, fmt=".2f"):
+    return f"rounds' IQR [{min(spread):{fmt}}, {max(spread):{fmt}}]"
 
 
 def mc_sweep_vs_gemv(quick: bool) -> dict:
     b, xi = _batch()
     A = xi.astype(np.float32)
     v = np.random.default_rng(0).standard_normal(K_BIG).astype(np.float32)
-    ours, base, ratio = _paired(_sweep(b), lambda: A @ v, quick)
+    ours, base, ratio, spread = _paired(_sweep(b), lambda: A @ v, quick)
     ours /= SWEEPS_PER_CALL
     ratio /= SWEEPS_PER_CALL
-    _, _, one = _paired(lambda: b.run(1, measure=False), _sweep(b), True, repeat=2)
+    spread = [x / SWEEPS_PER_CALL for x in spread]
+    _, _, one, _ = _paired(lambda: b.run(1, measure=False), _sweep(b), True, repeat=2)
     one *= SWEEPS_PER_CALL
     acc = b.acc_total[0] / (b.sweeps * b.N)
     return {"name": "mc_sweep_vs_gemv", "ratio": ratio, "ours_s": ours, "baseline_s": base,
             "note": f"one P=2 sweep N={N_BIG} K={K_BIG} T={T_BIG} (acceptance {acc:.2f}; per sweep of "
                     f"run({SWEEPS_PER_CALL}), a run(1) call takes {one:.2f}x that) / float32 GEMV (N,K); "
-                    "lower is better, target <= 1.5 (stretch 1.2)"}
+                    f"{_iqr(spread)}; lower is better, target <= 1.5 (stretch 1.2)"}
 
 
 def _numpy_loop(xi, spins, S, beta, nflips, rng):
@@ -84,28 +91,29 @@ def mc_vs_numpy_loop(quick: bool) -> dict:
     xi64 = xi.astype(np.int64)
     rng = np.random.default_rng(0)
     nflips = 200 if quick else 500
-    ours, t, ratio = _paired(_sweep(b), lambda: _numpy_loop(xi64, spins, S, 1.0 / T_BIG, nflips, rng), quick,
-                             repeat=2)
+    ours, t, ratio, spread = _paired(_sweep(b), lambda: _numpy_loop(xi64, spins, S, 1.0 / T_BIG, nflips, rng),
+                                     quick, repeat=2)
     ours /= SWEEPS_PER_CALL
     base = t * N_BIG / nflips
     ratio = N_BIG / nflips * SWEEPS_PER_CALL / ratio
+    spread = [N_BIG / nflips * SWEEPS_PER_CALL / x for x in spread]
     return {"name": "mc_vs_numpy_loop", "ratio": ratio, "ours_s": ours, "baseline_s": base,
             "note": f"per-flip numpy loop ({nflips} flips scaled to one sweep) / numba sweep (per sweep of "
-                    f"run({SWEEPS_PER_CALL})); higher is better, target >= 100"}
+                    f"run({SWEEPS_PER_CALL})); {_iqr(spread, '.1f')}; higher is better, target >= 100"}
 
 
 def mc_dense_vs_pairwise(quick: bool) -> dict:
     b2, _ = _batch(P=2)
     b4, _ = _batch(P=4)
-    t4, t2, ratio = _paired(_sweep(b4), _sweep(b2), quick)
+    t4, t2, ratio, spread = _paired(_sweep(b4), _sweep(b2), quick)
     # the same at low acceptance (retrieval state, T = 0.1, started at xi^1), for information
     c2 = _batch(P=2, T=0.1, init="pattern")[0]
     c4 = _batch(P=4, T=0.1, init="pattern")[0]
-    _, _, r42 = _paired(_sweep(c4), _sweep(c2), True)
+    _, _, r42, _ = _paired(_sweep(c4), _sweep(c2), True)
     return {"name": "mc_dense_vs_pairwise", "ratio": ratio, "ours_s": t4 / SWEEPS_PER_CALL,
             "baseline_s": t2 / SWEEPS_PER_CALL,
             "note": f"P=4 sweep / P=2 sweep at N={N_BIG} K={K_BIG} T={T_BIG} (about half the flips accepted); "
-                    f"in a retrieval state (T=0.1, acceptance < 1%) the ratio is {r42:.2f}; "
+                    f"in a retrieval state (T=0.1, acceptance < 1%) the ratio is {r42:.2f}; {_iqr(spread)}; "
                     "lower is better, target <= 2"}
 
 
@@ -113,10 +121,10 @@ def mc_batched_8(quick: bool) -> dict:
     N, K = 4000, 500
     b1, _ = _batch(N=N, K=K)
     b8, _ = _batch(N=N, K=K, replicas=8)
-    t8, t1, ratio = _paired(_sweep(b8), _sweep(b1), quick)
+    t8, t1, ratio, spread = _paired(_sweep(b8), _sweep(b1), quick)
     return {"name": "mc_batched_8", "ratio": ratio, "ours_s": t8 / SWEEPS_PER_CALL,
             "baseline_s": t1 / SWEEPS_PER_CALL,
-            "note": f"8 chains sharing patterns / 1 chain, one sweep N={N} K={K}; "
+            "note": f"8 chains sharing patterns / 1 chain, one sweep N={N} K={K}; {_iqr(spread)}; "
                     "lower is better, target <= 5 on 2 cores"}
 
 
