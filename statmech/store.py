@@ -23,6 +23,7 @@ import datetime
 import os
 
 import h5netcdf
+import h5py
 import numpy as np
 
 __all__ = ["SweepResult", "write_study", "read_study", "StoreError"]
@@ -123,17 +124,23 @@ def write_study(path, root_attrs: dict, sweeps: list) -> None:
 
 
 def read_study(path):
-    """Read a study file back: ``(root_attrs, {sweep name: SweepResult})``."""
+    """Read a study file back: ``(root_attrs, {sweep name: SweepResult})``.
+
+    Names, dimensions and attributes come through h5netcdf; the arrays are read through h5py
+    directly (the same datasets: none has an unlimited dimension for h5netcdf to pad), because
+    h5netcdf's per-variable read costs about 5 ms, 1.3 s for the default study."""
     path = os.fspath(path)
     try:
         f = h5netcdf.File(path, "r")
+        raw = h5py.File(path, "r")
     except (OSError, ValueError) as err:
         raise StoreError(f"{path} is not a readable study file ({err})") from None
-    with f:
+    with f, raw:
         root = {k: _from_attr(v) for k, v in f.attrs.items()}
         sweeps = {}
         for gname, g in f.groups.items():
-            coords = {d: np.asarray(g.variables[d][...]) for d in g.dimensions if d in g.variables}
+            h5g = raw[gname]
+            coords = {d: h5g[d][()] for d in g.dimensions if d in g.variables}
             res = SweepResult(gname, coords)
             res.attrs = {k: _from_attr(v) for k, v in g.attrs.items()}
             for d in coords:
@@ -141,7 +148,7 @@ def read_study(path):
             for vname, v in g.variables.items():
                 if vname in coords:
                     continue
-                arr = np.asarray(v[...])
+                arr = h5g[vname][()]
                 if vname == "done":
                     res.done = arr.astype(bool)
                     continue
@@ -150,7 +157,7 @@ def read_study(path):
                                         if not k.startswith("_") and k != "DIMENSION_LIST"}
             if "boundaries" in g.groups:
                 for bname, cg in g.groups["boundaries"].groups.items():
-                    res.boundaries[bname] = {c: np.asarray(cg.variables[c][...]) for c in cg.variables}
+                    res.boundaries[bname] = {c: h5g[f"boundaries/{bname}/{c}"][()] for c in cg.variables}
                     res.boundary_attrs[bname] = {k: _from_attr(v) for k, v in cg.attrs.items()}
             sweeps[gname] = res
     return root, sweeps
