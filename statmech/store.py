@@ -132,10 +132,9 @@ def read_study(path):
     path = os.fspath(path)
     try:
         f = h5netcdf.File(path, "r")
-        raw = h5py.File(path, "r")
     except (OSError, ValueError) as err:
         raise StoreError(f"{path} is not a readable study file ({err})") from None
-    with f, raw:
+    with f, h5py.File(path, "r") as raw:
         root = {k: _from_attr(v) for k, v in f.attrs.items()}
         sweeps = {}
         for gname, g in f.groups.items():

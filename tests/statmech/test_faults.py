@@ -144,8 +144,9 @@ def test_study_file_rewrites_take_a_bounded_share_of_the_run(tmp_path, monkeypat
     writes = []
     real_write, real_task = sweep_mod.write_study, sweep_mod.run_task
 
-    def timed_write(*args, **kwargs):
+    def timed_write(*args, **kwargs):   # at least 0.1 s: the spacing then exceeds a task's 0.1 s
         start = time.monotonic()
+        time.sleep(0.1)
         real_write(*args, **kwargs)
         writes.append((start, time.monotonic()))
 
@@ -162,7 +163,7 @@ def test_study_file_rewrites_take_a_bounded_share_of_the_run(tmp_path, monkeypat
     run_study(config, tmp_path / "adaptive.h5")
     # writes[0] precedes the run, writes[-1] ends it, writes[1] follows the first task
     in_run = writes[1:-1]
-    assert len(in_run) >= 3
+    assert len(in_run) >= 2
     for a, b in zip(in_run, in_run[1:]):
         assert b[0] - a[1] >= (a[1] - a[0]) / 0.5 - 1e-3     # the wait after a write of a[1] - a[0]
     assert len(in_run) < n_tasks / 2
