@@ -41,7 +41,7 @@ from .patterns import as_generator, check_patterns
 from .validation import ParameterError, check_integer, check_real, check_spins
 
 __all__ = ["rho_from_r", "r_from_rho", "R_from_r", "resolve_quality", "make_examples", "make_dataset",
-           "example_sums", "check_examples", "estimate_quality", "elementary_symmetric_int",
+           "example_sums", "check_examples", "check_archetypes", "estimate_quality", "elementary_symmetric_int",
            "SupervisedNetwork", "UnsupervisedNetwork"]
 
 
@@ -92,15 +92,24 @@ def check_examples(examples, name="examples") -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int8)
 
 
+def check_archetypes(archetypes, name="archetypes") -> np.ndarray:
+    """Validate archetypes of the learning models: int (N, K), entries +-1 (learning.md 1: xi^mu in
+    {-1,+1}^N; no blanks, whose sigma_i = 0 would never flip); return int8 C-contiguous."""
+    xi = check_patterns(archetypes, name)
+    bad = xi == 0
+    if bad.any():
+        i, k = (int(v[0]) for v in np.nonzero(bad))
+        raise ParameterError(f"{name}[{i}, {k}]", 0, "entries in {-1, +1} (no blanks)")
+    return xi
+
+
 def make_examples(archetypes, M, r, rng) -> np.ndarray:
     """M noisy examples of each archetype: eta_i^{mu,a} = chi_i^{mu,a} xi_i^mu, P(chi = +1) = (1 + r)/2.
 
     ``archetypes``: +-1 int array (N, K). Returns int8 (N, K, M), C-contiguous (layout: module docstring).
     Exactly one uniform per entry is drawn, in C order of (N, K, M).
     """
-    xi = check_patterns(archetypes, "archetypes")
-    if not np.isin(xi, (-1, 1)).all():
-        raise ParameterError("archetypes", 0, "entries +-1 (no blanks)")
+    xi = check_archetypes(archetypes)
     M = check_integer("M", M, low=1)
     r = check_real("r", r, low=0.0, high=1.0)
     gen = as_generator(rng)
@@ -130,7 +139,7 @@ def example_sums(examples) -> np.ndarray:
 def estimate_quality(examples, archetypes) -> float:
     """Empirical quality r_hat = mean over (i, mu, a) of eta_i^{mu,a} xi_i^mu (structured data)."""
     eta = check_examples(examples)
-    xi = check_patterns(archetypes, "archetypes")
+    xi = check_archetypes(archetypes)
     if xi.shape != eta.shape[:2]:
         raise ParameterError("archetypes.shape", xi.shape, f"{eta.shape[:2]} matching the examples")
     return float((eta.astype(np.int64) * xi[:, :, None]).mean())
@@ -179,7 +188,7 @@ class _LearningNetwork(abc.ABC):
         self.r, self.rho, self.R = resolve_quality(self.M, r, rho)
         self.Mbar = example_sums(self.examples)
         if archetypes is not None:
-            xi = check_patterns(archetypes, "archetypes")
+            xi = check_archetypes(archetypes)
             if xi.shape != (self.N, self.K):
                 raise ParameterError("archetypes.shape", xi.shape, f"({self.N}, {self.K})")
             self.archetypes = xi

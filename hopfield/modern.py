@@ -12,6 +12,7 @@ Everything here is slow and direct; these are the references for montecarlo/mode
 """
 from __future__ import annotations
 
+import decimal
 import itertools
 import math
 
@@ -29,6 +30,7 @@ __all__ = [
     "enumerate_log_partition",
     "logsumexp",
     "softmax",
+    "exp_polynomial_signs",
 ]
 
 
@@ -44,6 +46,66 @@ def softmax(z) -> np.ndarray:
     z = np.asarray(z, dtype=np.float64)
     e = np.exp(z - z.max())
     return e / e.sum()
+
+
+def _flip_coefficients(a, d) -> np.ndarray:
+    """b[:, j] = a[:, j - 1] - d[:, j] (j = 0 .. L) from agreeing / disagreeing counts per level (rows: sites)."""
+    a = np.asarray(a, dtype=np.int64)
+    d = np.asarray(d, dtype=np.int64)
+    b = np.zeros((a.shape[0], a.shape[1] + 1), np.int64)
+    b[:, 1:] += a
+    b[:, :-1] -= d
+    return b
+
+
+def _decimal_sign(q, lam, prec=60) -> int:
+    """Sign of sum_j q_j x^j at x = e^(-2 lambda) (lambda the exact binary value) in 60-digit decimals."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = prec
+        x = (decimal.Decimal(-2) * decimal.Decimal(lam)).exp()
+        v = m = decimal.Decimal(0)
+        for c in reversed([int(c) for c in q]):
+            v = v * x + c
+            m = m * x + abs(c)
+        if abs(v) > m * decimal.Decimal(10) ** (10 - prec):
+            return 1 if v > 0 else -1
+    raise ArithmeticError(f"sign of an integer polynomial at e^(-2 lambda), lambda = {lam!r}, unresolved at "
+                          f"{prec} digits (|P| < 1e-{prec - 10} of its terms)")
+
+
+def exp_polynomial_signs(b, lam) -> np.ndarray:
+    """Exact signs of P_r(x) = sum_j b[r, j] x^j at x = e^(-2 lambda), integer coefficients b (R, J).
+
+    The T = 0 decisions of the binary LSE DAM: sign(DeltaE) of a flip is that of such a polynomial with
+    integer pattern counts as coefficients (:meth:`LSEDAM.flip_coefficients`), so ties (P = 0) are exact and
+    near-ties are resolved at any lambda. The lowest nonzero power x^k is factored out and P / x^k is
+    evaluated by Horner in double precision with a rigorous error bound (4 (J + 1) eps sum_j |b_j| x^(j-k));
+    rows the bound cannot decide (a root of P near x, not a large-lambda effect) are redone in 60-digit
+    decimals. Returns int64 signs (R,)."""
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    b = np.asarray(b)
+    if b.ndim != 2 or not np.issubdtype(b.dtype, np.integer):
+        raise ParameterError("b", f"array of dtype {b.dtype} and shape {b.shape}", "a 2-D integer array")
+    R, J = b.shape
+    out = np.zeros(R, np.int64)
+    if J == 0:
+        return out
+    nz = b != 0
+    has = nz.any(axis=1)
+    k = np.argmax(nz, axis=1)
+    idx = k[:, None] + np.arange(J)[None, :]
+    q = np.where(idx < J, np.take_along_axis(b, np.minimum(idx, J - 1), axis=1), 0).astype(np.float64)
+    x = math.exp(-2.0 * lam)
+    val = np.zeros(R)
+    mag = np.zeros(R)
+    for j in range(J - 1, -1, -1):
+        val = val * x + q[:, j]
+        mag = mag * x + np.abs(q[:, j])
+    ok = np.abs(val) > 4.0 * (J + 1) * np.finfo(float).eps * mag
+    out[has & ok] = np.sign(val[has & ok]).astype(np.int64)
+    for r in np.flatnonzero(has & ~ok):
+        out[r] = _decimal_sign(b[r, k[r]:], lam)
+    return out
 
 
 def _binary_patterns(patterns) -> np.ndarray:
@@ -131,19 +193,41 @@ class LSEDAM:
         h = self.local_field(s)[i]
         return -math.log(math.cosh(2 * self.lam) - s[i] * h * math.sinh(2 * self.lam)) / self.lam
 
-    # ----- zero temperature -------------------------------------------------------------------
+    # ----- zero temperature ---------------------------------------------------------------------
     def stability_margins(self, sigma) -> np.ndarray:
-        """sigma_i h_i for every site; site i is single-flip stable iff sigma_i h_i >= tanh lambda."""
+        """sigma_i h_i for every site (site i is single-flip stable iff sigma_i h_i >= tanh lambda).
+
+        A diagnostic only: at DeltaE_i = 0 the margin and tanh lambda agree to O(e^(-4 lambda)), below the
+        rounding for lambda >~ 8; the T = 0 decisions use :meth:`delta_energy_signs` (exact)."""
         s = _spins(sigma, self.N)
         return s * self.local_field(s)
 
+    def flip_coefficients(self, sigma) -> np.ndarray:
+        """Integer coefficients b (N, N + 2) with sign(DeltaE_i) = sign(sum_j b[i, j] x^j), x = e^(-2 lambda).
+
+        With levels l_mu = (max S - S_mu)/2 and the patterns agreeing (a_l) / disagreeing (d_l) with sigma_i,
+        Z - Z' = (1 - x) e^(lambda max S) x^(-1) sum_j (a_(j-1) - d_j) x^j, so b[i, j] = a_(j-1) - d_j."""
+        s = _spins(sigma, self.N)
+        S = self._X.T @ s
+        level = (S.max() - S) // 2
+        onehot = (level[:, None] == np.arange(self.N + 1)[None, :]).astype(np.int64)   # (K, N + 1)
+        dis = (self._X != s[:, None]).astype(np.int64)                                  # (N, K)
+        d = dis @ onehot
+        a = (1 - dis) @ onehot
+        return _flip_coefficients(a, d)
+
+    def delta_energy_signs(self, sigma) -> np.ndarray:
+        """Exact sign (-1, 0, +1) of DeltaE_i for every site, from integer overlaps (:func:`exp_polynomial_signs`)."""
+        return exp_polynomial_signs(self.flip_coefficients(sigma), self.lam)
+
     def t0_flip(self, sigma, i) -> bool:
-        """T = 0 rule: flip iff sigma_i h_i < tanh lambda (equivalently DeltaE_i < 0)."""
-        return bool(self.stability_margins(sigma)[_site(i, self.N)] < math.tanh(self.lam))
+        """T = 0 rule: flip iff DeltaE_i < 0 (equivalently sigma_i h_i < tanh lambda), decided exactly."""
+        i = _site(i, self.N)
+        return bool(self.delta_energy_signs(sigma)[i] < 0)
 
     def is_fixed_point(self, sigma) -> bool:
-        """True iff no single flip lowers the energy: min_i sigma_i h_i >= tanh lambda."""
-        return bool(self.stability_margins(sigma).min() >= math.tanh(self.lam))
+        """True iff no single flip lowers the energy: DeltaE_i >= 0 for all i (exact signs; ties are stable)."""
+        return bool((self.delta_energy_signs(sigma) >= 0).all())
 
     def t0_descent(self, sigma, max_sweeps=100, rng=0):
         """Random-sequential T = 0 dynamics until a fixed point: (sigma, sweeps, converged)."""
@@ -153,7 +237,7 @@ class LSEDAM:
         for sweep in range(max_sweeps):
             flips = 0
             for i in gen.permutation(self.N):
-                if self.delta_energy(s, i) < 0.0:
+                if self.t0_flip(s, i):
                     s[i] = -s[i]
                     flips += 1
             if flips == 0:

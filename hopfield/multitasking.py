@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .patterns import as_generator, check_patterns, random_patterns
-from .validation import ParameterError, check_choice, check_integer, check_real
+from .validation import ParameterError, check_array_real, check_choice, check_integer, check_real
 
 __all__ = ["NORMALISATIONS", "diluted_patterns", "couplings", "overlaps", "energy", "delta_energy",
            "local_fields", "losses", "loss_chance", "energy_from_losses", "to_rescaled", "from_rescaled",
@@ -143,18 +143,23 @@ def energy_from_losses(patterns, sigma) -> float:
     return float(-0.5 * N * ((c - L) ** 2).sum() + n.sum() / (2.0 * N))
 
 
+def _convert(d, T, m, to):
+    """T and m (scalars or arrays) times (1-d)^(-1) (to the rescaled convention) or (1-d); T >= 0, m finite."""
+    d = _check_d(d)
+    T = None if T is None else check_array_real("T", T, low=0.0)
+    m = None if m is None else check_array_real("m", m)
+    f = 1.0 / (1.0 - d) if to else 1.0 - d
+    return (None if T is None else T * f), (None if m is None else m * f)
+
+
 def to_rescaled(d, *, T=None, m=None):
     """1/N convention -> rescaled 1/(N(1-d)) convention: T/(1-d), m/(1-d). Returns (T', m') (None kept)."""
-    d = _check_d(d)
-    f = 1.0 / (1.0 - d)
-    return (None if T is None else np.asarray(T) * f), (None if m is None else np.asarray(m) * f)
+    return _convert(d, T, m, True)
 
 
 def from_rescaled(d, *, T=None, m=None):
     """Rescaled 1/(N(1-d)) convention -> 1/N convention: T (1-d), m (1-d)."""
-    d = _check_d(d)
-    f = 1.0 - d
-    return (None if T is None else np.asarray(T) * f), (None if m is None else np.asarray(m) * f)
+    return _convert(d, T, m, False)
 
 
 def hierarchical_configuration(patterns, rng=0) -> np.ndarray:

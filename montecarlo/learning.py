@@ -44,8 +44,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from hopfield.learning import (_check_P, check_examples, example_sums, make_dataset, resolve_quality)
-from hopfield.patterns import check_patterns
+from hopfield.learning import (_check_P, check_archetypes, check_examples, example_sums, make_dataset,
+                              resolve_quality)
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from . import gpu as _gpu
@@ -374,7 +374,8 @@ class LearningBatch:
     ----------
     setting : "supervised" or "unsupervised"
     examples : +-1 int (N, K, M) or (samples, N, K, M) (layout of :func:`hopfield.learning.make_examples`)
-    archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H)
+    archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H); blanks (0) are refused
+        (learning.md 1: xi in {-1,+1}^N; init="archetype" would start from sigma_i = 0)
     P : even interaction order
     T : temperature (ignored for dynamics "zero"; T = 0 selects it), or an ascending ladder of nT > 1
         temperatures T_0 < T_1 < ... (all > 0): every (sample, replica) group then runs one chain per
@@ -427,7 +428,7 @@ class LearningBatch:
             xi = xi[None]
         if xi.shape != (self.samples, self.N, self.K):
             raise ParameterError("archetypes.shape", xi.shape, f"({self.samples}, {self.N}, {self.K}) or (N, K)")
-        self.archetypes = np.ascontiguousarray(np.stack([check_patterns(a, "archetypes") for a in xi]))
+        self.archetypes = np.ascontiguousarray(np.stack([check_archetypes(a) for a in xi]))
         if self.N < self.P:
             raise ParameterError("N", self.N, f"N >= P = {self.P}")
         if self.N >= 2 ** 31 // max(self.M, 1):
@@ -760,10 +761,10 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     N = 4000, M = 20, rho = 0.5). Compare with the theory (ties -> 0) at T = 0+, e.g. T = 0.01.
 
     Returns: m, m_err (overlap with archetype 1; error = disorder spread if samples >= 2, else thermal
-    blocking error), abs_m, abs_m_err, n, n_err (example-mean overlap of class 1,
+    error of :func:`~montecarlo.measure.summarize_series`), abs_m, abs_m_err, n, n_err (example-mean overlap of class 1,
     n = (r/(R N)) etabar^1 . sigma), E, E_err (energy per neuron), q, q_err (NaN if replicas == 1),
-    acceptance, tau_m, tau_E, burn_in, K, N, M, r, rho, R, too_short (post-burn-in length < 50 tau_int
-    in some chain), thermal / disorder error parts, and the settings used. Bit-reproducible for a
+    acceptance, tau_m, tau_E, burn_in, K, N, M, r, rho, R, too_short (post-burn-in length < MIN_TAUS =
+    100 tau_int of a measured series in some chain), thermal / disorder error parts, and the settings used. Bit-reproducible for a
     given (seed, point), whatever the number of threads.
     """
     check_choice("setting", setting, SETTINGS)
@@ -829,8 +830,8 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
         mean, err, eth, edis = combine_chains(summ[key], grp)
         out[key], out[key + "_err"] = mean, err
         out[key + "_err_thermal"], out[key + "_err_disorder"] = eth, edis
-    if batch.pairs.shape[0]:
-        sq = [summarize_series(q[p, sl]) for p in range(batch.pairs.shape[0])]
+    sq = [summarize_series(q[p, sl]) for p in range(batch.pairs.shape[0])]
+    if sq:
         mean, err, eth, edis = combine_chains(sq, batch.pairs[:, 0] // replicas)
         out.update(q=mean, q_err=err, q_err_thermal=eth, q_err_disorder=edis)
     else:
@@ -838,8 +839,7 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
     out["acceptance"] = float(acc[:, sl].mean())
     out["tau_m"] = float(np.mean([s["tau"] for s in summ["m"]]))
     out["tau_E"] = float(np.mean([s["tau"] for s in summ["E"]]))
-    tau_max = max(max(s["tau"] for s in summ["m"]), max(s["tau"] for s in summ["E"]))
-    out["too_short"] = bool((sweeps - burn_in) < 50.0 * tau_max)
+    out["too_short"] = any(s["too_short"] for ss in list(summ.values()) + [sq] for s in ss)
     out["plateau"] = bool(all(s["plateau"] for s in summ["m"] + summ["E"]))
     if tempering:
         out["swap_rates"] = batch.swap_rates()

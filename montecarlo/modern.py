@@ -12,7 +12,9 @@ SeedSequence(seed, point, tag=0, chain), so results do not depend on the thread 
 drivers (lse_retrieval, finite_t_retrieval) run the chains of many disorder samples in one call, each
 on its own patterns (a stack (D, N, K); as many samples as max_bytes holds).
 ``backend="gpu"`` runs the same chains with montecarlo.gpu_modern (one warp per chain, the same draws).
-Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen).
+Dynamics codes: 0 heat bath, 1 Metropolis, 2 T = 0 (flip iff DeltaE < 0; ties random or frozen; the float
+DeltaE, so near-ties below its rounding go either way at large lambda; the stability of xi^1 is decided
+exactly, :func:`target_is_fixed_point`).
 Schedules (montecarlo.kernels.draw_order): random sites, a random permutation per sweep, systematic scan.
 """
 from __future__ import annotations
@@ -22,7 +24,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from hopfield.modern import _binary_patterns
+from hopfield.modern import _binary_patterns, _flip_coefficients, exp_polynomial_signs
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from . import gpu_modern
@@ -56,6 +58,7 @@ __all__ = [
     "spherical_point_bytes",
     "spherical_run",
     "stability_margin",
+    "target_is_fixed_point",
 ]
 
 DYNAMICS = {"heat_bath": 0, "metropolis": 1, "zero": 2}
@@ -569,15 +572,25 @@ START_TAG = 2          # stream family of initial states (corrupted starts)
 
 def lse_point_bytes(N, K, chains=1) -> int:
     """Memory of one disorder sample of :func:`lse_retrieval`: int8 patterns and their generation
-    temporary (2 N K bytes) plus overlaps and weights per chain (12 K bytes) and the kernel's
-    stability pass (12 K bytes)."""
+    temporary (2 N K bytes) plus overlaps and weights per chain (12 K bytes) and a reserve of 12 K bytes
+    (the stability counts of xi^1 take O(N^2))."""
     return 2 * N * K + 12 * K * (chains + 1)
 
 
-def lse_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
-    """Uniform +-1 patterns (N, K) int8 of disorder sample ``sample``, SeedSequence((seed, point, 3, sample))."""
+def _check_pattern_bytes(N, K, need, max_bytes):
+    """Refuse a pattern array of ``need`` bytes above max_bytes (the drivers' guard), before allocation."""
+    max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    if need > max_bytes:
+        raise ParameterError("K", K, f"a pattern array within max_bytes = {max_bytes} bytes (N = {N}: "
+                             f"K <= {max_bytes // (need // K)}; here {need} bytes)")
+
+
+def lse_patterns(N, K, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN_BYTES) -> np.ndarray:
+    """Uniform +-1 patterns (N, K) int8 of disorder sample ``sample``, SeedSequence((seed, point, 3, sample));
+    N K bytes, refused above ``max_bytes``."""
     N = check_integer("N", N, low=1)
     K = check_integer("K", K, low=1)
+    _check_pattern_bytes(N, K, N * K, max_bytes)
     gen = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample))
     X = gen.integers(0, 2, size=(N, K), dtype=np.int8)
     X *= 2
@@ -593,7 +606,8 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
     runs the T = 0 dynamics (flip iff DeltaE_i < 0, ties frozen) until a sweep without flips (a
     fixed point: the default schedule visits every site once per sweep) or ``max_sweeps``. It
     succeeds when the final m = xi^1 . sigma / N >= ``threshold``. Independently, ``stable`` says
-    whether xi^1 itself is a single-flip fixed point (min_i sigma_i h_i >= tanh lambda, modern.md 8.1), and
+    whether xi^1 itself is a single-flip fixed point (DeltaE_i >= 0 at every site, exact signs from integer
+    Hamming counts: :func:`target_is_fixed_point`; modern.md 8.1), and
     ``concentrated`` whether xi^1 holds more than half of the softmax mass at sigma = xi^1 (the one-step
     criterion of alpha_1, modern.md 3.2).
     The memory of a sample (:func:`lse_point_bytes`) is checked against ``max_bytes`` before
@@ -618,7 +632,6 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
                              f"(N = {N}, K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
     flips = round(corruption * N)
     m_fin, other, used, conv, stable, conc = (np.empty(samples) for _ in range(6))
-    tanh = math.tanh(lam)
     _, _, dyn, schd, _, _, _ = _common(0.0, 1, 1, "zero", schedule, "frozen", 0, K)
     # the samples' chains run side by side (as many as max_bytes holds): 2 sweeps per call, each chain until a
     # sweep without flips or max_sweeps; the numbers are those of one lse_run per sample and call
@@ -626,8 +639,8 @@ def lse_retrieval(N, alpha, lam, *, samples, corruption=0.0, threshold=0.9, max_
         X = np.empty((len(group), N, K), np.int8)
         s = np.empty((len(group), N), np.int8)
         for j, d in enumerate(group):
-            X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d)
-            stable[d] = float(_lse_all_deltas(X[j], X[j, :, 0].copy(), lam).min() >= 0.0) if tanh < 1.0 else 1.0
+            X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d, max_bytes=max_bytes)
+            stable[d] = float(target_is_fixed_point(_pattern_site_counts(X[j]), lam))
             conc[d] = float(_noise_to_target(X[j], lam) < 1.0)
             s[j] = X[j, :, 0]
             if flips:
@@ -745,12 +758,47 @@ def noise_to_target(counts, lam) -> float:
 def stability_margin(counts, lam) -> float:
     """min_i sigma_i h_i at sigma = xi^1 from :func:`hamming_site_counts`: 1 - 2 max_i D_i with the
     disagreeing softmax mass D_i = sum_h c[i, h] e^{-2 lambda h} / (1 + sum_h n[h] e^{-2 lambda h})
-    (S_mu - N = -2 h; target weight 1). xi^1 is a T = 0 fixed point iff the margin >= tanh lambda."""
+    (S_mu - N = -2 h; target weight 1). xi^1 is a T = 0 fixed point iff the margin >= tanh lambda; a
+    diagnostic only (margin - tanh lambda is lost to rounding at lambda >~ 8): decide with
+    :func:`target_is_fixed_point`."""
     c, n = counts
     lam = check_real("lambda", lam, low=0.0, low_open=True)
     w = np.exp(-2.0 * lam * np.arange(n.shape[0]))
     D = (c @ w) / (1.0 + n @ w)
     return float(1.0 - 2.0 * D.max())
+
+
+def target_is_fixed_point(counts, lam) -> bool:
+    """Is xi^1 a single-flip fixed point of the T = 0 dynamics (DeltaE_i >= 0 at every site, ties stable)?
+
+    Exact at any lambda: with x = e^{-2 lambda}, sign(DeltaE_i) = sign(sum_j (a[i, j-1] - c[i, j]) x^j), a[i, h] =
+    n[h] - c[i, h] + [h = 0] the patterns at Hamming distance h agreeing with xi^1 at site i (target
+    included), c[i, h] those disagreeing (hopfield.modern.LSEDAM.flip_coefficients with levels l = h);
+    signs by :func:`hopfield.modern.exp_polynomial_signs`."""
+    c, n = counts
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    c = np.asarray(c, np.int64)
+    a = np.asarray(n, np.int64)[None, :] - c
+    a[:, 0] += 1
+    return bool((exp_polynomial_signs(_flip_coefficients(a, c), lam) >= 0).all())
+
+
+@njit(cache=True)
+def _pattern_site_counts(pat):
+    """(c, n) of :func:`hamming_site_counts` from stored patterns (N, K), relative to column 0 (xi^1)."""
+    N, K = pat.shape
+    c = np.zeros((N, N + 1), np.int64)
+    n = np.zeros(N + 1, np.int64)
+    for mu in range(1, K):
+        h = 0
+        for i in range(N):
+            if pat[i, mu] != pat[i, 0]:
+                h += 1
+        n[h] += 1
+        for i in range(N):
+            if pat[i, mu] != pat[i, 0]:
+                c[i, h] += 1
+    return c, n
 
 
 # ----------------------------------------------------------------------------------------------
@@ -761,11 +809,12 @@ def spherical_point_bytes(N, K) -> int:
     return 16 * N * K + 16 * K
 
 
-def spherical_patterns(N, K, *, seed=0, point=0, sample=0) -> np.ndarray:
+def spherical_patterns(N, K, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN_BYTES) -> np.ndarray:
     """Patterns (N, K) float64 uniform on the sphere |xi|^2 = N (normalised Gaussian vectors), disorder sample
-    ``sample``, SeedSequence((seed, point, 3, sample))."""
+    ``sample``, SeedSequence((seed, point, 3, sample)); 8 N K bytes, refused above ``max_bytes``."""
     N = check_integer("N", N, low=2)
     K = check_integer("K", K, low=1)
+    _check_pattern_bytes(N, K, 8 * N * K, max_bytes)
     X = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample)).standard_normal((N, K))
     X *= math.sqrt(N) / np.sqrt(np.einsum("ik,ik->k", X, X))
     return X
@@ -813,7 +862,7 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
         for group in _sample_batches(samples, need, max_bytes):
             X = np.empty((len(group), N, K), np.int8)
             for j, d in enumerate(group):
-                X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d)
+                X[j] = lse_patterns(N, K, seed=seed, point=point, sample=d, max_bytes=max_bytes)
             s = np.ascontiguousarray(X[:, :, 0])
             rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
             run = _lse_batch(X, np.arange(len(group)), s, rng, lam, np.repeat(betas, len(group)), dyn, schd, tr,
@@ -826,7 +875,7 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
         for group in _sample_batches(samples, need, max_bytes):
             X = np.empty((len(group), N, K))
             for j, d in enumerate(group):
-                X[j] = spherical_patterns(N, K, seed=seed, point=point, sample=d)
+                X[j] = spherical_patterns(N, K, seed=seed, point=point, sample=d, max_bytes=max_bytes)
             rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
             run = _sph_batch(X, np.arange(len(group)), X[:, :, 0].copy(), rng, lam, np.full(len(group), T), None,
                              sweeps * N, N, 0, backend)

@@ -41,7 +41,7 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
 
     ``sweeps`` sweeps in all (N proposals each), the first ``burn_in`` discarded (None: half of them,
     the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks) or
-    "random". T = 0 (or dynamics "zero") runs the T = 0 dynamics with ``ties`` for DeltaE = 0.
+    "random". T = 0 runs the T = 0 dynamics with ``ties`` for DeltaE = 0 ("zero" at T > 0 is refused).
     ``backend``: "numba" (CPU) or "gpu" (:class:`montecarlo.ChainBatch` on montecarlo.gpu; refused with the
     reason where it cannot run).
 
@@ -49,7 +49,7 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     mk_err_disorder; m, m_err (= m1: the largest amplitude); m_mean, m_mean_err (mean of the K
     amplitudes, unbiased by sorting in tied states); E, E_err (energy per neuron); acceptance, tau_m
     (integrated autocorrelation time of the overlap of the leading pattern, sweeps), too_short
-    (measured length < 50 tau_m). Reproducible for a given (seed, point) whatever the thread count.
+    (measured length < MIN_TAUS = 100 tau_int of the leading overlap or E in some chain). Reproducible for a given (seed, point) whatever the thread count.
     """
     K = check_integer("K", K, low=1, high=64)
     N = check_integer("N", N, low=2)
@@ -62,7 +62,9 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
         raise ParameterError("backend", backend, f"'numba' on this machine ({available()[1]})")
     if burn_in is None:
         burn_in = sweeps // 2
-    if T == 0.0 or DYNAMICS[dynamics] == DYNAMICS["zero"]:
+    if T > 0.0 and DYNAMICS[dynamics] == DYNAMICS["zero"]:
+        raise ParameterError("dynamics", dynamics, "'heat_bath' or 'metropolis' at T > 0 (T = 0 selects 'zero')")
+    if T == 0.0:
         dynamics, temps = "zero", [0.0]
     else:
         temps = [T]
@@ -99,6 +101,6 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     out["E"], out["E_err"], _, _ = combine_chains(se, grp)
     lead = [per[c][order[c, 0]] for c in range(C)]
     out["tau_m"] = float(np.mean([s["tau"] for s in lead]))
-    out["too_short"] = bool(n < 50.0 * max(s["tau"] for s in lead))
+    out["too_short"] = any(s["too_short"] for s in lead + se)
     out["acceptance"] = float((batch.acc_total - acc0).sum() / (C * n * N))
     return out

@@ -22,7 +22,8 @@ def seed_sequence(seed: int, point: int, *key: int) -> np.random.SeedSequence:
 def stream_states(seed: int, point: int, chains, tag: int = 0) -> np.ndarray:
     """xoshiro256** states, shape (len(chains), 4) uint64, from SeedSequence((seed, point, tag, chain)).
 
-    ``tag`` separates stream families (0: spin chains, 1: tempering swaps, 2: initial states).
+    ``tag`` separates stream families (0: spin chains, 1: tempering swaps, 2: initial states; 3: patterns
+    and 6: synchronous chains through :func:`seed_sequence`).
     """
     chains = list(chains)
     out = np.empty((len(chains), 4), dtype=np.uint64)

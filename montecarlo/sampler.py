@@ -32,6 +32,12 @@ _STATE_KEYS = ("spins", "S", "rng", "cbeta", "perm", "swap_rng", "swap_att", "sw
                "sweeps", "parity")
 
 
+def check_exact_range(P, N, K):
+    """The dense (P >= 3) kernel sums integers exactly in int64: K (N + P)^(P-1) 2^P < 2^62."""
+    if P >= 3 and K * (N + P) ** (P - 1) * 2 ** P >= 2 ** 62:
+        raise ParameterError("K * N^(P-1)", K * N ** (P - 1), "< 2^62 / 2^P (exact int64 kernel)")
+
+
 def init_chain_state(obj):
     """Fresh dynamical state of a batch of C = G nT chains (G groups, ladder of nT inverse temperatures):
     keyed streams (tag 0: chains, tag 1: tempering swaps of each group), identity temperature
@@ -81,8 +87,8 @@ class ChainBatch:
     ----------
     patterns : int8 (N, K) or (samples, N, K), entries in {-1, 0, 1}; one pattern set per disorder sample
     P : interaction order (>= 2)
-    temperatures : sequence of temperatures T > 0 (a ladder; length nT >= 1). Ignored (but recorded)
-        for ``dynamics="zero"``, which needs nT = 1.
+    temperatures : sequence of temperatures T > 0 (a ladder; length nT >= 1); ``[0]`` for
+        ``dynamics="zero"``.
     replicas : replicas per disorder sample (share the patterns; independent streams and starts)
     dynamics : "heat_bath" (Glauber, default), "metropolis", "zero" (T = 0: flip iff DeltaE < 0)
     schedule : "random" (site drawn uniformly, default), "sequential" (systematic scan), "permutation"
@@ -131,8 +137,9 @@ class ChainBatch:
             raise ParameterError("temperatures", temperatures, "a non-empty 1-D sequence")
         zero = DYNAMICS[self.dynamics] == _k.DYN_ZERO
         if zero:
-            if temps.size != 1:
-                raise ParameterError("temperatures", list(temps), "a single value for dynamics='zero'")
+            if temps.size != 1 or not (isinstance(temps[0], (int, float, np.integer, np.floating))
+                                       and temps[0] == 0):
+                raise ParameterError("temperatures", list(temps), "[0] for dynamics='zero'")
             self.temperatures = np.array([0.0])
             ladder = np.array([np.inf])
             if self.tempering:
@@ -158,8 +165,7 @@ class ChainBatch:
             self.wide = K * (N + 3) ** 3 >= 2 ** 52
         else:
             self.wide = True
-        if P >= 3 and K * (N + P) ** (P - 1) * 2 ** P >= 2 ** 62:
-            raise ParameterError("K * N^(P-1)", K * N ** (P - 1), "< 2^62 / 2^P (exact int64 kernel)")
+        check_exact_range(P, N, K)
         # pairs of replica groups sharing patterns (for q_ab)
         pairs = [(d * self.replicas + a, d * self.replicas + b) for d in range(self.samples)
                  for a in range(self.replicas) for b in range(a + 1, self.replicas)]
@@ -391,6 +397,18 @@ class ChainBatch:
         return self.acc_total / max(self.sweeps * self.N, 1)
 
     # ------------------------------------------------------------------ checkpoints
+    def set_temperature(self, T):
+        """Move every chain of a single-temperature batch (no tempering, T > 0 dynamics) to temperature
+        ``T``, keeping spins, overlaps and streams: the step of a heating or annealing protocol."""
+        if self.nT != 1 or self.tempering or DYNAMICS[self.dynamics] == _k.DYN_ZERO:
+            raise ParameterError("set_temperature", "this batch",
+                                 "a single-temperature batch without tempering, dynamics heat_bath or metropolis")
+        T = check_real("T", T, low=0.0, low_open=True)
+        self.temperatures = np.array([T])
+        self.ladder = np.array([1.0 / T])
+        self.cbeta[:] = 1.0 / T
+        return self
+
     def state_dict(self, include_patterns=True):
         """Full state as a dict of numpy arrays (copies): enough to resume bit for bit."""
         d = {k: np.array(getattr(self, k)) for k in _STATE_KEYS}

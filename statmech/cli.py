@@ -2,7 +2,9 @@
 
 Every command is a thin wrapper around a plain Python call (:func:`statmech.sweep.run_study`,
 :func:`statmech.plot.plot_study`, :func:`statmech.info.describe`, :func:`statmech.compare.compare`).
-Bad input exits with code 2 and one line naming the key, its value and the allowed range.
+Bad input exits with code 2 and one line naming the key, its value and the allowed range; a run
+that fails for an outside reason (worker processes that keep dying, a full disk) or is interrupted
+exits with one line too, keeping what finished (in the file and in its journal).
 """
 from __future__ import annotations
 
@@ -30,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default="local",
                      help="where the points go: local (a process pool, default), dask (a dask LocalCluster), "
                           "slurm, pbs (dask-jobqueue from the config's [cluster] table), or a dask scheduler address")
-    run.add_argument("--overwrite", action="store_true", help="start afresh instead of resuming an existing file")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an existing --out file (also one that is not a study file) and its journal, instead "
+                          "of resuming it and keeping its other sweeps")
     run.add_argument("--no-plot", action="store_true", help="do not draw the picture after the run")
     bar = run.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show a progress bar")
@@ -89,11 +93,12 @@ def _info(args) -> int:
 def _compare(args) -> int:
     from .compare import compare, format_table
     rows = compare(args.file)
-    print(json.dumps(rows, indent=2) if args.json else format_table(rows))
+    print(json.dumps(rows, indent=2, allow_nan=False) if args.json else format_table(rows))
     return 0
 
 
 def main(argv=None) -> int:
+    from .executors import WorkersFailed
     args = _parser().parse_args(argv)
     handler = {"run": _run, "plot": _plot, "info": _info, "compare": _compare}[args.command]
     try:
@@ -101,6 +106,9 @@ def main(argv=None) -> int:
     except (ParameterError, StoreError) as err:
         print(f"statmech: error: {err}", file=sys.stderr)
         return 2
+    except (WorkersFailed, OSError) as err:
+        print(f"statmech: error: {err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("statmech: interrupted; finished points are in the file, rerun to resume", file=sys.stderr)
         return 130

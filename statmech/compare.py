@@ -2,7 +2,8 @@
 
 For every grid point (all axes but N) of a Monte Carlo sweep: the RS value ``m_rs``, the simulated m(N) with error
 bars, and a weighted least-squares fit m(N) = m_inf + a/N (two or more sizes), giving m_inf with
-its error and the z-score (m_inf - m_rs)/err.
+its error and the z-score (m_inf - m_rs)/err. Values that do not exist are None (JSON null): the z-score
+where the error is 0 or unknown, or the theory value is missing; m_inf_err where a fit has no error bars.
 """
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ ROW_KEYS = {"sweep", "m_rs", "N", "m", "m_err", "m_inf", "m_inf_err", "z"}
 
 
 def extrapolate(N, m, err):
-    """Weighted fit m = m_inf + a / N; returns (m_inf, m_inf_err). One size: (m, err)."""
+    """Weighted fit m = m_inf + a / N; returns (m_inf, m_inf_err). One size: (m, err). Where some
+    error is not a positive number, an unweighted fit with m_inf_err = NaN (no error bar to weight with)."""
     N, m, err = (np.asarray(x, dtype=float) for x in (N, m, err))
     if len(N) == 1:
         return float(m[0]), float(err[0])
-    w = 1.0 / np.maximum(err, 1e-12) ** 2
     X = np.stack([np.ones_like(N), 1.0 / N], axis=1)
+    if not np.all(np.isfinite(err) & (err > 0)):
+        return float(np.linalg.lstsq(X, m, rcond=None)[0][0]), float("nan")
+    w = 1.0 / err ** 2
     cov = np.linalg.inv(X.T @ (w[:, None] * X))
     coef = cov @ (X.T @ (w * m))
     return float(coef[0]), float(np.sqrt(cov[0, 0]))
@@ -47,20 +51,34 @@ def compare(path) -> list:
             m_rs = float(np.nanmax(res.data["m_rs"][sel][ok])) if "m_rs" in res.data else float("nan")
             row = {"sweep": res.name}
             row.update({d: float(res.coords[d][i]) for d, i in zip(others, rest)})
+            z = (m_inf - m_rs) / m_inf_err if m_inf_err > 0 else float("nan")
             row.update({"m_rs": m_rs, "N": [int(n) for n in Ns[ok]], "m": m.tolist(), "m_err": err.tolist(),
-                        "m_inf": m_inf, "m_inf_err": m_inf_err,
-                        "z": (m_inf - m_rs) / m_inf_err if m_inf_err > 0 else float("nan")})
-            rows.append(row)
+                        "m_inf": m_inf, "m_inf_err": m_inf_err, "z": z})
+            rows.append(_finite_or_none(row))
     return rows
+
+
+def _finite_or_none(value):
+    """NaN and infinities (in nested lists and dicts) as None: valid JSON, and no made-up numbers."""
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def format_table(rows) -> str:
     if not rows:
         return "no Monte Carlo points in this file"
+    def num(x, fmt=".4f"):
+        return "n/a" if x is None else format(x, fmt)
+
     lines = []
     for r in rows:
-        sizes = "  ".join(f"N={n}: {m:.4f}({e:.4f})" for n, m, e in zip(r["N"], r["m"], r["m_err"]))
+        sizes = "  ".join(f"N={n}: {num(m)}({num(e)})" for n, m, e in zip(r["N"], r["m"], r["m_err"]))
         where = " ".join(f"{k}={v:g}" for k, v in r.items() if k not in ROW_KEYS)
-        lines.append(f"{r['sweep']}  {where}  RS m={r['m_rs']:.4f}  {sizes}  "
-                     f"N->inf: {r['m_inf']:.4f}({r['m_inf_err']:.4f})  z={r['z']:+.2f}")
+        lines.append(f"{r['sweep']}  {where}  RS m={num(r['m_rs'])}  {sizes}  "
+                     f"N->inf: {num(r['m_inf'])}({num(r['m_inf_err'])})  z={num(r['z'], '+.2f')}")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import importlib.resources
+import re
 import tomllib
 
 import numpy as np
@@ -130,7 +131,8 @@ def _sweep(raw: dict, index: int) -> dict:
         defaults = dict(THEORY_DEFAULTS, boundaries=[], theory="")
     else:
         defaults = dict(MC_DEFAULTS, N=None) if family.sizes else dict(MC_DEFAULTS)
-    known = {"name", "model", "method"} | set(family.params) | set(defaults)
+    # "dims" is derived from the grids; the resolved config records it, and accepts it back unchanged
+    known = {"name", "model", "method", "dims"} | set(family.params) | set(defaults)
     unknown = set(raw) - known
     if unknown:
         key = sorted(unknown)[0]
@@ -167,6 +169,10 @@ def _sweep(raw: dict, index: int) -> dict:
         _wrap(check_integer, f"{name}.replicas", sweep["replicas"], 1)
         _wrap(check_integer, f"{name}.samples", sweep["samples"], 1)
         _wrap(check_choice, f"{name}.dynamics", sweep["dynamics"], DYNAMICS)
+        if sweep["dynamics"] == "zero_T" and sweep.get("T") is not None \
+                and np.any(np.asarray(sweep["T"], dtype=float) > 0):
+            raise ConfigError(f"{name}.T", sweep["T"], '0 with dynamics = "zero_T" ("heat_bath" or "metropolis" '
+                              "at T > 0)")
         _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
         _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
         _wrap(check_choice, f"{name}.backend", sweep["backend"], tuple(BACKENDS))
@@ -182,6 +188,8 @@ def _sweep(raw: dict, index: int) -> dict:
             raise ConfigError(f"{name}.tempering", sweep["tempering"], "true or false")
         if not isinstance(sweep["theory"], str):
             raise ConfigError(f"{name}.theory", sweep["theory"], "the name of a theory sweep, or empty")
+    if "dims" in raw and raw["dims"] != dims:
+        raise ConfigError(f"{name}.dims", raw["dims"], f"{dims} (the grid axes, in this order), or no dims key")
     sweep["dims"] = dims
     if family.validate is not None:
         _wrap(family.validate, sweep)
@@ -241,7 +249,11 @@ def parse_config(text: str, source: str = "<config>") -> dict:
     if bad:
         key = sorted(bad)[0]
         raise ConfigError(f"study.{key}", study[key], "study keys: name, seed")
-    resolved = {"study": {"name": str(study.get("name", "study")),
+    name = study.get("name", "study")
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        raise ConfigError("study.name", name, "a plain file name (letters, digits, '_', '.', '-'; "
+                          "not starting with '.' or '-'): it names the default output file")
+    resolved = {"study": {"name": name,
                           "seed": _wrap(check_integer, "study.seed", study.get("seed", 0), 0, 2**63 - 1)}}
     sweeps = raw.get("sweeps")
     if not isinstance(sweeps, list) or not sweeps:

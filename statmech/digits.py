@@ -99,7 +99,10 @@ def archetype_overlaps(reference=None) -> dict:
     classification rule used by :func:`digits_point` at noise 0. ``reference``: optional (64, 10) archetypes."""
     X, y, xi = _digits()
     if reference is not None:
-        xi = np.asarray(reference)
+        ref = np.asarray(reference)
+        if ref.shape != xi.shape or not np.isin(ref, (-1, 1)).all():
+            raise ParameterError("reference", f"array of shape {ref.shape}", f"{xi.shape} archetypes with entries +-1")
+        xi = ref
     O = xi.T.astype(np.int64) @ xi.astype(np.int64) / xi.shape[0]
     off = O[~np.eye(O.shape[0], dtype=bool)]
     Oo = O - 10 * np.eye(O.shape[0])

@@ -26,10 +26,14 @@ from concurrent.futures.process import BrokenProcessPool
 
 from hopfield.validation import ParameterError
 
-__all__ = ["run_tasks", "SCHEDULERS"]
+__all__ = ["run_tasks", "SCHEDULERS", "WorkersFailed"]
 
 SCHEDULERS = ("local", "processes", "dask", "slurm", "pbs")
 MAX_POOL_RESTARTS = 3
+
+
+class WorkersFailed(RuntimeError):
+    """The worker processes kept dying: the run stops (what finished is kept)."""
 
 
 def _set_threads(threads: int) -> None:
@@ -82,8 +86,8 @@ def _process_pool(tasks, fn, on_result, workers, threads):
         except BrokenProcessPool:
             restarts += 1
             if restarts > MAX_POOL_RESTARTS:
-                raise RuntimeError(f"worker processes died {restarts} times; {len(pending)} tasks unfinished "
-                                   "(finished points are in the file: rerun to resume)") from None
+                raise WorkersFailed(f"worker processes died {restarts} times; {len(pending)} tasks unfinished "
+                                    "(finished points are kept: rerun to resume)") from None
         finally:
             # not waiting for the workers to exit (0.6 s: interpreter and LLVM teardown); they are
             # joined in the background, and at interpreter exit at the latest
@@ -105,7 +109,10 @@ def _dask(tasks, fn, on_result, workers, threads, scheduler, cluster_cfg):
         cluster = _jobqueue(scheduler, cluster_cfg)
         client = Client(cluster)
     else:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler)
+        except OSError as err:        # unreachable address: distributed gives up after its connect timeout
+            raise ParameterError("--scheduler", scheduler, f"the address of a running dask scheduler ({err})") from None
     try:
         futures = client.map(functools.partial(_call, fn, threads), tasks, pure=False)
         for fut in as_completed(futures):
@@ -125,11 +132,18 @@ def _jobqueue(kind, cfg):
     except ImportError:
         raise ParameterError("--scheduler", kind, "'local' or 'processes' unless dask-jobqueue is installed") from None
     cls = dask_jobqueue.SLURMCluster if kind == "slurm" else dask_jobqueue.PBSCluster
-    extra = ["--lifetime", cfg["lifetime"], "--lifetime-stagger", "2m", "--lifetime-restart"]
-    kwargs = dict(queue=cfg["queue"], cores=cfg["cores"], processes=cfg["cores"], memory=cfg["memory"],
-                  walltime=cfg["walltime"], worker_extra_args=extra)
-    if cfg.get("account"):
-        kwargs["account"] = cfg["account"]
-    cluster = cls(**kwargs)
+    cluster = cls(**jobqueue_kwargs(cfg))
     cluster.scale(jobs=cfg["jobs"])
     return cluster
+
+
+def jobqueue_kwargs(cfg) -> dict:
+    """dask-jobqueue cluster arguments from a resolved [cluster] table (``queue`` and ``account``
+    only where set: else the batch system's default queue and account)."""
+    extra = ["--lifetime", cfg["lifetime"], "--lifetime-stagger", "2m", "--lifetime-restart"]
+    kwargs = dict(cores=cfg["cores"], processes=cfg["cores"], memory=cfg["memory"], walltime=cfg["walltime"],
+                  worker_extra_args=extra)
+    for key in ("queue", "account"):
+        if cfg.get(key):
+            kwargs[key] = cfg[key]
+    return kwargs

@@ -73,7 +73,7 @@ from scipy.special import erf
 from scipy.stats import binom
 
 from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer, check_real
-from statmech.learning_examples import OBSERVABLE_INFO as _EX_INFO
+from statmech.learning_examples import OBSERVABLE_INFO as _EX_INFO, check_span
 from statmech.newton import damped_newton_2x2
 from statmech.quadrature import lncosh_average, tanh_moments
 from statmech.storage import M_MIN, PHASES, Q_MIN, _classify, _largest_eig
@@ -571,7 +571,8 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
     p_b, f_b, residual_b, converged_b, iterations_b, stability_b, stability_examples_b, exists_b;
     the example-retrieval state (keys ``*_example`` of statmech.learning_examples; computed for the
     unsupervised setting at low load with M given, else NaN / False); and m, s, n, q, f, phase (int8,
-    codes PHASES_LEARNING: those of statmech.storage.PHASES plus 4 = example retrieval) of the
+    codes PHASES_LEARNING: those of statmech.storage.PHASES plus 4 = example retrieval, compared with
+    the exact-law example state also when average="gaussian", see ``_add_examples``) of the
     thermodynamic state
     (OBSERVABLE_INFO). Metadata (setting, P, load, average, M, r, c) is not stored in the dict:
     the caller records it.
@@ -648,7 +649,13 @@ def solve_grid(setting, P, *, alpha, rho, T, M=None, load="high", average="gauss
 def _add_examples(out, setting, P, load, M, rho, T, nA):
     """Example-retrieval state (statmech.learning_examples; unsupervised, low load, integer M): its
     observables, and phase EXAMPLE_PHASE where its free energy is below that of the thermodynamic
-    state found above (m, s, n, q, f then describe the example state). NaN / False elsewhere."""
+    state found above (m, s, n, q, f then describe the example state). NaN / False elsewhere.
+
+    Mixed approximation with average="gaussian": the example state is always solved with the exact
+    finite-M (binomial) law, while the generalising state it is compared with uses the Gaussian law
+    of u, so the EXAMPLE_PHASE boundary is shifted by the Gaussian error of f (e.g. P = 4, M = 20:
+    T = 0 crossing at rho = 0.16893 instead of the exact 0.16947). Use average="binomial" for the
+    consistent exact-law comparison."""
     from statmech.learning_examples import OBSERVABLE_INFO as EX_INFO, solve_examples
     shape = out["phase"].shape
     if not (setting == "unsupervised" and load == "low" and M is not None):
@@ -675,6 +682,7 @@ def free_energy(setting, P, *, alpha, rho, T, s, q, M=None, load="high", average
     for name, x, lo in (("alpha", a, 0.0), ("rho", rh, 0.0)):
         _arr(name, x, lo)
     _arr("T", t, 0.0, low_open=True)
+    check_array_real("q", q_, low=0.0, high=1.0)
     out = np.empty(a.size)
     for i in range(a.size):     # per point: parameters depend on (alpha, rho)
         pp = _Params(setting, P, load, average, a[i:i + 1], rh[i:i + 1], M, r, c)
@@ -1184,12 +1192,13 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
         raise ParameterError("plane", plane, "one of " + ", ".join(map(str, _PLANES)))
     plane = tuple(plane)
     points = check_integer("points", points, low=2)
+    if T_max is not None:
+        T_max = check_real("T_max", T_max, low=0.0, low_open=True)
     fixed = {} if fixed is None else dict(fixed)
     if plane != ("rho", "T") and load != "high":
         raise ParameterError("load", load, "'high' in the plane " + str(plane))
     if plane == ("alpha", "rho"):
-        lo, hi = (0.0, 2.0) if span is None else span
-        rho = np.linspace(check_real("span[0]", lo, low=0.0), check_real("span[1]", hi, low=0.0), points)
+        rho = np.linspace(*((0.0, 2.0) if span is None else check_span(span)), points)
         ac, _ = capacity(setting, P, rho=rho, M=M, average=average, r=r, c=c)
         ath = np.array([_alpha_T0_thermodynamic(setting, P, rh, M, average, r, c, a) if np.isfinite(a) else np.nan
                         for rh, a in zip(rho, ac)])
@@ -1197,8 +1206,7 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
                 "retrieval_thermodynamic": _line("alpha", ath, "rho", rho)}
     if plane == ("rho", "T"):
         a = 0.0 if load == "low" else check_real("fixed['alpha']", fixed.get("alpha", None), low=0.0)
-        lo, hi = (0.0, 2.0) if span is None else span
-        ax = np.linspace(check_real("span[0]", lo, low=0.0), check_real("span[1]", hi, low=0.0), points)
+        ax = np.linspace(*((0.0, 2.0) if span is None else check_span(span)), points)
         pp = _Params(setting, P, load, average, np.array([a]), ax, M, r, c)
         amax = a
     else:
@@ -1206,7 +1214,7 @@ def boundaries(setting, P, *, plane, fixed=None, points=61, M=None, average="gau
         if span is None:
             ac0 = capacity(setting, P, rho=[rh], M=M, average=average, r=r, c=c)[0][0]
             span = (0.0, 1.3 * ac0 if np.isfinite(ac0) else 0.1)
-        ax = np.linspace(check_real("span[0]", span[0], low=0.0), check_real("span[1]", span[1], low=0.0), points)
+        ax = np.linspace(*check_span(span), points)
         pp = _Params(setting, P, load, average, ax, np.array([rh]), M, r, c)
         amax = ax.max()
     if T_max is None:

@@ -178,6 +178,21 @@ def _check(P, M):
     return P, M
 
 
+def check_span(span, name="span", high=None) -> tuple:
+    """A plane-axis range (lo, hi) with 0 <= lo <= hi (and hi < high when given; lo = hi: one value);
+    returns floats."""
+    allowed = "a pair (lo, hi) with 0 <= lo <= hi" + (f" < {high:g}" if high is not None else "")
+    try:
+        lo, hi = span
+    except (TypeError, ValueError):
+        raise ParameterError(name, span, allowed) from None
+    lo = check_real(name + "[0]", lo, low=0.0, high=high, high_open=True)
+    hi = check_real(name + "[1]", hi, low=0.0, high=high, high_open=True)
+    if lo > hi:
+        raise ParameterError(name, span, allowed)
+    return lo, hi
+
+
 def _newton(ep, beta, n2, n, tol=TOL, maxiter=MAXITER, max_damped=None):
     fix = np.full(n.size, ep.M == 1)
 
@@ -283,6 +298,8 @@ def free_energy_examples(P, *, rho, T, M, n, n2):
     rh, t, nn, nn2 = (a.ravel() for a in arrs)
     _arr("rho", rh, 0.0)
     _arr("T", t, 0.0, low_open=True)
+    check_array_real("n", nn, low=-1.0, high=1.0)      # overlaps with examples
+    check_array_real("n2", nn2, low=-1.0, high=1.0)
     out = _ExParams(P, rh, M).free_energy(1.0 / t, nn2, nn)
     return out.reshape(shape) if shape else float(out[0])
 
@@ -368,7 +385,7 @@ def example_lines(P, M, *, span=(0.0, 2.0), points=41, average="binomial", T_max
     from statmech import learning as L
     P, M = _check(P, M)
     points = check_integer("points", points, low=2)
-    rho = np.linspace(check_real("span[0]", span[0], low=0.0), check_real("span[1]", span[1], low=0.0), points)
+    rho = np.linspace(*check_span(span), points)
     ep = _ExParams(P, rho, M)
     if T_max is None:
         scale = 0.5 * P * (1 + (M - 1) * ep.r ** (2 * P - 2)) / (ep.R ** (P / 2) * M)

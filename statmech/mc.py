@@ -26,7 +26,7 @@ MC_INFO = {
     "tau_E": "integrated autocorrelation time of E (sweeps)",
     "burn_in": "discarded sweeps (given, or detected by MSER when the config says \"auto\")",
     "K": "number of stored patterns",
-    "too_short": "1 if the run is shorter than 50 tau_int",
+    "too_short": "1 if the run is shorter than 100 tau_int (montecarlo.measure.MIN_TAUS)",
     "m_rs": "replica-symmetric m at this point: retrieval branch where it exists, else the global minimum",
 }
 

@@ -91,6 +91,22 @@ def _hebbian_simulate(sweep, point, index, seed):
     return raw
 
 
+def _hebbian_validate(sweep):
+    """Monte Carlo: the largest grid point must pass the sampler's size checks (pattern memory, exact
+    integer range; montecarlo.api.check_storage_size), here, before any point runs."""
+    if sweep["method"] != "mc":
+        return
+    from hopfield.validation import ParameterError
+    from montecarlo.api import check_storage_size
+    N, alpha = max(sweep["N"]), float(np.max(sweep["alpha"]))
+    try:
+        check_storage_size(sweep["P"], N, alpha)
+    except ParameterError as err:
+        raise ParameterError(f"{sweep['name']}.N", sweep["N"],
+                             f"sizes with {err.name} {err.allowed} (K = max(1, round(alpha N^(P-1))) at N = {N}, "
+                             f"alpha = {alpha:g}, P = {sweep['P']})") from None
+
+
 def _hebbian_solve_1rsb(sweep, values):
     from .rsb import solve_grid_1rsb
     return solve_grid_1rsb(sweep["P"], values["alpha"], values["T"])
@@ -295,7 +311,7 @@ def _multitasking_mc_observables():
             "n_stable_rs": "number of stable theory states at this point (> 1: MC may sit in another one)",
             "E": "energy per neuron E/N (self-term removed)", "E_err": "error of E",
             "acceptance": "fraction of accepted flips", "tau_m": "integrated autocorrelation time of the leading overlap",
-            "burn_in": "discarded sweeps", "K": "number of patterns", "too_short": "1 if the run is shorter than 50 tau_m"}
+            "burn_in": "discarded sweeps", "K": "number of patterns", "too_short": "1 if the run is shorter than 100 tau_int (montecarlo.measure.MIN_TAUS)"}
     for k in range(1, K_MAX + 1):
         info[f"m{k}"] = f"{k}-th largest |<m_mu>| (time average per chain, sorted, mean over chains and samples)"
         info[f"m{k}_err"] = f"error of m{k} (disorder spread when samples >= 2, else thermal)"
@@ -362,7 +378,11 @@ def _digits_simulate(sweep, point, index, seed):
 
 
 def _digits_validate(sweep):
+    import importlib.util
     from hopfield.validation import ParameterError
+    if importlib.util.find_spec("sklearn") is None:      # the images come from scikit-learn
+        raise ParameterError(f"{sweep['name']}.model", sweep["model"], "a model whose data are installed: 'digits' "
+                             "needs scikit-learn (pip install 'statmech-hopfield[data]')")
     if sweep["method"] != "mc":
         raise ParameterError(f"{sweep['name']}.method", sweep["method"], "'mc' for model 'digits' (a simulation study)")
     for P in np.atleast_1d(sweep["P"]):
@@ -401,7 +421,7 @@ FAMILIES = {
         axes=("alpha", "T"),
         boundaries=("spin_glass", "retrieval_spinodal", "retrieval_thermodynamic", "almeida_thouless"),
         solve=_hebbian_solve, trace=_hebbian_trace, simulate=_hebbian_simulate,
-        observables=_hebbian_observables, convention=HEBBIAN_CONVENTION,
+        observables=_hebbian_observables, convention=HEBBIAN_CONVENTION, validate=_hebbian_validate,
         boundaries_1rsb=("retrieval_spinodal_1rsb", "spin_glass_1rsb"),   # statmech.rsb.BOUNDARIES_1RSB
         solve_1rsb=_hebbian_solve_1rsb, observables_1rsb=_hebbian_observables_1rsb),
 

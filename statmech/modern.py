@@ -188,23 +188,43 @@ def alpha_c_lse_petrova(T) -> float:
     return 0.5 * (1 - f_ret_lse(T)) ** 2
 
 
-def spherical_phi_cusp(alpha, beta_net) -> float:
-    """phi_c = (alpha + g_max(beta_net))/beta_net (Polyachenko draft)."""
+def _uncondensed_spherical(alpha, beta_net):
+    """Validate (alpha, beta_net) on the domain of Polyachenko's closed forms: noise uncondensed,
+    alpha >= condensation_alpha(beta_net, "spherical") = I(phi*)."""
     alpha = check_real("alpha", alpha, low=0.0, low_open=True)
-    return (alpha + spherical_g(beta_net)) / _lam(beta_net)
+    b = _lam(beta_net)
+    a_c = condensation_alpha(b, "spherical")
+    if alpha < a_c:
+        raise ParameterError("alpha", alpha, f"alpha >= {a_c:.6g} (uncondensed noise at beta_net = {b:g}; "
+                             "for the condensed branch use retrieval_cusp / spinodal_T)")
+    return alpha, b
+
+
+def spherical_phi_cusp(alpha, beta_net) -> float:
+    """phi_c = (alpha + g_max(beta_net))/beta_net (Polyachenko draft), for uncondensed noise
+    (alpha >= condensation_alpha(beta_net, "spherical"); else ParameterError: use :func:`retrieval_cusp`)."""
+    alpha, b = _uncondensed_spherical(alpha, beta_net)
+    return (alpha + spherical_g(b)) / b
 
 
 def spherical_spinodal_T(alpha, beta_net) -> float:
-    """T_sp = [beta^2 - (alpha + g)^2] / [beta (alpha + g)] (negative: no metastable retrieval)."""
-    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
-    b = _lam(beta_net)
+    """T_sp = [beta^2 - (alpha + g)^2] / [beta (alpha + g)] (negative: no metastable retrieval), for
+    uncondensed noise (alpha >= condensation_alpha(beta_net, "spherical"); else ParameterError: use
+    :func:`spinodal_T`)."""
+    alpha, b = _uncondensed_spherical(alpha, beta_net)
     a = alpha + spherical_g(b)
     return (b * b - a * a) / (b * a)
 
 
 def spherical_alpha_c_T(beta_net, T) -> float:
-    """alpha_c(beta_net, T) = beta_net phi_eq(T) - g_max(beta_net)."""
-    return _lam(beta_net) * phi_lse(T) - spherical_g(beta_net)
+    """alpha_c(beta_net, T) = beta_net phi_eq(T) - g_max(beta_net), for uncondensed noise at the spinodal,
+    0 <= T <= 1/beta_net (else ParameterError: use :func:`spinodal_alpha`)."""
+    b = _lam(beta_net)
+    T = check_real("T", T, low=0.0)
+    if T > 1.0 / b:
+        raise ParameterError("T", T, f"0 <= T <= 1/beta_net = {1.0 / b:g} (uncondensed noise; above it use "
+                             "spinodal_alpha)")
+    return b * phi_lse(T) - spherical_g(b)
 
 
 def demircigil_alpha(rho=0.0) -> float:

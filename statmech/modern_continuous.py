@@ -26,7 +26,12 @@ import math
 import numpy as np
 
 from hopfield.modern import ContinuousModernHopfield, softmax
-from hopfield.validation import ParameterError, check_integer, check_real
+from hopfield.validation import (
+    ParameterError,
+    check_array_real,
+    check_integer,
+    check_real,
+)
 
 __all__ = [
     "MASS",
@@ -99,8 +104,11 @@ def well_separated_bound(K, lam, M=1.0) -> float:
 
 
 def mass_count(p, mass=MASS) -> int:
-    """Smallest number of entries of p whose sum reaches ``mass``."""
-    q = np.sort(np.asarray(p, dtype=float))[::-1]
+    """Smallest number of entries of p (weights >= 0, not all 0) whose sum reaches ``mass`` of the total."""
+    mass = check_real("mass", mass, low=0.0, high=1.0, low_open=True)
+    q = np.sort(np.asarray(p, dtype=float).ravel())[::-1]
+    if q.size == 0 or not np.all(np.isfinite(q)) or q[-1] < 0 or q[0] <= 0:
+        raise ParameterError("p", p, "a non-empty array of finite weights >= 0, not all 0")
     return int(min(np.searchsorted(np.cumsum(q), mass * q.sum() * (1 - 1e-12)) + 1, q.size))
 
 
@@ -121,9 +129,14 @@ def classify(X, lam, start=0, eps=1e-10, max_steps=20000) -> dict:
 
 
 def classify_grid(K, clusters, lams, separations, eps=1e-10, max_steps=20000) -> dict:
-    """Every observable of :data:`OBSERVABLE_INFO` on the grid (lambda, separation)."""
-    lams = np.atleast_1d(np.asarray(lams, dtype=float))
-    seps = np.atleast_1d(np.asarray(separations, dtype=float))
+    """Every observable of :data:`OBSERVABLE_INFO` on the grid (lambda, separation); every input is
+    validated before the first grid point."""
+    lams = np.atleast_1d(check_array_real("lambda", lams, low=0.0, low_open=True))
+    seps = np.atleast_1d(check_array_real("separation", separations, low=0.0, high=1.0, low_open=True))
+    for s in seps:
+        _check(K, clusters, s)
+    check_real("eps", eps, low=0.0, low_open=True)
+    check_integer("max_steps", max_steps, low=1)
     out = {k: np.empty((lams.size, seps.size)) for k in OBSERVABLE_INFO}
     for j, s in enumerate(seps):
         X = cluster_patterns(K, clusters, s)
@@ -141,12 +154,17 @@ def classify_grid(K, clusters, lams, separations, eps=1e-10, max_steps=20000) ->
 def reduced_fixed_point(K, clusters, separation, lam, eps=1e-13, max_steps=200000) -> dict:
     """The iteration from x_1 reduced by symmetry to the weights (a, b, c) on x_1, on each of its n - 1
     cluster mates and on each of the K - n others; logits lambda x_nu . x with x = X p from the Gram
-    matrix. Returns a, b, c, k (0.9-mass count) and the phase."""
+    matrix, run until max(|a' - a|, |b' - b|, |c' - c|) < eps. Returns a, b, c, k (0.9-mass count), the
+    phase, the steps taken and ``converged`` (False: max_steps reached first; a, b, c are the last iterate)."""
     K, G, s = _check(K, clusters, separation)
     lam = check_real("lambda", lam, low=0.0, low_open=True)
+    eps = check_real("eps", eps, low=0.0, low_open=True)
+    max_steps = check_integer("max_steps", max_steps, low=1)
     n = K // G
     a, b, c = 1.0, 0.0, 0.0            # x = x_1
-    for _ in range(max_steps):
+    done = False
+    steps = 0
+    while steps < max_steps and not done:
         z1 = lam * (a + (1 - s) * (n - 1) * b)
         z2 = lam * ((1 - s) * a + b * (1 + (1 - s) * (n - 2)))
         z3 = lam * c * (1 + (1 - s) * (n - 1))
@@ -156,8 +174,7 @@ def reduced_fixed_point(K, clusters, separation, lam, eps=1e-13, max_steps=20000
         na, nb, nc = e1 / tot, e2 / tot, e3 / tot
         done = max(abs(na - a), abs(nb - b), abs(nc - c)) < eps
         a, b, c = na, nb, nc
-        if done:
-            break
+        steps += 1
     p = np.concatenate([[a], np.full(n - 1, b), np.full(K - n, c)])
     k = mass_count(p)
-    return {"a": a, "b": b, "c": c, "k": k, "phase": _phase(k, K)}
+    return {"a": a, "b": b, "c": c, "k": k, "phase": _phase(k, K), "steps": steps, "converged": done}

@@ -76,7 +76,8 @@ MODERN_MC_INFO = {
                "m >= threshold; T > 0: fraction of chains started at xi^1 (one per sample) whose mean m over the "
                "last quarter of the sweeps is >= threshold x m_eq(T) (survival in the retrieval basin)",
     "success_err": "binomial error of success",
-    "stable": "fraction of samples where xi^1 is a single-flip fixed point (min_i sigma_i h_i >= tanh lambda)",
+    "stable": "fraction of samples where xi^1 is a single-flip fixed point (DeltaE_i >= 0 at every site, exact sign; "
+              "= min_i sigma_i h_i >= tanh lambda)",
     "stable_err": "binomial error of stable",
     "concentrated": "fraction of samples where xi^1 holds more than half the softmax mass at sigma = xi^1 "
                     "(the one-step criterion of alpha_1)",

@@ -45,6 +45,8 @@ from scipy.optimize import brentq
 
 from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
 
+from .learning_examples import check_span
+
 __all__ = ["PHASES", "OBSERVABLE_INFO", "K_MAX", "MULTICRITICAL", "atoms", "rhs", "hessian", "free_energy",
            "solve_point", "stationary_states", "solve_grid", "classify", "pure_state", "symmetric_state",
            "pure_edge", "symmetric_edges", "cascade_temperature", "boundaries", "critical_dilution",
@@ -175,10 +177,11 @@ def _free_energy(m, beta, w, w0):
 
 
 def _prep(m, d, T):
+    """Validated (m (B, K), K, beta, half-atom weights, blank weight): 0 <= d < 1, T > 0 (scalars or (B,))."""
     m = np.atleast_2d(np.asarray(m, dtype=np.float64))
     K = _check_K(m.shape[1])
-    d = np.broadcast_to(np.asarray(d, dtype=np.float64), m.shape[:1])
-    T = np.broadcast_to(np.asarray(T, dtype=np.float64), m.shape[:1])
+    d = np.broadcast_to(check_array_real("d", d, low=0.0, high=1.0, high_open=True), m.shape[:1])
+    T = np.broadcast_to(check_array_real("T", T, low=0.0, low_open=True), m.shape[:1])
     w, w0 = _half_weights(K, d)
     return m, K, 1.0 / T, w, w0
 
@@ -423,7 +426,13 @@ def stationary_states(K, d, T, *, n_random=6, seed=0, extra_starts=None) -> list
     """
     K, d, T = _check_K(K), _check_d(d), _check_T(T)
     n_random = check_integer("n_random", n_random, low=0)
-    extra = None if extra_starts is None else np.asarray(extra_starts, dtype=np.float64).reshape(-1, K)
+    extra = None
+    if extra_starts is not None:
+        extra = np.asarray(extra_starts, dtype=np.float64)
+        if extra.ndim > 2 or extra.size == 0 or extra.size % K or not np.all(np.isfinite(extra)):
+            raise ParameterError("extra_starts", extra_starts, f"finite starting states of K = {K} overlaps, "
+                                 f"shape ({K},) or (n, {K})")
+        extra = extra.reshape(-1, K)
     c = _multistart(K, np.array([d]), np.array([T]), n_random, seed, extra)
     amps = _amplitudes(c["m"])
     idx = [i for i in _dedup(np.where(c["conv"][:, None], amps, np.nan), 1e-7) if c["conv"][i]]
@@ -551,23 +560,27 @@ def symmetric_state(K, d, T):
     return a, np.linalg.eigvalsh(A[0])
 
 
-def _crossings(fun, T_hi, n=240, u_min=1e-9, T_lo=None):
-    """Roots of fun(T) on (T_lo, T_hi): scan T = T_hi (1 - u), u geometric in [u_min, 1 - ...], refine by
-    brentq (xtol 1e-10). Returns (roots, signs of fun just above each root)."""
-    u = np.geomspace(u_min, 1.0 - (T_lo / T_hi if T_lo else 1e-4), n)
+def _crossings(fun, T_hi, n=240, u_min=1e-9, T_lo=None, xtol=1e-10):
+    """Roots of fun(T) on [T_lo, T_hi) (default T_lo = 1e-4 T_hi): scan T = T_hi (1 - u), u geometric in
+    [u_min, 1 - T_lo/T_hi], refine by brentq (xtol). Returns (roots, signs of fun just above each root)."""
+    T_lo = 1e-4 * T_hi if T_lo is None else T_lo
+    u = np.geomspace(u_min, 1.0 - T_lo / T_hi, n)
     Ts = T_hi * (1.0 - u)
     vals = np.array([fun(t) for t in Ts])
     roots, signs = [], []
     for i in range(n - 1):
         if np.isfinite(vals[i]) and np.isfinite(vals[i + 1]) and vals[i] * vals[i + 1] < 0:
-            roots.append(brentq(fun, Ts[i + 1], Ts[i], xtol=1e-10, rtol=1e-12))
+            roots.append(brentq(fun, Ts[i + 1], Ts[i], xtol=xtol, rtol=1e-12))
             signs.append(np.sign(vals[i]))
     return roots, signs
 
 
 def pure_edge(d):
-    """T_p(d): lower stability edge of the pure state (lambda_perp = 0), for 0 <= d <= 2/3 (K independent).
-    T_p(0) = 0 (Hopfield: pure states stable at all T < 1); T_p(2/3) = 1/3 (multicritical point)."""
+    """T_p(d): lower stability edge of the pure state (lambda_perp = 1 - beta(1-d) + beta m^2 = 0), for
+    0 <= d <= 2/3 (K independent). T_p(0) = 0 (Hopfield: pure states stable at all T < 1); T_p(2/3) = 1/3
+    (multicritical point). lambda_perp = 1 - beta(1-d)(d + (1-d) sech^2(beta m)), so T_p >= d(1-d), with
+    equality up to O(e^(-2/d)) at small d: the scan goes down to d(1-d)/10 (brentq xtol 1e-8 of that).
+    NaN if no edge is found."""
     d = _check_d(d)
     if d == 0.0:
         return 0.0
@@ -575,8 +588,11 @@ def pure_edge(d):
         if abs(d - 2.0 / 3.0) < 1e-12:
             return 1.0 / 3.0
         raise ParameterError("d", d, "0 <= d <= 2/3 (the pure state is unstable just below T_c for d > 2/3)")
-    roots, signs = _crossings(lambda t: pure_state(d, t)[1], 1.0 - d, u_min=1e-10)
-    return float(max(r for r, s in zip(roots, signs) if s > 0))
+    T_lo = 0.1 * d * (1.0 - d)
+    roots, signs = _crossings(lambda t: pure_state(d, t)[1], 1.0 - d, u_min=1e-10, T_lo=T_lo,
+                              xtol=min(1e-10, 1e-8 * T_lo))
+    up = [r for r, s in zip(roots, signs) if s > 0]
+    return float(max(up)) if up else float("nan")
 
 
 def symmetric_edges(K, d):
@@ -973,13 +989,22 @@ def _gauss_backend(K, d_pts, T_pts, rho):
     return make
 
 
-def _binomial_backend(K, d_pts, T_pts, rho, M):
+def _check_binomial_atoms(K, rho, M):
+    """The exact binomial average sums over (2L+1)^K joint atoms (L values of c): refuse more than
+    _BINOMIAL_ATOMS_MAX. Returns the atoms (c, p) of c."""
     c, p = _c_atoms(rho, M, "binomial")
     L = c.size
     n_atoms = (2 * L + 1) ** K
     if n_atoms > _BINOMIAL_ATOMS_MAX:
         raise ParameterError("K", K, f"K with (2L+1)^K <= {_BINOMIAL_ATOMS_MAX} joint atoms for the exact binomial "
-                                     f"average (here L = {L} values of c, {n_atoms} atoms); use average = 'gaussian'")
+                                     f"average (here rho = {rho:g}: L = {L} values of c, {n_atoms} atoms); use "
+                                     "average = 'gaussian'")
+    return c, p
+
+
+def _binomial_backend(K, d_pts, T_pts, rho, M):
+    c, p = _check_binomial_atoms(K, rho, M)
+    L = c.size
     x1 = np.concatenate([[0.0], -np.ones(L), np.ones(L)])
     y1 = np.concatenate([[0.0], -c, c])
     p1 = np.concatenate([[1.0], p, p])
@@ -1069,6 +1094,8 @@ def solve_learning_grid(K, d, rho, T, *, M=None, average="gaussian", setting="su
     T = _check_1d("T", T, low=0.0, low_open=True)
     for r_ in rho:
         _check_learning(r_, M, average, setting)
+        if average == "binomial" and r_ > 0:
+            _check_binomial_atoms(K, float(r_), M)      # every rho before any solve
     n_random = check_integer("n_random", n_random, low=0)
     nd, nT = d.size, T.size
     dp, Tp = np.repeat(d, nT), np.tile(T, nd)
@@ -1136,15 +1163,18 @@ def learning_symmetric_state(K, d, T, *, rho, M=None, average="gaussian"):
 
 def learning_pure_edge(d, *, rho, M=None, average="gaussian"):
     """T_p(d, rho): lower stability edge of the pure state (lambda_perp = 0) for d < d_mc(rho); NaN for
-    d >= d_mc(rho) (pure unstable just below T_c). rho = 0: :func:`pure_edge`; d = 0: 0."""
+    d >= d_mc(rho) (pure unstable just below T_c) or where no edge is found. rho = 0: :func:`pure_edge`;
+    d = 0: 0. lambda_perp = 1 - beta(1-d)(d + (1-d) E_c sech^2(beta n c)), so any edge lies at T >= d(1-d):
+    the scan goes down to d(1-d)/10."""
     d = _check_d(d)
     rho, M, average = _check_learning(rho, M, average, "supervised")
     if d == 0.0:
         return 0.0
     if d >= landau_dilution(rho, M=M, average=average):
         return float("nan")
+    T_lo = 0.1 * d * (1.0 - d)
     roots, signs = _crossings(lambda t: learning_pure_state(d, t, rho=rho, M=M, average=average)[2], 1.0 - d,
-                              n=120, u_min=1e-8)
+                              n=120, u_min=1e-8, T_lo=T_lo, xtol=min(1e-10, 1e-8 * T_lo))
     up = [r for r, s in zip(roots, signs) if s > 0]
     return float(max(up)) if up else float("nan")
 
@@ -1279,18 +1309,41 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
       where d = d_mc(rho), i.e. (rho_mc, 1 - d) (Gaussian: rho_mc = sqrt(2/(3d)) - 1).
     - plane ("d", "rho") at fixed T: "paramagnetic" d = 1 - T; "multicritical" the Landau line d_mc(rho)
       (its meaning: the pure/symmetric choice just below T_c); "pure_edge" the d where T_p(d, rho) = T.
-    ``fixed``: {"rho": value} / {"d": value} / {"T": value}; ``span``: range of the first plane axis.
+    ``fixed`` (required, no other keys): {"rho": value} in ("d", "T"), {"d": value} in ("rho", "T"),
+    {"T": value} or {"T": value, "rho_max": value} (default 1) in ("d", "rho"). ``span``: range (lo, hi) of
+    the first plane axis, 0 <= lo <= hi (< 1 for d); default d in [0, 0.98], rho in [0, 1]; in ("d", "rho") the
+    rho range is fixed["rho_max"] and span must be None.
     """
     K = _check_K(K)
     points = check_integer("points", points, low=2)
-    plane = tuple(plane)
-    fixed = dict(fixed or {})
+    planes = {("d", "T"): ({"rho"}, set()), ("rho", "T"): ({"d"}, set()), ("d", "rho"): ({"T"}, {"rho_max"})}
+    plane = tuple(plane) if isinstance(plane, (tuple, list)) else plane
+    if plane not in planes:
+        raise ParameterError("plane", plane, "('d', 'T'), ('rho', 'T') or ('d', 'rho')")
+    need, optional = planes[plane]
+    fixed = {} if fixed is None else fixed
+    if not isinstance(fixed, dict) or not need <= set(fixed) <= need | optional:
+        allowed = " and ".join(f"'{k}'" for k in sorted(need)) + (
+            "".join(f" (optional '{k}')" for k in sorted(optional)))
+        raise ParameterError("fixed", fixed, f"a dict with key {allowed} in the plane {plane}")
+    if plane == ("d", "rho") and span is not None:
+        raise ParameterError("span", span, "None in the ('d', 'rho') plane (the rho range is fixed['rho_max'])")
+    lo, hi = check_span(span, high=1.0 if plane[0] == "d" else None) if span is not None else (
+        (0.0, 0.98) if plane[0] == "d" else (0.0, 1.0))
+
+    def check_rhos(rhos, Kb):
+        """M, average and every rho (and the binomial atom count at Kb patterns) before any solve."""
+        for x in rhos:
+            _check_learning(x, M, average, "supervised")
+            if average == "binomial" and x > 0:
+                _check_binomial_atoms(Kb, float(x), M)
+        return rhos
     kw = {"M": M, "average": average}
     out = {}
     if plane == ("d", "T"):
-        rho = check_real("rho", fixed.get("rho", 0.0), low=0.0)
-        lo, hi = span if span else (0.0, 0.98)
-        dg = np.linspace(lo, min(hi, 0.999), points)
+        rho = check_real("fixed['rho']", fixed["rho"], low=0.0)
+        check_rhos([rho], K)
+        dg = np.linspace(lo, hi, points)
         out["paramagnetic"] = {"d": dg, "T": 1.0 - dg}
         dmc = landau_dilution(rho, **kw)
         out["multicritical"] = {"d": np.array([dmc]), "T": np.array([1.0 - dmc])}
@@ -1319,9 +1372,8 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
                 out[f"cascade_{k}"] = {"d": dc[good], "T": Tk[good, k - 3]}
         return out
     if plane == ("rho", "T"):
-        d = _check_d(fixed.get("d", 0.3))
-        lo, hi = span if span else (0.0, 1.0)
-        rg = np.linspace(lo, hi, points)
+        d = check_real("fixed['d']", fixed["d"], low=0.0, high=1.0, high_open=True)
+        rg = check_rhos(np.linspace(lo, hi, points), K)
         out["paramagnetic"] = {"rho": rg, "T": np.full(points, 1.0 - d)}
         dm = np.array([landau_dilution(x, **kw) for x in rg])
         inside = d < dm
@@ -1351,9 +1403,9 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
                                 "T": np.append(out["pure_edge"]["T"], 1.0 - d)[order]}
         return out
     if plane == ("d", "rho"):
-        T = _check_T(fixed.get("T", 0.1))
-        lo, hi = span if span else (0.0, 0.98)
-        rg = np.linspace(0.0, check_real("rho_max", fixed.get("rho_max", 1.0), low=0.0, low_open=True), points)
+        T = check_real("fixed['T']", fixed["T"], low=0.0, low_open=True)
+        rho_max = check_real("fixed['rho_max']", fixed.get("rho_max", 1.0), low=0.0, low_open=True)
+        rg = check_rhos(np.linspace(0.0, rho_max, points), min(K, 2))
         if T < 1:
             out["paramagnetic"] = {"d": np.full(points, 1.0 - T), "rho": rg}
         out["multicritical"] = {"d": np.array([landau_dilution(x, **kw) for x in rg]), "rho": rg}
@@ -1370,5 +1422,4 @@ def learning_boundaries(K, *, plane=("d", "T"), fixed=None, points=31, span=None
                         pd.append(brentq(lam, dg[i], dg[i + 1], xtol=1e-10))
                         pr.append(x)
             out["pure_edge"] = {"d": np.array(pd), "rho": np.array(pr)}
-        return out
-    raise ParameterError("plane", plane, "('d', 'T'), ('rho', 'T') or ('d', 'rho')")
+    return out

@@ -5,6 +5,8 @@ import os
 
 import numpy as np
 
+from hopfield.validation import ParameterError
+
 from .store import read_study
 
 __all__ = ["plot_study"]
@@ -90,20 +92,24 @@ def _phase_panel(ax, res, mc_sweeps):
 
 
 def _line_panel(ax, res):
-    """A theory sweep that is not a 2-D map: m against its last axis, one line per other value."""
-    xname = res.dims[-1]
+    """A theory sweep that is not a 2-D map (or a map one point wide): m against its longest axis
+    (the last of equally long ones), one line per value of the other axes."""
+    ax_i = max(range(len(res.dims)), key=lambda i: (res.shape[i], i))
+    xname = res.dims[ax_i]
     key = "m" if "m" in res.data else sorted(res.data)[0]
-    for rest in list(np.ndindex(res.shape[:-1]))[:8]:
-        label = ", ".join(f"{d} = {res.coords[d][i]:g}" for d, i in zip(res.dims[:-1], rest))
-        ax.plot(res.coords[xname], np.where(res.done[rest], res.data[key][rest], np.nan), label=label or None)
+    done, y = np.moveaxis(res.done, ax_i, -1), np.moveaxis(res.data[key], ax_i, -1)
+    others = [d for d in res.dims if d != xname]
+    for rest in list(np.ndindex(done.shape[:-1]))[:8]:
+        label = ", ".join(f"{d} = {res.coords[d][i]:g}" for d, i in zip(others, rest))
+        ax.plot(res.coords[xname], np.where(done[rest], y[rest], np.nan), "o-", ms=3, label=label or None)
     ax.set_xlabel(LABELS.get(xname, xname))
     ax.set_ylabel(key)
-    if len(res.dims) > 1:
+    if others:
         ax.legend(fontsize=7)
 
 
 def _theory_panel(ax, res, mc_sweeps):
-    if len(res.dims) == 2 and "phase" in res.data:
+    if len(res.dims) == 2 and "phase" in res.data and min(res.shape) > 1:
         _phase_panel(ax, res, mc_sweeps)
     else:
         _line_panel(ax, res)
@@ -227,6 +233,12 @@ def _study_panel(ax, mc, key):
 
 def plot_study(path, out=None) -> str:
     """Draw every sweep of a study file into one picture (PNG or PDF); return its path."""
+    out = os.fspath(out) if out else os.path.splitext(os.fspath(path))[0] + ".png"
+    if os.path.splitext(out)[1].lower() not in (".png", ".pdf"):
+        raise ParameterError("--out", out, "a picture file name ending in .png or .pdf")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ParameterError("--out", out, "a path in an existing, writable folder")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -264,7 +276,6 @@ def plot_study(path, out=None) -> str:
     for ax in axes.flat[k:]:
         ax.set_visible(False)
     fig.tight_layout()
-    out = out or os.path.splitext(os.fspath(path))[0] + ".png"
     fig.savefig(out, dpi=130)
     plt.close(fig)
     return out

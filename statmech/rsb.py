@@ -153,6 +153,21 @@ def _check_1d(name, v, low, low_open):
     return np.atleast_1d(a)
 
 
+def _check_1rsb_point(alpha, T, m, q0, q1, x):
+    """Order parameters of the finite-T functional: alpha >= 0, T > 0, m in [-1, 1], q0, q1 in [0, 1], x in (0, 1]."""
+    return (check_array_real("alpha", alpha, low=0.0), check_array_real("T", T, low=0.0, low_open=True),
+            check_array_real("m", m, low=-1.0, high=1.0), check_array_real("q0", q0, low=0.0, high=1.0),
+            check_array_real("q1", q1, low=0.0, high=1.0),
+            check_array_real("x", x, low=0.0, high=1.0, low_open=True))
+
+
+def _check_T0_point(alpha, m, q0, C, mu, resolution):
+    """Order parameters of the T = 0 functional: alpha >= 0, m in [-1, 1], q0 in [0, 1], C >= 0, mu > 0."""
+    return (check_real("alpha", alpha, low=0.0), check_real("m", m, low=-1.0, high=1.0),
+            check_real("q0", q0, low=0.0, high=1.0), check_real("C", C, low=0.0),
+            check_real("mu", mu, low=0.0, low_open=True), check_real("resolution", resolution, low=1.0))
+
+
 def _cP(P, alpha):
     """c of xi(q) = c q^P (P >= 3): alpha P!/4."""
     return alpha * math.factorial(P) / 4.0
@@ -344,6 +359,13 @@ def residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER, reference=False):
     finite-T 1RSB functional at given order parameters (arrays broadcast); shape (4, ...) and (...).
     ``reference``: the numpy quadrature (uniform outer grid) instead of the compiled sinh rule."""
     P = _check_P(P)
+    alpha, T, m, q0, q1, x = _check_1rsb_point(alpha, T, m, q0, q1, x)
+    if n_outer is not None:
+        n_outer = check_integer("n_outer", n_outer, low=1)
+    return _residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer, reference)
+
+
+def _residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER, reference=False):
     alpha, T, m, q0, q1, x = (np.asarray(v, dtype=float) for v in np.broadcast_arrays(alpha, T, m, q0, q1, x))
     shp = alpha.shape
     beta = 1.0 / T.ravel()
@@ -356,7 +378,8 @@ def residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER, reference=False):
 
 
 def free_energy_1rsb(P, alpha, T, m, q0, q1, x, n_outer=N_OUTER):
-    """1RSB free energy per neuron at arbitrary order parameters (module docstring), vectorised."""
+    """1RSB free energy per neuron at arbitrary order parameters (module docstring), vectorised;
+    alpha >= 0, T > 0, m in [-1, 1], q0, q1 in [0, 1], x in (0, 1]."""
     return residuals_1rsb(P, alpha, T, m, q0, q1, x, n_outer)[1]
 
 
@@ -574,9 +597,11 @@ def _rs_guess(P, alpha):
 
 def energy_T0_1rsb(P, alpha, m, q0, C, mu, resolution=8.0):
     """T = 0 1RSB energy e(m, q0, C, mu) (module docstring; C is unused for P >= 3) and the
-    residual vector (E<sign h> - m, E<sign h>^2 - q0, E density - C, de/dmu)."""
+    residual vector (E<sign h> - m, E<sign h>^2 - q0, E density - C, de/dmu); alpha >= 0, m in [-1, 1],
+    q0 in [0, 1], C >= 0, mu > 0 (inf where D0, D1 <= 0 or q0 = 1)."""
     P = _check_P(P)
-    return _T0_eval(P, float(alpha), float(m), float(q0), float(C), float(mu), resolution)
+    alpha, m, q0, C, mu, resolution = _check_T0_point(alpha, m, q0, C, mu, resolution)
+    return _T0_eval(P, alpha, m, q0, C, mu, resolution)
 
 
 def _sg_T0(P, alpha, resolution=8.0, reference=False):
@@ -1014,7 +1039,8 @@ def replicon_1rsb_T0(P, alpha, m, q0, C, mu, resolution=8.0):
     field has weight at h = 0: the T = 0 1RSB state is unstable towards further breaking (lambda_1 ->
     -infinity like -1/T)."""
     P = _check_P(P)
-    _, r = _T0_eval(P, float(alpha), float(m), float(q0), float(C), float(mu), resolution)
+    alpha, m, q0, C, mu, resolution = _check_T0_point(alpha, m, q0, C, mu, resolution)
+    _, r = _T0_eval(P, alpha, m, q0, C, mu, resolution)
     Ed = r[2] + C
     if P == 2:
         return -(2.0 / 3.0) * alpha * Ed / (1.0 - C) ** 2
@@ -1028,7 +1054,13 @@ def gaussian_layer_logdet(beta, q0, q1, x, n):
     """ln det(I_n - beta Q) for the n x n 1RSB Parisi matrix Q (Q_aa = 1, q1 inside blocks of
     size x, q0 between blocks), from its eigenvalues: D1 = 1 - beta(1 - q1) (multiplicity n - n/x),
     D0 = D1 - beta x (q1 - q0) (n/x - 1), D0 - n beta q0 (1). Valid for any real n (the replica
-    continuation); checked against explicit matrices in the tests."""
+    continuation); checked against explicit matrices in the tests. beta >= 0, q0, q1 in [0, 1], block size
+    x > 0 (an integer divisor of n for a matrix, in (0, 1] in the replica limit), n real."""
+    beta = check_array_real("beta", beta, low=0.0)
+    q0 = check_array_real("q0", q0, low=0.0, high=1.0)
+    q1 = check_array_real("q1", q1, low=0.0, high=1.0)
+    x = check_array_real("x", x, low=0.0, low_open=True)
+    n = check_array_real("n", n)
     D1 = 1.0 - beta * (1.0 - q1)
     D0 = D1 - beta * x * (q1 - q0)
     return (n - n / x) * np.log(D1) + (n / x - 1.0) * np.log(D0) + np.log(D0 - n * beta * q0)
@@ -1064,11 +1096,12 @@ def hard_soft_parts(P, alpha, T, m, q0, q1, x):
 
     and f_soft = f - f_hard = 0 (to rounding), f_self = 0."""
     P = _check_P(P)
+    alpha, T, m, q0, q1, x = _check_1rsb_point(alpha, T, m, q0, q1, x)
     alpha, T, m, q0, q1, x = (np.asarray(v, float) for v in np.broadcast_arrays(alpha, T, m, q0, q1, x))
     shp = alpha.shape
     a_, T_, m_, q0_, q1_, x_ = (v.ravel() for v in (alpha, T, m, q0, q1, x))
     beta = 1.0 / T_
-    total = free_energy_1rsb(P, a_, T_, m_, q0_, q1_, x_)
+    total = _residuals_1rsb(P, a_, T_, m_, q0_, q1_, x_)[1]
     o = _outer(P, a_, beta, m_, q0_, (1 - q1_) * beta, x_ * beta, None)
     lnX = (_LN2 + o["ElnZ"] / x_) / beta
     if P == 2:

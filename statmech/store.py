@@ -26,7 +26,10 @@ import h5netcdf
 import h5py
 import numpy as np
 
-__all__ = ["SweepResult", "write_study", "read_study", "StoreError"]
+__all__ = ["SweepResult", "write_study", "read_study", "StoreError", "STUDY_ATTRS"]
+
+#: The root attributes every study file has (DESIGN.md): a file without them is not a study.
+STUDY_ATTRS = ("package_version", "created", "config", "seed")
 
 
 class StoreError(RuntimeError):
@@ -126,6 +129,9 @@ def write_study(path, root_attrs: dict, sweeps: list) -> None:
 def read_study(path):
     """Read a study file back: ``(root_attrs, {sweep name: SweepResult})``.
 
+    Raises :class:`StoreError` if the file is not a readable HDF5 file or lacks the study root
+    attributes (:data:`STUDY_ATTRS`): an HDF5 file not made by statmech.
+
     Names, dimensions and attributes come through h5netcdf; the arrays are read through h5py
     directly (the same datasets: none has an unlimited dimension for h5netcdf to pad), because
     h5netcdf's per-variable read costs about 5 ms, 1.3 s for the default study."""
@@ -133,9 +139,12 @@ def read_study(path):
     try:
         f = h5netcdf.File(path, "r")
     except (OSError, ValueError) as err:
-        raise StoreError(f"{path} is not a readable study file ({err})") from None
+        raise StoreError(f"{path} is not a readable study file ({' '.join(str(err).split())})") from None
     with f, h5py.File(path, "r") as raw:
         root = {k: _from_attr(v) for k, v in f.attrs.items()}
+        lacking = [k for k in STUDY_ATTRS if k not in root]
+        if lacking:
+            raise StoreError(f"{path} is not a statmech study file (it lacks the root attributes {', '.join(lacking)})")
         sweeps = {}
         for gname, g in f.groups.items():
             h5g = raw[gname]

@@ -6,18 +6,22 @@ the other axes, with warm starts inside the block); the block size is fixed by t
 by the number of workers, so the numbers do not depend on how many workers ran. The family of the
 sweep (:mod:`statmech.models`) supplies the solver, the line tracer and the sampler. Monte Carlo tasks run one grid point; their
 random streams are keyed by (study seed, flat point index, chain). One process (the caller) writes
-the file, atomically, as results arrive; rerunning on an existing file skips finished points.
+the file, atomically, as results arrive; rerunning on an existing file skips finished points, and
+the file's sweeps that are not in the config are kept (a study file accumulates sweeps).
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import glob
+import hashlib
 import math
 import os
 import pickle
 import shutil
 import sys
 import time
+import tomllib
 
 import numpy as np
 
@@ -126,23 +130,52 @@ def _apply(results: dict, outcome) -> None:
     res.set_points(index, values, attrs)
 
 
-def _load_existing(out, config, overwrite: bool) -> dict:
+def _identity(res: SweepResult, seed: int) -> str:
+    """What a sweep's numbers depend on: its resolved config and, for Monte Carlo, the study seed."""
+    text = res.attrs.get("sweep_config", "")
+    if res.attrs.get("method") == "mc":
+        text += f"\nseed = {seed}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _load_existing(out, config, overwrite: bool):
+    """What to resume from: ``(the file's root attributes or None, {sweep name: SweepResult})``.
+
+    The config's sweeps come from the file where it has them (refused if made with another config,
+    or, for Monte Carlo, another seed); the file's other sweeps come along unchanged, after them."""
     results = {s["name"]: _new_result(s) for s in config["sweeps"]}
     if overwrite or not os.path.exists(out):
-        return results
+        return None, results
     try:
-        _, existing = read_study(out)
+        root, existing = read_study(out)
     except StoreError as err:
-        raise StudyMismatch("--out", os.fspath(out), f"a study file or a new path ({err})") from None
+        raise StudyMismatch("--out", out, f"a statmech study file or a new path; --overwrite replaces it ({err})") \
+            from None
+    seed = config["study"]["seed"]
+    mc = [name for name, res in existing.items() if res.attrs.get("method") == "mc"]
+    if mc and root["seed"] != seed:
+        raise StudyMismatch("study.seed", seed, f"{root['seed']}, the seed of the Monte Carlo sweeps in {out} "
+                            f"({', '.join(mc)}): use another --out, or --overwrite")
     for sweep in config["sweeps"]:
-        old = existing.get(sweep["name"])
+        old = existing.pop(sweep["name"], None)
         if old is None:
             continue
         if old.attrs.get("sweep_config") != results[sweep["name"]].attrs["sweep_config"]:
-            raise StudyMismatch(f"{sweep['name']}", os.fspath(out),
+            raise StudyMismatch(f"{sweep['name']}", out,
                                 "a file made with the same config for this sweep (use another --out, or --overwrite)")
         results[sweep["name"]] = old
-    return results
+    results.update(existing)
+    return root, results
+
+
+def _root_attrs(config, old_root, results) -> dict:
+    """The file's root attributes; its recorded config lists every sweep in the file."""
+    names = {s["name"] for s in config["sweeps"]}
+    carried = [tomllib.loads(r.attrs["sweep_config"]) for n, r in results.items()
+               if n not in names and r.attrs.get("sweep_config")]
+    recorded = dict(config, sweeps=config["sweeps"] + carried)
+    return {"package_version": __version__, "created": (old_root or {}).get("created", now_iso()),
+            "config": to_toml(recorded), "seed": config["study"]["seed"], "study": config["study"]["name"]}
 
 
 class StudyLocked(ConfigError):
@@ -150,18 +183,33 @@ class StudyLocked(ConfigError):
 
 
 def _lock(out):
-    """Hold an exclusive lock on ``OUT.lock`` (released by the OS if this process dies)."""
-    try:
-        fh = open(out + ".lock", "a+")
-    except OSError as err:
-        raise ConfigError("--out", out, f"a writable path ({err.strerror or err})") from None
-    try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+    """Hold an exclusive lock on ``OUT.lock`` (released by the OS if this process dies; the file is
+    removed by :func:`_unlock`)."""
+    path = out + ".lock"
+    while True:
+        try:
+            fh = open(path, "a+")
+        except OSError as err:
+            raise ConfigError("--out", out, f"a writable path ({err.strerror or err})") from None
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise StudyLocked("--out", out, "a study file no other statmech process is writing "
+                              f"(locked: {path})") from None
+        # the previous holder may have removed the file between our open and our flock: then we
+        # hold a lock on a file no one else can see, so lock the one now at the path instead
+        with contextlib.suppress(FileNotFoundError):
+            if os.path.samestat(os.fstat(fh.fileno()), os.stat(path)):
+                return fh
         fh.close()
-        raise StudyLocked("--out", out, "a study file no other statmech process is writing "
-                          f"(locked: {out}.lock)") from None
-    return fh
+
+
+def _unlock(fh) -> None:
+    """Remove the lock file while still holding the lock (so it is ours), then release it."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(fh.name)
+    fh.close()
 
 
 class Journal:
@@ -177,21 +225,24 @@ class Journal:
         os.makedirs(self.dir, exist_ok=True)
         self.count = len(os.listdir(self.dir))
 
-    def add(self, outcome) -> None:
+    def add(self, identity: str, outcome) -> None:
+        """Record a finished task's outcome with the identity of its sweep (:func:`_identity`)."""
         path = os.path.join(self.dir, f"{os.getpid()}-{self.count:08d}.pkl")
         self.count += 1
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
-            pickle.dump(outcome, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((identity, outcome), fh, protocol=pickle.HIGHEST_PROTOCOL)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
 
     def replay(self):
+        """``(identity, outcome)`` of every record (identity None: a record without one)."""
         for name in sorted(os.listdir(self.dir)):
             if name.endswith(".pkl"):
                 with open(os.path.join(self.dir, name), "rb") as fh:
-                    yield pickle.load(fh)
+                    record = pickle.load(fh)
+                yield record if len(record) == 2 else (None, record)
 
     def clear(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -203,7 +254,9 @@ FLUSH_SHARE = 0.05     # ...and long enough that rewriting it takes at most this
 
 def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: bool = False,
               flush_interval: float | None = None, scheduler: str = "local") -> dict:
-    """Run (or resume) a study and write it to ``out``. Returns the in-memory results.
+    """Run (or resume) a study and write it to ``out``. Returns the in-memory results: the config's
+    sweeps, then the file's other sweeps (kept unchanged). ``overwrite``: replace ``out`` (a study
+    file or not) and its journal instead of resuming.
 
     ``workers``: parallel workers (1: in this process); ``scheduler``: see
     :mod:`statmech.executors`. ``progress``: None (a bar only when stderr is a terminal), True or
@@ -222,41 +275,52 @@ def run_study(config: dict, out, workers: int = 1, progress=None, overwrite: boo
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(parent) or not os.access(parent, os.W_OK):
         raise ConfigError("--out", out, "a path in an existing, writable folder")
+    if os.path.isdir(out):
+        raise ConfigError("--out", out, "a file path, not a folder")
     lock = _lock(out)
     try:
         for stale in glob.glob(glob.escape(out) + ".tmp-*"):   # left by a killed writer
             os.unlink(stale)
         if overwrite:
             shutil.rmtree(out + ".journal", ignore_errors=True)
-        results = _load_existing(out, config, overwrite)
+        old_root, results = _load_existing(out, config, overwrite)
+        seed = config["study"]["seed"]
+        identity = {name: _identity(res, seed) for name, res in results.items()}
         journal = Journal(out)
-        for outcome in journal.replay():
-            if outcome[0] in results:
+        stale = 0
+        for ident, outcome in journal.replay():
+            if identity.get(outcome[0]) == ident:
                 _apply(results, outcome)
-        root = {"package_version": __version__, "created": now_iso(), "config": to_toml(config),
-                "seed": config["study"]["seed"], "study": config["study"]["name"]}
-        if os.path.exists(out) and not overwrite:
-            try:
-                root["created"] = read_study(out)[0].get("created", root["created"])
-            except StoreError:
-                pass
-        ordered = [results[s["name"]] for s in config["sweeps"]]
+            else:
+                stale += 1
+        if stale:
+            print(f"statmech: warning: ignored {stale} record(s) in {journal.dir} made with another config "
+                  "or seed (removed at the end of this run)", file=sys.stderr)
+        root = _root_attrs(config, old_root, results)
+        ordered = list(results.values())
         tasks = plan_tasks(config, results)
         try:
             write_study(out, root, ordered)
         except OSError as err:
             raise ConfigError("--out", out, f"a writable path with free space ({err.strerror or err})") from None
         if tasks:
-            _run(tasks, config, out, root, ordered, results, journal, workers, progress, flush_interval,
-                 scheduler, run_tasks)
+            try:
+                _run(tasks, config, out, root, ordered, results, journal, identity, workers, progress,
+                     flush_interval, scheduler, run_tasks)
+            except BaseException:
+                # interrupted or failed: what finished goes into the file as well (the journal
+                # keeps it until a run ends cleanly, also if this rewrite fails)
+                with contextlib.suppress(Exception):
+                    write_study(out, root, ordered)
+                raise
         write_study(out, root, ordered)
         journal.clear()
     finally:
-        lock.close()
+        _unlock(lock)
     return results
 
 
-def _run(tasks, config, out, root, ordered, results, journal, workers, progress, flush_interval,
+def _run(tasks, config, out, root, ordered, results, journal, identity, workers, progress, flush_interval,
          scheduler, run_tasks):
     from tqdm import tqdm
     disable = (not sys.stderr.isatty()) if progress is None else (not progress)
@@ -266,7 +330,7 @@ def _run(tasks, config, out, root, ordered, results, journal, workers, progress,
 
     def completed(outcome):
         nonlocal last, interval
-        journal.add(outcome)
+        journal.add(identity[outcome[0]], outcome)
         _apply(results, outcome)
         bar.update(1)
         if time.monotonic() - last >= interval:

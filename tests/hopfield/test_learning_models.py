@@ -180,6 +180,13 @@ def test_reference_rejects_bad_inputs():
         SupervisedNetwork(eta[:, :, 0], 2, r=0.5)  # 2-D
     with pytest.raises(ParameterError):
         SupervisedNetwork(eta, 2, r=0.5, archetypes=xi[:, :1])
+    blank = xi.copy()
+    blank[3, 0] = 0                                            # archetypes are +-1 (learning.md 1)
+    for call in (lambda: SupervisedNetwork(eta, 2, r=0.5, archetypes=blank),
+                 lambda: UnsupervisedNetwork(eta, 2, r=0.5, archetypes=blank),
+                 lambda: estimate_quality(eta, blank), lambda: make_examples(blank, 3, 0.5, 0)):
+        with pytest.raises(ParameterError, match=r"archetypes\[3, 0\] = 0"):
+            call()
     net = SupervisedNetwork(eta, 2, r=0.5)
     with pytest.raises(ParameterError):
         net.energy(np.ones(7, dtype=np.int8))

@@ -1,11 +1,12 @@
 """Numpy references of hopfield/modern.py: energies, flips, T = 0 rule, exact oracles."""
 import math
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
 
 from hopfield.modern import (ContinuousModernHopfield, LSEDAM, PolynomialDAM, enumerate_log_partition,
-                             lse_log_partition_beta_lambda)
+                             exp_polynomial_signs, lse_log_partition_beta_lambda)
 from hopfield.patterns import random_patterns
 from hopfield.validation import ParameterError
 
@@ -64,6 +65,87 @@ def test_lse_t0_rule_equivalent_to_energy_descent():
     m = LSEDAM(X[:, :4], 1.0)
     s, sweeps, ok = m.t0_descent(gen.choice((-1, 1), 20), rng=4)
     assert ok and m.is_fixed_point(s)
+
+
+def _exact_flip_signs(X, s, lam, prec=200):
+    """sign(DeltaE_i) = sign(Z - Z_i) by direct 200-digit sums Z = sum_mu e^(lambda S_mu) over the exact integer
+    overlaps (terms summed in sorted order, so equal multisets give exactly equal sums: exact ties)."""
+    N = X.shape[0]
+    with localcontext() as ctx:
+        ctx.prec = prec
+        tab = {v: (Decimal(lam) * v).exp() for v in range(-N, N + 1)}
+        S = X.astype(int).T @ s
+        Z = sum(sorted(tab[int(v)] for v in S))
+        out = []
+        for i in range(N):
+            Zi = sum(sorted(tab[int(v)] for v in S - 2 * s[i] * X[i].astype(int)))
+            out.append((Z > Zi) - (Z < Zi))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("lam", [8.0, 10.0, 14.0])
+def test_lse_t0_decisions_exact_at_large_lambda(lam):
+    """N = 10, K = 60: near-ties (a pattern at Hamming distance 1, DeltaE ~ e^(-2 lambda k)/lambda) are common.
+    sigma_i h_i >= tanh lambda, and even the sign of the stable DeltaE form, get 5-13 of these 40 samples
+    wrong at lambda = 8-14; the exact signs agree with 200-digit arithmetic everywhere."""
+    gen = np.random.default_rng(11)
+    N, K = 10, 60
+    wrong_margin = 0
+    for _ in range(40):
+        X = random_patterns(N, K, gen)
+        X[:, 1] = X[:, 0]
+        X[gen.integers(N), 1] *= -1                       # one pattern at Hamming distance 1 from xi^1
+        m = LSEDAM(X, lam)
+        for s in (X[:, 0].astype(np.int64), gen.choice((-1, 1), N)):
+            exact = _exact_flip_signs(X, s, lam)
+            np.testing.assert_array_equal(m.delta_energy_signs(s), exact)
+            assert m.is_fixed_point(s) == bool((exact >= 0).all())
+            assert [m.t0_flip(s, i) for i in range(N)] == list(exact < 0)
+            wrong_margin += (m.stability_margins(s).min() >= math.tanh(lam)) != bool((exact >= 0).all())
+    assert wrong_margin > 0          # the regime where the margin criterion fails
+
+
+def test_lse_exact_ties_and_descent():
+    """Two patterns at Hamming distance 1: flipping that site at xi^1 gives xi^2, DeltaE = 0 exactly (stable,
+    no flip), at any lambda, also with both patterns stored twice; a third copy of xi^1 makes it DeltaE > 0."""
+    gen = np.random.default_rng(12)
+    X = random_patterns(9, 2, gen)
+    X[:, 1] = X[:, 0]
+    X[4, 1] *= -1
+    for lam in (0.5, 3.0, 30.0, 500.0):
+        for m in (LSEDAM(X, lam), LSEDAM(np.concatenate([X, X], axis=1), lam)):
+            signs = m.delta_energy_signs(X[:, 0])
+            assert signs[4] == 0 and (np.delete(signs, 4) > 0).all()
+            assert m.is_fixed_point(X[:, 0]) and not m.t0_flip(X[:, 0], 4)
+        assert LSEDAM(np.concatenate([X, X[:, :1]], axis=1), lam).delta_energy_signs(X[:, 0])[4] == 1
+    m = LSEDAM(random_patterns(12, 30, gen), 12.0)
+    s, _, ok = m.t0_descent(gen.choice((-1, 1), 12), rng=1)
+    assert ok and (_exact_flip_signs(m.patterns, s, 12.0) >= 0).all()
+
+
+def test_exp_polynomial_signs_near_a_root(monkeypatch):
+    """P(x) = 1 - 2x at x = e^(-2 lambda) vanishes at lambda = ln(2)/2: for the doubles next to it the sign is
+    that of lambda - ln(2)/2 (60-digit reference), below the resolution of double precision; constant and
+    zero polynomials; leading zeros factored out at lambda = 300 (x^k underflows)."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        root = Decimal(2).ln() / 2
+    import hopfield.modern as hm
+    calls = []
+    monkeypatch.setattr(hm, "_decimal_sign", lambda q, lam, f=hm._decimal_sign: calls.append(lam) or f(q, lam))
+    lam0 = math.log(2) / 2
+    for lam in (np.nextafter(lam0, 0), lam0, np.nextafter(lam0, 1), np.nextafter(np.nextafter(lam0, 1), 1)):
+        ref = (Decimal(float(lam)) > root) - (Decimal(float(lam)) < root)
+        assert exp_polynomial_signs([[1, -2]], float(lam))[0] == ref
+    assert len(calls) == 4                              # each decided by the 60-digit fallback
+    b = np.array([[0, 0, 0], [0, 0, -3], [0, 0, 1], [5, -1, 0]])
+    np.testing.assert_array_equal(exp_polynomial_signs(b, 300.0), [0, -1, 1, 1])
+    big = [[-1] + [0] * 40 + [2]]                       # 2 x^41 - 1: 2 e^(-0.41) > 1, 2 e^(-0.82) < 1
+    assert exp_polynomial_signs(big, 0.005)[0] == 1 and exp_polynomial_signs(big, 0.01)[0] == -1
+    with pytest.raises(ParameterError):
+        exp_polynomial_signs([[1.5, 2.0]], 1.0)
+    with pytest.raises(ParameterError):
+        exp_polynomial_signs([[1, 2]], 0.0)
 
 
 @pytest.mark.parametrize("N,K,lam", [(12, 7, 0.8), (10, 3, 0.3), (11, 20, 1.7)])

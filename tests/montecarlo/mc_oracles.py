@@ -89,13 +89,11 @@ def rs_dense(P, alpha, T, m0=1.0, q0=1.0, iters=20000, tol=1e-13):
 
 
 def rs_m_pairwise(alpha, T):
-    """RS m from the lead's solver when available, else the independent solver above."""
-    try:
-        from statmech.storage import solve_grid  # noqa: F401
-        res = solve_grid(2, np.array([alpha]), np.array([T]))
-        return float(res["m_retrieval"][0, 0]), "statmech.storage.solve_grid"
-    except Exception:  # not written yet or different contract
-        return rs_pairwise(alpha, T)[0], "tests/montecarlo/mc_oracles.rs_pairwise"
+    """RS m of the retrieval branch from the package's solver (checked against :func:`rs_pairwise`,
+    the independent damped iteration above, in test_mc_retrieval.py)."""
+    from statmech.storage import solve_grid
+    res = solve_grid(2, np.array([alpha]), np.array([T]))
+    return float(res["m_retrieval"][0, 0]), "statmech.storage.solve_grid"
 
 
 def z_score(mc_mean, mc_err, exact):

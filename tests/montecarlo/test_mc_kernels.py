@@ -31,18 +31,23 @@ def test_delta_energy_matches_reference(P, dilution):
 @pytest.mark.parametrize("P", [2, 4])
 @pytest.mark.parametrize("dilution", [0.0, 0.2])
 def test_kernel_paths_agree(P, dilution):
-    """The int64 ('wide'), narrow and (P = 4) cached kernels give identical DeltaE."""
+    """The int64 ('wide') and narrow kernels give identical DeltaE, equal to the numpy reference; for
+    diluted P = 4 so does the cached kernel (+-1 P = 4 sweeps decide through the float32 filter instead:
+    test_p4_float32_filter_exact_decisions)."""
     rng = np.random.default_rng(3)
     xi = random_patterns(30, 40, rng, dilution=dilution)
     b = ChainBatch(xi, P, [1.0], init="random", seed=1)
     assert b.use_cache == (P == 4)
     b.run(3)
-    first = b.delta_energies(0)
+    first = b.delta_energies(0)                 # cached path only where P = 4 and diluted
     b.use_cache = False
     narrow = b.delta_energies(0)
     b.wide = True
     assert np.array_equal(b.delta_energies(0), narrow)
     assert np.array_equal(first, narrow)
+    net = HebbianNetwork(xi, P)
+    ref = np.array([net.delta_energy(b.spins[0], i) for i in range(30)])
+    assert np.allclose(narrow, ref, rtol=1e-13, atol=1e-13)
 
 
 @pytest.mark.parametrize("P,dyn,sched", [(2, "heat_bath", "random"), (2, "metropolis", "sequential"),
@@ -556,3 +561,22 @@ def test_unmanaged_array_aliases_the_original():
     ref = a.sum(axis=1)
     assert np.array_equal(flip_row_sums(a), ref)
     assert np.array_equal(a[:, 0], -np.arange(0, 12, 4))
+
+
+@pytest.mark.parametrize("P,N,K", [(2, 200, 20), (3, 60, 180), (4, 40, 1280)])
+def test_glassy_constant_of_the_distinct_kernel(P, N, K):
+    """Validation target 3 (montecarlo.md): at sigma = xi^1 on random patterns, the one-step
+    noise / signal^2 of the field x_i = DeltaE_i is (P-1)! alpha for distinct indices (6 alpha at P = 4;
+    a full-sum kernel gives (2P-3)!! alpha = 15 alpha). Exact at finite N: the signal counts the
+    (N-1)_{P-1} ordered distinct tuples, each other pattern adds (P-1)! (N-1)_{P-1} of variance, so
+    Var(x) / <x>^2 = (P-1)! (K-1) / (N-1)_{P-1}. Pooled over 300 disorder samples (fields at different
+    sites of one sample are correlated at O(P/N), so the variance is taken across samples too)."""
+    samples = 300
+    pats = np.stack([random_patterns(N, K, np.random.default_rng(s)) for s in range(samples)])
+    b = ChainBatch(pats, P, [1.0], init="pattern", seed=0)
+    x = np.concatenate([b.delta_energies(c) for c in range(b.C)])
+    falling = math.prod(N - j for j in range(1, P))
+    exact = math.factorial(P - 1) * (K - 1) / falling
+    ratio = x.var() / x.mean() ** 2
+    # effective sample of about samples * N / P independent fields: relative error of a variance sqrt(2 P / (samples N))
+    assert ratio == pytest.approx(exact, rel=5 * math.sqrt(2 * P / (samples * N)))

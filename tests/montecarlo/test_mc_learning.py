@@ -273,6 +273,18 @@ def test_bad_inputs_raise():
         LearningBatch("unsupervised", eta, xi, 2, 1.0)
 
 
+@pytest.mark.parametrize("init", ["archetype", "random"])
+def test_blank_archetypes_refused(init):
+    """learning.md 1: archetypes are +-1 (no blanks). A 0 would start init="archetype" chains with sigma_i = 0,
+    which the kernels never flip; refused with the parameter, entry and allowed values (any init)."""
+    xi, eta = make_dataset(40, 2, 3, r=0.6, rng=1)
+    xi[7, 1] = 0
+    with pytest.raises(ParameterError, match=r"archetypes\[7, 1\] = 0 .*\{-1, \+1\}"):
+        LearningBatch("supervised", eta, xi, 2, 0.5, r=0.6, init=init)
+    with pytest.raises(ParameterError, match="archetypes"):
+        LearningBatch("unsupervised", np.stack([eta, eta]), np.stack([xi, xi]), 2, 0.5, r=0.6, init=init)
+
+
 # ----------------------------------------------------------------------------- Plefka (approximate) variant
 @pytest.mark.parametrize("setting", ["supervised", "unsupervised"])
 def test_plefka_is_exact_at_P2_and_close_at_low_load(setting):

@@ -1,6 +1,7 @@
 """T = 0 retrieval at exponential load: the O(N K) streaming stability counts against the numpy LSEDAM
 reference, lse_retrieval against direct evaluation, refusals before allocation."""
 import math
+from decimal import Decimal, localcontext
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from montecarlo.modern import (
     lse_retrieval,
     noise_to_target,
     stability_margin,
+    target_is_fixed_point,
 )
 
 
@@ -35,6 +37,42 @@ def test_streaming_counts_match_reference(N, K):
             assert stability_margin(counts, lam) == pytest.approx(ref.stability_margins(X[:, 0]).min(), abs=1e-12)
             w = ref.weights(X[:, 0])
             assert noise_to_target(counts, lam) == pytest.approx((1 - w[0]) / w[0], rel=1e-10)
+
+
+def _exact_stable(X, lam, prec=200):
+    """xi^1 (column 0) is single-flip stable iff Z >= Z_i at every site, Z = sum_mu e^(lambda S_mu) summed directly
+    in 200-digit arithmetic over the exact integer overlaps (sorted terms: equal multisets, equal sums)."""
+    N = X.shape[0]
+    s = X[:, 0].astype(int)
+    with localcontext() as ctx:
+        ctx.prec = prec
+        tab = {v: (Decimal(lam) * v).exp() for v in range(-N, N + 1)}
+        S = X.astype(int).T @ s
+        Z = sum(sorted(tab[int(v)] for v in S))
+        return all(Z >= sum(sorted(tab[int(v)] for v in S - 2 * s[i] * X[i].astype(int))) for i in range(N))
+
+
+@pytest.mark.parametrize("lam", [8.0, 10.0, 14.0])
+def test_stability_from_counts_exact_at_large_lambda(lam):
+    """N = 10, K = 60 (patterns at Hamming distance 1 and 2 are common, so DeltaE_i ~ e^(-2 lambda k)/lambda):
+    the criterion margin >= tanh lambda gets 5-13 of these 40 samples wrong; target_is_fixed_point none."""
+    N, K = 10, 60
+    wrong = 0
+    for d in range(40):
+        counts = hamming_site_counts(N, K, seed=1, sample=d)
+        exact = _exact_stable(_patterns_from_masks(N, hamming_masks(N, K, seed=1, sample=d)), lam)
+        assert target_is_fixed_point(counts, lam) == exact
+        wrong += (stability_margin(counts, lam) >= math.tanh(lam)) != exact
+    assert wrong >= 5
+
+
+def test_retrieval_stable_fraction_exact_beyond_tanh_one():
+    """lambda = 20: tanh lambda rounds to 1; the stable fraction is still the exact one (27/40 here)."""
+    N, alpha, lam = 10, 0.4, 20.0
+    r = lse_retrieval(N, alpha, lam, samples=40, seed=0)
+    K = exponential_load_K(N, alpha)
+    exact = [_exact_stable(lse_patterns(N, K, sample=d), lam) for d in range(40)]
+    assert r["stable"] == np.mean(exact) == 27 / 40
 
 
 def test_retrieval_matches_direct_evaluation():
@@ -128,3 +166,11 @@ def test_refusals_before_allocation():
         hamming_site_counts(63, 10)
     with pytest.raises(ParameterError):
         lse_retrieval(12, 0.3, 1.0, samples=2, corruption=0.5)
+    from montecarlo.modern import spherical_patterns
+    for call in (lambda: lse_patterns(30, 10 ** 10), lambda: spherical_patterns(30, 10 ** 9),
+                 lambda: lse_patterns(30, 1000, max_bytes=29_999)):
+        with pytest.raises(ParameterError) as err:                  # N K bytes (int8), 8 N K (float64)
+            call()
+        assert err.value.name == "K"
+    assert lse_patterns(30, 1000, max_bytes=30_000).shape == (30, 1000)
+    assert spherical_patterns(30, 1000, max_bytes=240_000).shape == (30, 1000)

@@ -85,6 +85,7 @@ def test_storage_point_contract():
     (dict(init="ones"), "init"), (dict(seed=-1), "seed"), (dict(dilution=1.0), "dilution"),
     (dict(T=float("nan")), "T"), (dict(T=0.0, tempering=True), "tempering"),
     (dict(tempering=True, ladder=[0.9, 0.5]), "ladder"),
+    (dict(dynamics="zero"), "dynamics"),          # T = 0.5: the T = 0 dynamics would ignore T
 ])
 def test_storage_point_bad_inputs(kwargs, name):
     args = dict(P=2, N=20, alpha=0.05, T=0.5, sweeps=10)
@@ -101,6 +102,9 @@ def test_chainbatch_bad_inputs():
         ChainBatch(xi, 2, [0.0])
     with pytest.raises(ParameterError, match="temperatures"):
         ChainBatch(xi, 2, [0.5, 1.0], dynamics="zero")
+    for temps in ([0.5], [-1.0], ["abc"], [float("nan")]):
+        with pytest.raises(ParameterError, match="temperatures"):
+            ChainBatch(xi, 2, temps, dynamics="zero")
     with pytest.raises(ParameterError, match="patterns"):
         ChainBatch(xi * 3, 2)
     with pytest.raises(ParameterError, match="init"):
@@ -128,3 +132,32 @@ def test_chain_major_equals_lockstep(P):
         assert np.array_equal(sa[k], sb[k]), k
     assert np.array_equal(a.spins, b.spins) and np.array_equal(a.rng, b.rng)
     assert np.array_equal(a.acc_total, b.acc_total)
+
+
+def test_set_temperature_and_scan_bad_inputs():
+    from montecarlo import temperature_scan
+    xi = random_patterns(10, 2, 0)
+    with pytest.raises(ParameterError, match="set_temperature"):
+        ChainBatch(xi, 2, [0.5, 1.0]).set_temperature(0.7)
+    with pytest.raises(ParameterError, match="set_temperature"):
+        ChainBatch(xi, 2, [0.0], dynamics="zero").set_temperature(0.7)
+    with pytest.raises(ParameterError, match="T"):
+        ChainBatch(xi, 2, [0.5]).set_temperature(-1.0)
+    for temps, name in (([], "temperatures"), ([0.5, 0.0], "T"), ([[0.5]], "temperatures")):
+        with pytest.raises(ParameterError, match=name):
+            temperature_scan(2, 20, 0.05, temps, sweeps=10)
+    with pytest.raises(ParameterError, match="dynamics"):
+        temperature_scan(2, 20, 0.05, [0.5], sweeps=10, dynamics="zero")
+
+
+def test_int64_range_checked_before_patterns_are_drawn(monkeypatch):
+    """P = 4, N = 1e5, K = 300: the patterns (30 MB here, up to the 8 GB pattern-memory bound at larger
+    N) used to be drawn before the kernel's exact-integer range K (N + P)^(P-1) 2^P < 2^62 refused them;
+    the check comes first now."""
+    import montecarlo.api as api
+
+    def no_patterns(*args, **kwargs):
+        raise AssertionError("patterns drawn before the range check")
+    monkeypatch.setattr(api, "storage_patterns", no_patterns)
+    with pytest.raises(ParameterError, match=r"K \* N\^\(P-1\)"):
+        storage_point(4, 10 ** 5, 3e-13, 0.5, sweeps=10)

@@ -45,3 +45,28 @@ def test_pairwise_capacity_extrapolates_to_replica_value():
     acs = [r["alpha_c"] for r in out["sizes"]]
     assert all(a > b for a, b in zip(acs, acs[1:]))                    # finite-size trend: decreasing
     assert abs(out["alpha_c_inf"] - 0.1379) < 3 * out["alpha_c_inf_err"] + 0.004
+
+
+def test_threshold_outside_the_window_is_not_a_number():
+    """Fractions that never cross 1/2 put the threshold outside the load window: NaN, not an extrapolated
+    logistic; mc_capacity leaves such sizes out and says converged = False."""
+    a = [0.02, 0.03, 0.04]
+    assert all(np.isnan(fit_threshold(a, [1.0, 1.0, 1.0], 8)))
+    assert all(np.isnan(fit_threshold(a, [0.0, 0.0, 0.0], 8)))
+    out = mc_capacity(2, [100, 200], a, samples=4, seed=1)       # far below alpha_c: every sample succeeds
+    assert out["converged"] is False and "alpha_c_inf" not in out
+    assert all(np.isnan(r["alpha_c"]) for r in out["sizes"])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: success_fractions(2, 100, [0.5, 2.0], max_sweeps=0), "max_sweeps"),
+    (lambda: success_fractions(2, 100, [np.inf]), "alphas"),
+    (lambda: success_fractions(2, 100, [np.nan]), "alphas"),
+    (lambda: fit_threshold([0.1, 0.2, 0.3], [1.0, 0.5, 0.0], 0), "samples"),
+    (lambda: fit_threshold([0.1, 0.2, 0.3], [1.0, 0.5], 8), "fractions"),
+    (lambda: mc_capacity(2, [10 ** 6], [0.1, 0.2, 0.3], scale="1/n"), "scale"),   # before any simulation
+    (lambda: mc_capacity(2, [1], [0.1, 0.2, 0.3]), "N"),
+])
+def test_bad_controls_rejected_before_work(call, name):
+    with pytest.raises(ParameterError, match=name):
+        call()

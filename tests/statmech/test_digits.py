@@ -64,11 +64,20 @@ def test_accuracy_falls_with_noise():
 @pytest.mark.parametrize("noise", [0.0, 0.1, 0.25, 0.4, 0.5])
 def test_input_overlap_closed_form(noise):
     """m_input = (1 - 2 noise) m_clean on average (m_clean: clean overlap of the same test images; for a clean
-    archetype m_clean = 1 and this is 1 - 2 noise); per-image flip variance 4 noise (1 - noise)/N."""
+    archetype m_clean = 1 and this is 1 - 2 noise); per-image flip variance 4 noise (1 - noise)/N.
+    m_input_theory is checked against a brute-force average over 400 independent noise draws of the same
+    test images (own generator), and m_clean against the raw images."""
     d = D.digits_point("unsupervised", 2, 5, noise, 0.0, sweeps=1, tests=200, predict=False)
     sd = math.sqrt(4 * noise * (1 - noise) / (d["N"] * d["tests"]))
     assert abs(d["m_input"] - (1 - 2 * noise) * d["m_clean"]) <= 4 * sd + 1e-12
-    assert d["m_input_theory"] == pytest.approx((1 - 2 * noise) * d["m_clean"])
+    X = D._digits()[0]
+    _, rows, labels, _, xi = D._draw(5, 200, 0, 0, "all")
+    clean = X[rows].astype(np.int64)
+    own = xi.T[labels].astype(np.int64)                        # archetype of each test image's class
+    assert d["m_clean"] == pytest.approx((clean * own).sum() / clean.size, abs=1e-15)
+    flips = np.random.default_rng(11).random((400,) + clean.shape) < noise
+    m = (np.where(flips, -clean, clean) * own).sum(axis=(1, 2)) / clean.size     # one value per draw
+    assert abs(d["m_input_theory"] - m.mean()) <= 4 * m.std(ddof=1) / math.sqrt(m.size) + 1e-12
     if noise == 0.0:
         assert d["m_input"] == d["m_clean"] and d["accuracy_input"] > 0.6
 
@@ -138,3 +147,11 @@ def test_default_table_runs_and_inputs_degrade():
     for g in groups.values():
         acc = [a for _, a in sorted(g)]
         assert acc[0] > acc[-1], g
+
+
+def test_archetype_overlaps_checks_the_reference():
+    xi = D.archetype_overlaps()["matrix"]
+    assert np.allclose(np.diag(xi), 1.0)
+    for bad in (np.ones((64, 9), dtype=np.int8), np.zeros((64, 10), dtype=np.int8)):
+        with pytest.raises(ParameterError, match="reference"):
+            D.archetype_overlaps(reference=bad)

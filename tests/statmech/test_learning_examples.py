@@ -182,3 +182,18 @@ def test_bad_inputs_raise():
             X.solve_examples(args.pop("P"), **args)
     with pytest.raises(ParameterError):
         X.phi_full(4, 0.5, 13, 0.5, np.zeros(13))
+
+
+@pytest.mark.parametrize("span", [(1.0, 0.0), (1.0,), (-0.1, 0.5), (0.0, float("inf")), "ab"])
+def test_example_lines_bad_span_raises_before_any_work(span, monkeypatch):
+    """A reversed span used to run and silently drop the T = 0 ends (they are kept only inside [span])."""
+    monkeypatch.setattr(X, "solve_examples", lambda *a, **k: (_ for _ in ()).throw(AssertionError("work started")))
+    with pytest.raises(ParameterError, match="span"):
+        X.example_lines(4, 5, span=span, points=2)
+
+
+def test_example_free_energy_refuses_overlaps_outside_unit_interval():
+    assert np.isfinite(X.free_energy_examples(4, rho=0.2, T=0.3, M=10, n=0.9, n2=0.3))
+    for kw, name in ((dict(n=5.0, n2=0.3), "n"), (dict(n=0.9, n2=-1.5), "n2")):
+        with pytest.raises(ParameterError, match=name):
+            X.free_energy_examples(4, rho=0.2, T=0.3, M=10, **kw)

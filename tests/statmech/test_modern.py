@@ -58,12 +58,43 @@ def test_petrova_and_polyachenko():
     T = sm.spherical_spinodal_T(0.5, 1.0)
     assert sm.spherical_alpha_c_T(1.0, T) == pytest.approx(0.5, abs=1e-12)
     assert sm.spherical_alpha_c_T(1.0, 0.0) == pytest.approx(0.6226, abs=5e-5)
-    assert 0 < sm.alpha_c_lse_petrova(0.3) < 0.5
+    # T = 0.3 independently: f_ret = min_phi [1 - phi - (T/2) ln(1 - phi^2)] by a bounded 1-D minimisation
+    from scipy.optimize import minimize_scalar
+    T = 0.3
+    r = minimize_scalar(lambda p: 1 - p - 0.5 * T * math.log1p(-p * p), bounds=(0.0, 1 - 1e-12), method="bounded",
+                        options={"xatol": 1e-12})
+    assert sm.phi_lse(T) == pytest.approx(r.x, abs=1e-8)
+    assert sm.alpha_c_lse_petrova(T) == pytest.approx(0.5 * (1 - r.fun) ** 2, rel=1e-12)
+    assert sm.alpha_c_lse_petrova(T) == pytest.approx(0.216597, abs=5e-7)
+
+
+def test_polyachenko_closed_forms_only_where_the_noise_is_uncondensed():
+    """The closed forms equal the general REM spinodal where the noise is uncondensed (alpha >= I(phi*), i.e.
+    T <= 1/lambda) and refuse the condensed side, where they are wrong (lambda = 1, alpha = 0.1: 1.617 against
+    the true T_sp 1.923; alpha_c(T = 5) = -0.185)."""
+    for lam in (0.5, 1.0, 2.0):
+        a_c = sm.condensation_alpha(lam, "spherical")
+        for a in (a_c, 1.2 * a_c, 0.9 * sm.spherical_alpha_1(lam)):
+            assert sm.spherical_phi_cusp(a, lam) == pytest.approx(sm.retrieval_cusp(a, lam, "spherical"), rel=1e-12)
+            assert sm.spherical_spinodal_T(a, lam) == pytest.approx(sm.spinodal_T(a, lam, "spherical"), rel=1e-12)
+        for T in (0.0, 0.5 / lam, 1.0 / lam):
+            assert sm.spherical_alpha_c_T(lam, T) == pytest.approx(sm.spinodal_alpha(T, lam, "spherical"), rel=1e-12)
+        for f, a in ((sm.spherical_phi_cusp, 0.99 * a_c), (sm.spherical_spinodal_T, 0.5 * a_c)):
+            with pytest.raises(ParameterError) as err:
+                f(a, lam)
+            assert err.value.name == "alpha"
+        with pytest.raises(ParameterError) as err:
+            sm.spherical_alpha_c_T(lam, 1.01 / lam)
+        assert err.value.name == "T"
+    assert sm.spinodal_T(0.1, 1.0, "spherical") == pytest.approx(1.923, abs=5e-4)
 
 
 def test_capacity_formulas():
     assert sm.demircigil_alpha() == pytest.approx(math.log(2) / 2, rel=1e-14)
-    assert sm.demircigil_alpha(0.1) < sm.demircigil_alpha()
+    # rho = 0.1: I(0.8)/2 with I_b(q) = ln 2 - H((1 + q)/2), H the binary entropy in nats (modern.md 3.2)
+    H = lambda p: -p * math.log(p) - (1 - p) * math.log(1 - p)
+    assert sm.demircigil_alpha(0.1) == pytest.approx((math.log(2) - H(0.9)) / 2, rel=1e-13)
+    assert sm.demircigil_alpha(0.1) == pytest.approx(0.18403, abs=5e-6)
     for (N, n), ref in {(100, 2): 10.86, (1000, 2): 72.38, (100, 3): 361.9, (1000, 3): 24127}.items():
         assert sm.kh_capacity(N, n) == pytest.approx(ref, rel=5e-4)
     assert sm.ramsauer_c(1, 3, 20, 0.001) == pytest.approx(3.1546, abs=5e-5)

@@ -119,7 +119,8 @@ def test_alpha_T_theory_sweep_and_lines(tmp_path, ens, lam):
         ref = A < np.vectorize(sm.binary_spinodal_alpha)(T, lam)
     else:   # Polyachenko's T_sp where the noise is uncondensed, the largest overlap where it is condensed
         cond = A < sm.condensation_alpha(lam, "spherical")
-        t_sp = np.vectorize(sm.spherical_spinodal_T)(A, lam)
+        t_sp = np.vectorize(lambda a: np.nan if a < sm.condensation_alpha(lam, "spherical")
+                            else sm.spherical_spinodal_T(a, lam))(A)
         ref = np.where(cond, np.vectorize(sm.phi_lse)(T) > np.sqrt(-np.expm1(-2 * A)), T < t_sp)
         ref[:, 0] = A[:, 0] < sm.spherical_alpha_1(lam)
     np.testing.assert_array_equal(metastable, ref)

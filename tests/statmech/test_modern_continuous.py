@@ -37,7 +37,21 @@ def test_vector_iteration_matches_reduced_map(grid):
             r = mc.reduced_fixed_point(K, G, SEPS[j], LAMS[i])
             assert grid["k"][i, j] == r["k"] and grid["phase"][i, j] == r["phase"]
             assert grid["p_start"][i, j] == pytest.approx(r["a"], abs=1e-7)
+            assert r["converged"] and 1 <= r["steps"] < 200000
     assert grid["converged"].all()
+
+
+def test_reduced_map_reports_non_convergence():
+    """Three steps from x_1 are not a fixed point: flagged, and the weights are those of the full vector
+    iteration truncated the same way (its p_start = softmax at x^(3), i.e. the weights of step 4)."""
+    full = mc.classify(mc.cluster_patterns(16, 4, 0.3), 5.0, max_steps=3)
+    assert full["converged"] == 0
+    for steps in (3, 4):
+        r = mc.reduced_fixed_point(16, 4, 0.3, 5.0, max_steps=steps)
+        assert r["converged"] is False and r["steps"] == steps
+    assert r["a"] == pytest.approx(full["p_start"], abs=1e-12)
+    done = mc.reduced_fixed_point(16, 4, 0.3, 5.0)
+    assert done["converged"] is True and abs(done["a"] - r["a"]) > 1e-3
 
 
 def test_contraction_condition_gives_the_unique_global_fixed_point(grid):
@@ -91,3 +105,25 @@ def test_bad_input():
         mc.cluster_patterns(16, 4, 0.0)
     with pytest.raises(ParameterError):
         mc.reduced_fixed_point(16, 4, 0.5, -1.0)
+    for kw in ({"max_steps": 0}, {"max_steps": -5}, {"eps": -1.0}, {"eps": 0.0}):
+        with pytest.raises(ParameterError):
+            mc.reduced_fixed_point(16, 4, 0.3, 5.0, **kw)
+
+
+@pytest.mark.parametrize("kw", [{"lams": [1.0, -1.0]}, {"separations": [0.3, 1.5]}, {"eps": 0.0}, {"max_steps": 0}])
+def test_classify_grid_refuses_before_the_first_point(kw, monkeypatch):
+    calls = []
+    monkeypatch.setattr(mc, "classify", lambda *a, **k: calls.append(a))
+    args = {"lams": [1.0, 2.0], "separations": [0.3]} | kw
+    with pytest.raises(ParameterError):
+        mc.classify_grid(16, 4, **args)
+    assert calls == []
+
+
+def test_mass_count_counts_and_refuses_bad_weights():
+    assert mc.mass_count([0.5, 0.3, 0.2], 0.75) == 2 and mc.mass_count([0.5, 0.3, 0.2], 1.0) == 3
+    assert mc.mass_count([1.0, 0.0, 0.0]) == 1
+    for p, mass, name in (([], 0.9, "p"), ([0.0, 0.0], 0.9, "p"), ([0.5, -0.1], 0.9, "p"),
+                          ([0.5, np.nan], 0.9, "p"), ([0.5, 0.5], 1.5, "mass"), ([0.5, 0.5], 0.0, "mass")):
+        with pytest.raises(ParameterError, match=name):
+            mc.mass_count(p, mass)

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from hopfield import multitasking as HM
 from hopfield.hebbian import HebbianNetwork
@@ -206,6 +207,40 @@ def test_pure_edge_table_and_K_independence():
             assert np.sign(np.linalg.eigvalsh(M.hessian(m, 0.3, t))[0]) == sign
     # root located to better than 1e-6
     assert abs(M.pure_state(0.3, Tp)[1]) < 1e-8
+
+
+def _pure_edge_direct(d):
+    """T_p from its own conditions, independent of the package scan: on the pure state m = a tanh(m/T)
+    (a = 1-d), lambda_perp = 1 - a/T + m^2/T = 0 gives m^2 = a - T, so T_p is the root of
+    sqrt(a - T) = a tanh(sqrt(a - T)/T) in (a d, a) (positive below a d, negative just below T_c for d < 2/3)."""
+    a = 1.0 - d
+
+    def g(T):
+        return math.sqrt(a - T) - a * math.tanh(math.sqrt(a - T) / T)
+    lo = a * d
+    return lo if g(lo) == 0.0 else brentq(g, lo, a * (1 - 1e-9), xtol=1e-16, rtol=1e-14)
+
+
+@pytest.mark.parametrize("d", [1e-5, 5e-5, (2 / 3) / 7000, 1e-3, 0.05, 0.3, 0.6])
+def test_pure_edge_against_direct_solve_down_to_small_d(d):
+    """Small d (T_p ~ d(1-d), below the old scan end 1e-4 (1-d)) and the d of boundaries(K, points=7001)[1]."""
+    ref = _pure_edge_direct(d)
+    assert abs(M.pure_edge(d) / ref - 1) < 1e-8
+    if d < 1e-3:
+        assert abs(ref / (d * (1 - d)) - 1) < 1e-12                      # T_p = d(1-d) + O(e^(-2/d))
+
+
+def test_learning_pure_edge_small_d_asymptotics():
+    """T_p(d, rho) at small d (Gaussian c = 1 + sqrt(rho) Z): at T << n, E sech^2(beta n c) = 2 T phi_c(0)/n,
+    n = (1-d) s0/(1+rho), s0 = E|c|, so lambda_perp = 0 gives T_p = d(1-d) / (1 - 2 (1-d)(1+rho) phi_c(0)/s0);
+    rho = 0: the storage value d(1-d). d = 1e-5: T_p below the old scan end 1e-4 (1-d)."""
+    d = 1e-5
+    assert abs(M.learning_pure_edge(d, rho=0.0) / (d * (1 - d)) - 1) < 1e-8
+    for rho in (0.1, 0.3):
+        phi0 = math.exp(-1 / (2 * rho)) / math.sqrt(2 * math.pi * rho)
+        s0 = math.erf(1 / math.sqrt(2 * rho)) + math.sqrt(2 * rho / math.pi) * math.exp(-1 / (2 * rho))
+        ref = d * (1 - d) / (1 - 2 * (1 - d) * (1 + rho) * phi0 / s0)
+        assert abs(M.learning_pure_edge(d, rho=rho) / ref - 1) < 1e-5, rho
 
 
 def test_symmetric_edges_K2_K3():
@@ -411,11 +446,10 @@ def test_learning_Tc_is_one_minus_d_for_every_rho(rho):
 
 
 def test_supervised_equals_unsupervised():
-    a = M.solve_learning_point(2, 0.5, 0.05, M=20, r=0.4, setting="supervised")
-    b = M.solve_learning_point(2, 0.5, 0.05, M=20, r=0.4, setting="unsupervised")
-    assert all(np.array_equal(x["m"], y["m"]) for x, y in zip(a["states"], b["states"]))
-    # the mechanism at finite N: for sigma depending on the examples only through xibar the two
-    # fields agree up to O(N^-1/2); for sigma = one example they do not
+    """The mechanism of spec 6.1 at finite N: for sigma depending on the examples only through xibar the two
+    fields agree up to O(N^-1/2); for sigma = one example they do not. (solve_learning_point ignores
+    ``setting``; the two settings' mean-field equations are checked separately in
+    test_multitasking_learning.py::test_supervised_and_unsupervised_equations_by_example_enumeration.)"""
     rms = []
     for N in (2000, 32000):
         xi = HM.diluted_patterns(N, 2, 0.3, rng=N)
@@ -460,6 +494,15 @@ def test_supervised_equals_unsupervised():
     lambda: M.c_law(r=0.4),
     lambda: HM.learning_local_fields(np.ones((3, 1)), np.ones((3, 1, 2)) * 2, [1, 1, 1], 0.5),
     lambda: SNR.configuration_stability(np.ones((3, 1)), [1, 0, 1]),
+    lambda: M.free_energy([0.5, 0.1], 1.5, 0.5),
+    lambda: M.free_energy([0.5, 0.1], 0.3, -1.0),
+    lambda: M.rhs([0.5, 0.1], -0.5, 0.3),
+    lambda: M.rhs([0.5, 0.1], 0.3, 0.0),
+    lambda: M.hessian([0.5, 0.1], 0.3, np.nan),
+    lambda: M.rhs([[0.5, 0.1], [0.2, 0.2]], [0.3, 1.0], 0.5),
+    lambda: HM.to_rescaled(0.3, T=-1.0, m=0.2),
+    lambda: HM.from_rescaled(0.3, T=[0.5, -0.1]),
+    lambda: HM.to_rescaled(0.3, m=np.nan),
 ])
 def test_bad_inputs_raise(call):
     with pytest.raises(ParameterError):
@@ -494,3 +537,12 @@ def test_grid_resolves_the_multicritical_region_and_finds_the_lowest_state():
     for i, j in ((0, 0), (2, 7), (4, 8), (5, 4), (8, 2), (3, 6)):
         st = _stable(3, d[i], T[j], n_random=30, seed=5)
         assert abs(g["f"][i, j] - st[0]["f"]) < 1e-10, (d[i], T[j])
+
+
+def test_extra_starts_shape_checked():
+    """Extra starting points must hold K overlaps each (a bare reshape error before)."""
+    for bad in ([1.0, 2.0, 3.0], [], [[0.5, np.nan]]):
+        with pytest.raises(ParameterError, match="extra_starts"):
+            M.stationary_states(2, 0.3, 0.2, extra_starts=bad)
+    states = M.stationary_states(2, 0.3, 0.2, n_random=0, extra_starts=[[0.7, 0.0], [0.35, 0.35]])
+    assert states and all(s["converged"] for s in states)

@@ -123,14 +123,44 @@ def test_K10_gaussian_average_against_sampling():
     assert np.all(np.abs(sm.mean(axis=0) - mo(n[None])[0]) < 5 * sm.std(axis=0) / math.sqrt(S))
 
 
-def test_supervised_equals_unsupervised_equations():
-    for avg, Mx in (("gaussian", None), ("binomial", 20)):
-        a = M.learning_states(2, 0.4, 0.1, rho=0.2625, M=Mx, average=avg, setting="supervised")
-        b = M.learning_states(2, 0.4, 0.1, rho=0.2625, M=Mx, average=avg, setting="unsupervised")
-        assert len(a) == len(b) and all(np.array_equal(x["m"], y["m"]) and x["f"] == y["f"] for x, y in zip(a, b))
-    ga = M.solve_learning_grid(2, [0.3, 0.7], [0.2], [0.1, 0.4], setting="supervised")
-    gb = M.solve_learning_grid(2, [0.3, 0.7], [0.2], [0.1, 0.4], setting="unsupervised")
-    assert all(np.array_equal(ga[k], gb[k]) for k in ga)
+def _example_atoms(K, d, r, Mx):
+    """Every joint value of the examples eta^{mu,a} = chi^{mu,a} xi^mu (K patterns x Mx examples, chi = +-1
+    each with P(+1) = (1+r)/2, xi in {-1, 0, 1} with P(0) = d): eta (A, K, Mx), xi (A, K), weights (A,)."""
+    chi = np.array(list(itertools.product((-1.0, 1.0), repeat=Mx)))
+    pc = np.prod((1 + r * chi) / 2, axis=1)
+    e1 = np.concatenate([np.zeros((1, Mx)), -chi, chi])           # one pattern: blank, xi = -1, xi = +1
+    x1 = np.concatenate([[0.0], -np.ones(len(chi)), np.ones(len(chi))])
+    w1 = np.concatenate([[d], (1 - d) / 2 * pc, (1 - d) / 2 * pc])
+    idx = np.array(list(itertools.product(range(len(x1)), repeat=K)))
+    eta, xi, w = e1[idx], x1[idx], np.prod(w1[idx], axis=1)
+    return eta, xi, w
+
+
+def test_supervised_and_unsupervised_equations_by_example_enumeration():
+    """Spec 6.1, checked on each setting's own equations (not on the shared solver): with the order parameters
+    of the solved state, p_mu = q_{mu a} = r (1+rho) n_mu, the supervised field sum_mu xibar^mu p_mu / (r^2 (1+rho))
+    and the unsupervised field sum_{mu,a} eta^{mu,a} q_{mu a} / (M r^2 (1+rho)) are self-consistent,
+    p_mu = E[xibar^mu tanh(beta h)] and q_{mu a} = E[eta^{mu,a} tanh(beta h)] for every example a (exchangeability),
+    with the averages done by enumerating all 2^M sign patterns of the M examples of each pattern (K = 2, M = 6)."""
+    K, d, T, Mx, r = 2, 0.4, 0.1, 6, 0.5
+    rho = (1 - r * r) / (Mx * r * r)
+    eta, xi, w = _example_atoms(K, d, r, Mx)
+    states = [s for s in M.learning_states(K, d, T, rho=rho, M=Mx, average="binomial") if s["stable"]]
+    assert states and states[0]["m"][0] > 0.3
+    for st in states:
+        q = r * (1 + rho) * st["n_raw"]                   # claimed p_mu = q_{mu a}
+        xb = eta.mean(axis=2)
+        t_sup = np.tanh(xb @ q / (r * r * (1 + rho)) / T)
+        t_uns = np.tanh(np.einsum("ska,k->s", eta, q) / (Mx * r * r * (1 + rho)) / T)
+        assert np.abs((w * t_sup) @ xb - q).max() < 1e-9
+        assert np.abs(np.einsum("s,ska->ka", w * t_uns, eta) - q[:, None]).max() < 1e-9
+        for t in (t_sup, t_uns):
+            assert np.allclose(np.sort(np.abs((w * t) @ xi))[::-1], st["m"], atol=1e-9, rtol=0)
+    # the statement itself can fail: at a state that depends on one example (sigma = sign of example 1 only)
+    # the example overlaps are not exchangeable
+    h1 = eta[:, :, 0] @ q
+    qa = np.einsum("s,ska->ka", w * np.tanh(h1 / T), eta)
+    assert np.abs(qa[:, 0] - qa[:, 1]).max() > 0.1
 
 
 @pytest.mark.parametrize("rho", [0.1, 0.6])
@@ -197,6 +227,42 @@ def test_learning_grid_rho0_slice_is_the_storage_grid():
 def test_bad_learning_inputs_raise(call):
     with pytest.raises(ParameterError):
         call()
+
+
+@pytest.mark.parametrize("kw", [
+    dict(plane=("d", "rho"), fixed={"rho_max": 0.2, "TT": 0.5}),      # misspelled key
+    dict(plane=("d", "T"), fixed={"rh0": 0.2}),                        # missing 'rho'
+    dict(plane=("d", "T")),                                            # no fixed at all
+    dict(plane=("d", "T"), fixed={"rho": 0.2, "d": 0.3}),              # unknown extra key
+    dict(plane=("rho", "T"), fixed={"rho": 0.2}),                      # the wrong plane's key
+    dict(plane=("d", "T"), fixed={"rho": -0.2}),
+    dict(plane=("d", "T"), fixed={"rho": 0.2}, span=(-0.5, 0.5)),
+    dict(plane=("d", "T"), fixed={"rho": 0.2}, span=(0.2, 1.0)),       # d < 1
+    dict(plane=("d", "T"), fixed={"rho": 0.2}, span=(0.5, 0.1)),       # reversed
+    dict(plane=("d", "T"), fixed={"rho": 0.2}, span=(0.5,)),
+    dict(plane=("rho", "T"), fixed={"d": 0.3}, span=(0.8, 0.0)),
+    dict(plane=("rho", "T"), fixed={"d": 1.2}),
+    dict(plane=("d", "rho"), fixed={"T": 0.1}, span=(5, -3)),          # the rho range is fixed['rho_max']
+    dict(plane=("d", "rho"), fixed={"T": 0.1, "rho_max": 0.0}),
+    dict(plane=("d", "rho"), fixed={"T": 0.1}, average="binomial"),    # no M
+    dict(plane="dT", fixed={"rho": 0.2}),
+])
+def test_learning_boundaries_bad_inputs_raise_before_any_work(kw, monkeypatch):
+    def no_work(*a, **k):
+        raise AssertionError("work started before validation")
+    for name in ("landau_dilution", "learning_pure_edge", "learning_pure_state", "learning_symmetric_edges",
+                 "learning_cascade_temperatures"):
+        monkeypatch.setattr(M, name, no_work)
+    with pytest.raises(ParameterError):
+        M.learning_boundaries(2, points=2, **kw)
+
+
+def test_solve_learning_grid_checks_every_rho_before_solving(monkeypatch):
+    """rho = 0 alone is fine (storage equations); rho = 0.2 at K = 3, M = 100 has too many binomial atoms:
+    refused before the rho = 0 slice is solved."""
+    monkeypatch.setattr(M, "_multistart", lambda *a, **k: (_ for _ in ()).throw(AssertionError("solved")))
+    with pytest.raises(ParameterError, match="K"):
+        M.solve_learning_grid(3, [0.3], [0.0, 0.2], [0.1], M=100, average="binomial")
 
 
 # ------------------------------------------------------------------ hierarchical cascade with examples ----

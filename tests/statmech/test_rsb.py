@@ -198,6 +198,32 @@ def test_bad_inputs(call):
         call()
 
 
+@pytest.mark.parametrize("name,call", [
+    ("T", lambda: R.free_energy_1rsb(3, 0.1, -0.5, 0.5, 0.3, 0.6, 0.5)),
+    ("alpha", lambda: R.free_energy_1rsb(3, -0.1, 0.5, 0.5, 0.3, 0.6, 0.5)),
+    ("x", lambda: R.free_energy_1rsb(3, 0.1, 0.5, 0.5, 0.3, 0.6, 2.0)),
+    ("x", lambda: R.residuals_1rsb(2, 0.1, 0.5, 0.5, 0.3, 0.6, [0.5, 0.0])),
+    ("T", lambda: R.residuals_1rsb(3, 0.1, float("nan"), 0.5, 0.3, 0.6, 0.5)),
+    ("q1", lambda: R.residuals_1rsb(3, 0.1, 0.5, 0.5, 0.3, 1.2, 0.5)),
+    ("m", lambda: R.residuals_1rsb(3, 0.1, 0.5, -1.5, 0.3, 0.6, 0.5)),
+    ("n_outer", lambda: R.residuals_1rsb(3, 0.1, 0.5, 0.5, 0.3, 0.6, 0.5, n_outer=0)),
+    ("T", lambda: R.hard_soft_parts(2, 0.1, -0.5, 0.5, 0.3, 0.6, 0.5)),
+    ("q0", lambda: R.hard_soft_parts(2, 0.1, 0.5, 0.5, -0.3, 0.6, 0.5)),
+    ("alpha", lambda: R.energy_T0_1rsb(3, -0.1, 0.9, 0.5, 0.1, 2.0)),
+    ("m", lambda: R.energy_T0_1rsb(3, 0.1, 5.0, 0.5, 0.1, 2.0)),
+    ("mu", lambda: R.energy_T0_1rsb(2, 0.1, 0.9, 0.5, 0.1, 0.0)),
+    ("C", lambda: R.energy_T0_1rsb(2, 0.1, 0.9, 0.5, -0.1, 1.0)),
+    ("alpha", lambda: R.replicon_1rsb_T0(3, -0.1, 0.9, 0.5, 0.1, 2.0)),
+    ("q0", lambda: R.replicon_1rsb_T0(2, 0.1, 0.9, 1.5, 0.1, 2.0)),
+    ("x", lambda: R.gaussian_layer_logdet(1.0, 0.2, 0.5, 0.0, 0)),
+    ("beta", lambda: R.gaussian_layer_logdet(-1.0, 0.2, 0.5, 0.5, 0)),
+])
+def test_bad_inputs_name_the_parameter(name, call):
+    with pytest.raises(ParameterError) as err:
+        call()
+    assert err.value.name == name
+
+
 # ----------------------------------------------------------------------------------------------
 # slow
 # ----------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ import pathlib
 
 import numpy as np
 import pytest
+from numpy.polynomial.hermite_e import hermegauss
+from scipy.optimize import root
 from scipy.special import log_ndtr
 
 from statmech import rsb as R
@@ -188,13 +190,39 @@ def test_soft_part_vanishes_for_dense(P):
 
 
 # -------------------------------------------------------------------------------- 1RSB lines ----
+def _static_T(P, alpha):
+    """Static 1RSB transition of the m = 0 state solved directly (no package code): glassy covariance
+    xi(q) = c q^P with c = alpha P!/4 (storage.md: paramagnet -beta f = ln 2 + beta^2 alpha P!/8); at x = 1,
+    q0 = 0 the tilted inner measure is a shifted Gaussian, E[cosh X g(X)]/E cosh X = E g(s^2 + s z), s^2 = beta^2 xi'(q),
+    so q = E tanh^2(s^2 + s z) and df/dx|_(x=1) = 0 reads E ln cosh(s^2 + s z) - s^2/2 - (beta^2/2)(q xi' - xi) = 0.
+    Gauss-Hermite, 201 nodes; root (T, q) with q > 0 (q = 0 is the trivial paramagnet)."""
+    z, w = hermegauss(201)
+    w = w / w.sum()
+    c = alpha * math.factorial(P) / 4
+
+    def eqs(v):
+        b = 1.0 / v[0]
+        s2 = b * b * c * P * v[1] ** (P - 1)
+        X = s2 + math.sqrt(s2) * z
+        return [w @ np.tanh(X) ** 2 - v[1], w @ (np.logaddexp(X, -X) - math.log(2)) - s2 / 2
+                - b * b / 2 * (P - 1) * c * v[1] ** P]
+    sol = root(eqs, [0.6 * math.sqrt(2 * c), 0.9], method="hybr", options={"xtol": 1e-13})
+    assert sol.success and sol.x[1] > 0.5 and np.max(np.abs(eqs(sol.x))) < 1e-12
+    return float(sol.x[0])
+
+
 def test_boundaries_1rsb_dense_spin_glass_line():
+    """T_s(alpha) of the line against the equations solved directly at each alpha (P = 4); J = 1 is alpha = 2/P!;
+    P = 3, J = 1: 0.6514 (the Ising 3-spin static temperature, ~0.651 in the literature)."""
     Ts, _ = R.pspin_static_temperature(4)
     a = np.array([0.0, 0.05, 2 / 24])
     b = R.boundaries_1rsb(4, a, names=("spin_glass_1rsb",))
     assert set(b) == {"spin_glass_1rsb"}
-    assert np.allclose(b["spin_glass_1rsb"][1], np.sqrt(a * 24 / 2) * Ts)
+    assert b["spin_glass_1rsb"][1][0] == 0.0
+    np.testing.assert_allclose(b["spin_glass_1rsb"][1][1:], [_static_T(4, x) for x in a[1:]], rtol=1e-7)
     assert b["spin_glass_1rsb"][1][-1] == pytest.approx(Ts)
+    assert R.pspin_static_temperature(3)[0] == pytest.approx(_static_T(3, 1 / 3), rel=1e-7)
+    assert _static_T(3, 1 / 3) == pytest.approx(0.651, abs=1e-3)
 
 
 def test_boundaries_1rsb_p2_retrieval_line_and_trace_hook():
@@ -243,7 +271,7 @@ boundary_points = 3
     line = res["rsb3"].boundaries["spin_glass_1rsb"]
     a = np.asarray(line["alpha"])
     assert a.size >= 2 and np.all(np.isfinite(line["T"]))
-    np.testing.assert_allclose(line["T"], np.sqrt(a * 6 / 2) * R.pspin_static_temperature(3)[0], rtol=1e-9)
+    np.testing.assert_allclose(line["T"], [_static_T(3, x) for x in a], rtol=1e-7)
     # the 1RSB static transition lies above the RS paramagnet - spin-glass line at the same alpha
     rs = res["rs3"].boundaries["spin_glass"]
     T_rs = np.interp(a, rs["alpha"], rs["T"])
