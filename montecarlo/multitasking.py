@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from hopfield.multitasking import hierarchical_configuration
 from hopfield.patterns import random_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
@@ -25,6 +26,8 @@ from .gpu import available
 from .measure import combine_chains, summarize_series
 from .rng import seed_sequence
 from .sampler import BACKENDS, DYNAMICS, INITS, ChainBatch
+
+MT_INITS = INITS + ("hierarchical",)
 
 __all__ = ["multitasking_patterns", "multitasking_point"]
 
@@ -40,8 +43,10 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     """Simulate one (K, N, d, T) point; return plain floats.
 
     ``sweeps`` sweeps in all (N proposals each), the first ``burn_in`` discarded (None: half of them,
-    the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks) or
-    "random". T = 0 runs the T = 0 dynamics with ``ties`` for DeltaE = 0 ("zero" at T > 0 is refused).
+    the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks),
+    "hierarchical" (sigma_i = xi_i^mu of the first pattern non-blank at i, random where all are blank:
+    :func:`hopfield.multitasking.hierarchical_configuration`, family A of multitasking.md Section 4.1)
+    or "random". T = 0 runs the T = 0 dynamics with ``ties`` for DeltaE = 0 ("zero" at T > 0 is refused).
     ``backend``: "numba" (CPU) or "gpu" (:class:`montecarlo.ChainBatch` on montecarlo.gpu; refused with the
     reason where it cannot run).
 
@@ -56,7 +61,7 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     d = check_real("d", d, low=0.0, high=1.0, high_open=True)
     T = check_real("T", T, low=0.0)
     sweeps, burn_in, replicas, samples = check_run_controls(sweeps, burn_in, replicas, samples, dynamics,
-                                                            schedule, init, ties, INITS)
+                                                            schedule, init, ties, MT_INITS)
     check_choice("backend", backend, tuple(BACKENDS))
     if BACKENDS[backend] == "gpu" and not available()[0]:
         raise ParameterError("backend", backend, f"'numba' on this machine ({available()[1]})")
@@ -69,8 +74,12 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     else:
         temps = [T]
     pats = np.stack([multitasking_patterns(N, K, d, seed=seed, point=point, sample=s) for s in range(samples)])
+    start = init
+    if init == "hierarchical":      # per sample, shared by its replicas (streams keyed (seed, point, 2, sample))
+        start = np.repeat(np.stack([hierarchical_configuration(p, rng=seed_sequence(seed, point, 2, s))
+                                    for s, p in enumerate(pats)]), replicas, axis=0)
     batch = ChainBatch(pats, 2, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
-                       init=init, seed=seed, point=point, backend=backend)
+                       init=start, seed=seed, point=point, backend=backend)
     if burn_in:
         batch.run(burn_in, measure=False)
     n = sweeps - burn_in

@@ -174,7 +174,7 @@ def _sweep(raw: dict, index: int) -> dict:
             raise ConfigError(f"{name}.T", sweep["T"], '0 with dynamics = "zero_T" ("heat_bath" or "metropolis" '
                               "at T > 0)")
         _wrap(check_choice, f"{name}.schedule", sweep["schedule"], SCHEDULES)
-        _wrap(check_choice, f"{name}.init", sweep["init"], INITS)
+        _wrap(check_choice, f"{name}.init", sweep["init"], INITS + (("hierarchical",) if model == "multitasking" else ()))
         _wrap(check_choice, f"{name}.backend", sweep["backend"], tuple(BACKENDS))
         if sweep["backend"] != "numba" and model not in ("hebbian", "modern", "learning", "multitasking", "digits"):
             raise ConfigError(f"{name}.backend", sweep["backend"], f"'numba' for model {model!r} (the GPU backend "

@@ -111,3 +111,17 @@ def test_mc_vs_theory_N20000(K, d, T, init, want):
 def test_mc_annealed_from_random_lands_on_a_stable_state(K, d):
     """Annealing from a random start (T = 0.3 -> 0.02) ends near one of the stable T = 0.02 states."""
     _check(K, d, 0.02, 20_000, 100, "random", 2, None, anneal=(0.3, 0.2, 0.12, 0.07, 0.04))
+
+
+def test_multitasking_point_hierarchical_start():
+    """init = "hierarchical" (Section 8 protocol) in the packaged sampler: at K = 3, d = 0.7, T = 0.05 the
+    chains started there stay at the nearest stable theory state, as the hand-built start above does."""
+    from hopfield import ParameterError
+    from montecarlo.multitasking import multitasking_point
+    N = 4000
+    r = multitasking_point(3, N, 0.7, 0.05, sweeps=120, init="hierarchical", samples=2, seed=1)
+    got = np.array([r["m1"], r["m2"], r["m3"]])
+    ref = min(_theory_states(3, 0.7, 0.05), key=lambda m: np.abs(m - got).max())
+    assert r["init"] == "hierarchical" and np.abs(got - ref).max() < 3.0 / math.sqrt(N)
+    with pytest.raises(ParameterError, match="init"):
+        multitasking_point(3, 100, 0.7, 0.05, sweeps=10, init="hier")

@@ -142,3 +142,12 @@ def test_cluster_table_without_queue_builds_jobqueue_arguments():
             assert flag not in cluster.job_script()
         with cls(**queued) as cluster:
             assert f"{flag} short" in cluster.job_script()
+
+
+def test_hierarchical_start_only_for_multitasking():
+    mt = ('[study]\nname = "t"\n[[sweeps]]\nname = "m"\nmodel = "multitasking"\nmethod = "mc"\nK = 3\n'
+          'd = [0.7]\nT = [0.05]\nN = [200]\ninit = "hierarchical"\n')
+    assert parse_config(mt)["sweeps"][0]["init"] == "hierarchical"
+    hb = BASE + '[[sweeps]]\nname = "mc"\nmethod = "mc"\nalpha = [0.05]\nT = [0.1]\nN = [100]\ninit = "hierarchical"\n'
+    with pytest.raises(ConfigError, match="mc.init"):
+        parse_config(hb)
