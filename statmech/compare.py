@@ -2,8 +2,10 @@
 
 For every grid point (all axes but N) of a Monte Carlo sweep: the RS value ``m_rs``, the simulated m(N) with error
 bars, and a weighted least-squares fit m(N) = m_inf + a/N (two or more sizes), giving m_inf with
-its error and the z-score (m_inf - m_rs)/err. Values that do not exist are None (JSON null): the z-score
-where the error is 0 or unknown, or the theory value is missing; m_inf_err where a fit has no error bars.
+its error and the z-score (m_inf - m_rs)/err. The 1/N form is the finite-size correction of a
+replica-symmetric state, so a sweep without an RS value (the exponential-load modern memory, whose
+finite-size form is not 1/N) gets no extrapolation. Values that do not exist are None (JSON null): m_inf
+without theory, the z-score where the error is 0 or unknown, m_inf_err where a fit has no error bars.
 """
 from __future__ import annotations
 
@@ -47,8 +49,8 @@ def compare(path) -> list:
                 continue
             m = res.data["m"][sel][ok]
             err = res.data["m_err"][sel][ok]
-            m_inf, m_inf_err = extrapolate(Ns[ok], m, err)
             m_rs = float(np.nanmax(res.data["m_rs"][sel][ok])) if "m_rs" in res.data else float("nan")
+            m_inf, m_inf_err = extrapolate(Ns[ok], m, err) if np.isfinite(m_rs) else (float("nan"), float("nan"))
             row = {"sweep": res.name}
             row.update({d: float(res.coords[d][i]) for d, i in zip(others, rest)})
             z = (m_inf - m_rs) / m_inf_err if m_inf_err > 0 else float("nan")

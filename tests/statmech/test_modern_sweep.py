@@ -84,6 +84,9 @@ def test_mc_sweep_against_threshold_and_plot(tmp_path):
     assert np.all(mc.data["success"][..., 0] >= 0.8) and np.all(mc.data["success"][..., 1] <= 0.2)
     assert np.all(mc.data["success_err"] <= 0.5 / math.sqrt(40) + 1e-12)
     assert mc.data["alpha_1"][0, 0, 0] == pytest.approx(sm.binary_alpha_1(1.0))
+    from statmech.compare import compare
+    rows = [r for r in compare(out) if r["sweep"] == "lse_mc"]
+    assert rows and all(r["m_rs"] is None and r["m_inf"] is None and r["z"] is None for r in rows)  # no 1/N theory
     png = plot_study(out, str(tmp_path / "m.png"))
     assert os.path.getsize(png) > 10_000
     # same config and seed -> same numbers whatever runs the point (keyed streams): redo one point alone
