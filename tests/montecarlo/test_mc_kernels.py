@@ -580,3 +580,22 @@ def test_glassy_constant_of_the_distinct_kernel(P, N, K):
     ratio = x.var() / x.mean() ** 2
     # effective sample of about samples * N / P independent fields: relative error of a variance sqrt(2 P / (samples N))
     assert ratio == pytest.approx(exact, rel=5 * math.sqrt(2 * P / (samples * N)))
+
+
+@pytest.mark.parametrize("P,N,K", [(3, 60, 180), (4, 40, 1280)])
+def test_glassy_constant_of_full_sums(P, N, K):
+    """The full-sum kernel of validation target 3 is the polynomial DAM F(S) = S^P
+    (montecarlo.modern.poly_delta_numerators): with S' = S_mu - xi_i sigma_i (n = N - 1 other sites),
+    F(S' - x) - F(S' + x) = -2 x f(S'), f(S') = sum_{k odd} C(P, k) S'^(P-k), so
+    Var / <.>^2 = (K - 1) E[f(S')^2] / f(n)^2 exactly, from the moments of a sum of n random signs:
+    P = 3: (27 n^2 - 12 n + 1) / (3 n^2 + 1)^2 -> 3 alpha; P = 4: (15 n^3 - 24 n^2 + 13 n) / (n^3 + n)^2
+    -> 15 alpha, against (P-1)! alpha = 2 alpha and 6 alpha for distinct indices."""
+    from montecarlo.modern import poly_delta_numerators
+    samples = 300
+    x = np.concatenate([poly_delta_numerators(p, P, p[:, 0]).astype(float)
+                        for p in (random_patterns(N, K, np.random.default_rng(s)) for s in range(samples))])
+    n = N - 1
+    per = ((27 * n ** 2 - 12 * n + 1) / (3 * n ** 2 + 1) ** 2 if P == 3
+           else (15 * n ** 3 - 24 * n ** 2 + 13 * n) / (n ** 3 + n) ** 2)
+    exact = (K - 1) * per
+    assert x.var() / x.mean() ** 2 == pytest.approx(exact, rel=5 * math.sqrt(2 * P / (samples * N)))
