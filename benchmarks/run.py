@@ -57,8 +57,9 @@ def main(argv=None) -> int:
         records.append(rec)
         print(f"{rec['name']:<24} ratio {rec['ratio']:9.2f}   ours {rec['ours_s']:.4g} s   "
               f"baseline {rec['baseline_s']:.4g} s   {rec['note']}", flush=True)
-    if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(records, indent=2))
+    if args.json:   # NaN (a skipped record) as null: strict JSON
+        clean = [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in records]
+        pathlib.Path(args.json).write_text(json.dumps(clean, indent=2, allow_nan=False))
     return 0
 
 

@@ -27,8 +27,12 @@ __all__ = ["binarize", "class_archetypes", "class_examples", "load_digits_binary
 
 
 def binarize(values, threshold, *, invert=False) -> np.ndarray:
-    """+1 where value > threshold, else -1 (int8); ``invert`` swaps the signs."""
+    """+1 where value > threshold, else -1 (int8); ``invert`` swaps the signs. Values and threshold
+    must be finite (a NaN would silently become -1)."""
+    threshold = check_real("threshold", threshold)
     x = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(x).all():
+        raise ParameterError("values", x[~np.isfinite(x)].ravel()[0], "finite numbers")
     out = np.where(x > threshold, 1, -1).astype(np.int8)
     return -out if invert else out
 

@@ -41,6 +41,8 @@ NORMALISATIONS = ("N", "N(1-d)")
 
 def _check_state(sigma, N, name="sigma"):
     s = np.asarray(sigma)
+    if s.dtype == bool:
+        raise ParameterError(name + ".dtype", s.dtype, "integer or float entries +-1 (not bool)")
     if s.shape != (N,):
         raise ParameterError(name + ".shape", s.shape, f"({N},)")
     if not np.isin(s, (-1, 1)).all():
@@ -61,7 +63,11 @@ def diluted_patterns(N, K, d, rng=0) -> np.ndarray:
 
 
 def _scale(N, d, normalisation):
+    """1/N, or 1/(N(1-d)) for "N(1-d)". A given d is validated under either normalisation (it is
+    only used by "N(1-d)")."""
     check_choice("normalisation", normalisation, NORMALISATIONS)
+    if d is not None:
+        d = _check_d(d)
     if normalisation == "N":
         return 1.0 / N
     if d is None:
@@ -88,13 +94,15 @@ def overlaps(patterns, sigma) -> np.ndarray:
 
 def energy(patterns, sigma, *, normalisation="N", d=None) -> float:
     """H(sigma) = -(N/2) sum_mu m_mu^2 + sum_mu n_mu/(2N) (1/N convention; self-term removed), times
-    1/(1-d) for the "N(1-d)" convention. O(N K)."""
+    1/(1-d) for the "N(1-d)" convention (d, 0 <= d < 1, is used only there but validated whenever
+    given). O(N K)."""
     xi = check_patterns(patterns)
     N = xi.shape[0]
     s = _check_state(sigma, N)
+    scale = _scale(N, d, normalisation)
     S = xi.T.astype(np.int64) @ s
     n = np.count_nonzero(xi, axis=0).astype(np.int64)
-    return float(-(0.5 * (S @ S - n.sum())) * _scale(N, d, normalisation))
+    return float(-(0.5 * (S @ S - n.sum())) * scale)
 
 
 def local_fields(patterns, sigma) -> np.ndarray:

@@ -78,6 +78,8 @@ def check_array_real(name: str, values, low=None, high=None, low_open=False, hig
 def check_spins(sigma, N: int, name: str = "sigma") -> np.ndarray:
     """A configuration of N Ising spins (entries +-1); returned as int8."""
     s = np.asarray(sigma)
+    if s.dtype == bool:     # True == 1 would pass the +-1 test
+        raise ParameterError(name + ".dtype", s.dtype, "integer or float entries +-1 (not bool)")
     if s.shape != (N,):
         raise ParameterError(name + ".shape", s.shape, f"({N},)")
     if not np.isin(s, (-1, 1)).all():

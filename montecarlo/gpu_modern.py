@@ -562,7 +562,12 @@ def accept_decisions(dE, betas, dyn, ties_random, rng):
 
 def lse_delta_energies(pat, states, lam):
     """DeltaE_i (float64 (C, N)) of every site of the states (C, N) on the GPU: montecarlo.modern.lse_delta_energies
-    through the chains' device functions (for checks)."""
+    through the chains' device functions (for checks); the CPU twin's checks first (a device has no bounds checks)."""
+    from hopfield.validation import check_real
+    from .modern import _binary_patterns, _check_states
+    pat = _binary_patterns(pat)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    states = _check_states(states, pat.shape[0], np.asarray(states).shape[0] if np.ndim(states) == 2 else 1)
     C, N = states.shape
     K = pat.shape[1]
     out = np.empty((C, N))
@@ -572,7 +577,14 @@ def lse_delta_energies(pat, states, lam):
 
 
 def poly_delta_numerators(pat, states, n, rect):
-    """Numerators (int64 (C, N)) of every site on the GPU: montecarlo.modern.poly_delta_numerators (for checks)."""
+    """Numerators (int64 (C, N)) of every site on the GPU: montecarlo.modern.poly_delta_numerators (for checks);
+    the CPU twin's checks first (exact int64 range, shapes)."""
+    from hopfield.validation import check_integer
+    from .modern import _binary_patterns, _check_states, _poly_check
+    pat = _binary_patterns(pat)
+    n = check_integer("n", n, low=2, high=30)
+    _poly_check(pat.shape[0], pat.shape[1], n)
+    states = _check_states(states, pat.shape[0], np.asarray(states).shape[0] if np.ndim(states) == 2 else 1)
     C, N = states.shape
     out = np.empty((C, N), np.int64)
     args = [pat, states, np.zeros((C, pat.shape[1]), np.int64), int(n), bool(rect), out]

@@ -325,8 +325,8 @@ class ChainBatch:
         chunk = sweeps
         if need_q:  # bound the spin snapshots kept for q to ~SNAPSHOT_BYTES
             chunk = max(1, min(sweeps, self.SNAPSHOT_BYTES // max(1, self.C * self.N)))
-        # q pairs as chain indices, per slot: row p * nT + k
-        pc = (self.pairs[:, None, :] * self.nT + np.arange(self.nT)[None, :, None]).reshape(-1, 2)
+        # q pairs as chain indices, per slot: row p * nT + k (R (R - 1) / 2 per sample: built only when measured)
+        pc = (self.pairs[:, None, :] * self.nT + np.arange(self.nT)[None, :, None]).reshape(-1, 2) if need_q else None
         done = 0
         while done < sweeps:
             n = min(chunk, sweeps - done)
@@ -428,8 +428,9 @@ class ChainBatch:
         return self
 
     @classmethod
-    def from_state(cls, state, patterns=None):
-        """Rebuild a batch from :meth:`state_dict` (patterns from the dict unless given)."""
+    def from_state(cls, state, patterns=None, backend="numba"):
+        """Rebuild a batch from :meth:`state_dict` (patterns from the dict unless given) on ``backend``
+        (the state does not say where it ran: a GPU run resumes on the CPU unless asked)."""
         cfg = [int(v) for v in np.asarray(state["config"])]
         inv = lambda table, v: next(name for name, code in table.items() if code == v)  # noqa: E731
         pats = state["patterns"] if patterns is None else patterns
@@ -437,5 +438,5 @@ class ChainBatch:
         temps = state["temperatures"] if dyn not in ("zero", "T0") else [0.0]
         b = cls(pats, cfg[0], temps, replicas=cfg[4], dynamics=dyn, schedule=inv(SCHEDULES, cfg[2]),
                 ties=inv(TIES, cfg[3]), tempering=bool(cfg[5]), seed=cfg[6], point=cfg[7],
-                init=np.asarray(state["spins"]))
+                init=np.asarray(state["spins"]), backend=backend)
         return b.load_state(state)

@@ -21,18 +21,26 @@ import numpy as np
 
 from hopfield.validation import check_array_real, check_integer
 
-__all__ = ["to_factorial_convention", "from_factorial_convention", "temperature_factor", "load_factor"]
+__all__ = ["P_MAX", "to_factorial_convention", "from_factorial_convention", "temperature_factor", "load_factor"]
+
+#: largest interaction order accepted by the theory (conventions, storage): P! as a float64
+#: overflows at P = 171, and alpha P! P/4 (the P-spin noise variance) already near P = 170
+P_MAX = 100
+
+
+def _check_P(P) -> int:
+    return check_integer("P", P, low=2, high=P_MAX)
 
 
 def temperature_factor(P) -> float:
     """T_lit / T = 2 / P! for H_lit = -(N/P!) sum m^P."""
-    P = check_integer("P", P, low=2)
+    P = _check_P(P)
     return 2.0 / math.factorial(P)
 
 
 def load_factor(P) -> float:
     """alpha' / alpha = P! for K = alpha' N^(P-1) / P!."""
-    P = check_integer("P", P, low=2)
+    P = _check_P(P)
     return float(math.factorial(P))
 
 
@@ -43,7 +51,7 @@ def _out(x, like):
 def to_factorial_convention(T, alpha, P):
     """(T, alpha) of the package -> (T_lit, alpha') = (2 T / P!, alpha P!). T > 0, alpha >= 0
     (scalars or arrays; scalars in, floats out)."""
-    P = check_integer("P", P, low=2)
+    P = _check_P(P)
     Ta = check_array_real("T", T, low=0.0, low_open=True)
     aa = check_array_real("alpha", alpha, low=0.0)
     return _out(Ta * temperature_factor(P), T), _out(aa * load_factor(P), alpha)
@@ -51,7 +59,7 @@ def to_factorial_convention(T, alpha, P):
 
 def from_factorial_convention(T_lit, alpha_lit, P):
     """(T_lit, alpha') in the factorial conventions -> (T, alpha) = (T_lit P!/2, alpha'/P!)."""
-    P = check_integer("P", P, low=2)
+    P = _check_P(P)
     Ta = check_array_real("T_lit", T_lit, low=0.0, low_open=True)
     aa = check_array_real("alpha_lit", alpha_lit, low=0.0)
     return _out(Ta / temperature_factor(P), T_lit), _out(aa / load_factor(P), alpha_lit)

@@ -25,6 +25,7 @@ def describe(path) -> dict:
             "points_done": done, "points_total": int(res.done.size),
             "missing": missing[:20], "n_missing": len(missing),
             "not_converged": _not_converged(res),
+            "unresolved": _unresolved(res),
             "observables": sorted(res.data),
             "boundaries": {b: int(len(next(iter(c.values()), []))) for b, c in res.boundaries.items()},
         })
@@ -40,6 +41,16 @@ def _not_converged(res) -> int:
     return count
 
 
+def _unresolved(res) -> int:
+    """Computed points whose phase is the "unresolved" code (the solver found no thermodynamic
+    state: storage.UNRESOLVED = -1, multitasking 7; read from the sweep's phase_names)."""
+    codes = [int(k) for k, v in (item.split(": ", 1) for item in res.attrs.get("phase_names", "").split(", ")
+                                 if ": " in item) if v == "unresolved"]
+    if not codes or "phase" not in res.data:
+        return 0
+    return int(np.count_nonzero(res.done & np.isin(res.data["phase"], codes)))
+
+
 def format_text(summary: dict) -> str:
     lines = [f"study {summary['study']!r} in {summary['file']}",
              f"  made by statmech {summary['package_version']} on {summary['created']}, seed {summary['seed']}"]
@@ -51,6 +62,9 @@ def format_text(summary: dict) -> str:
                      f"{s['points_done']}/{s['points_total']} points, {state}")
         if s["not_converged"]:
             lines.append(f"    {s['not_converged']} existing branch solutions did not converge (flagged in converged_*)")
+        if s.get("unresolved"):
+            lines.append(f"    {s['unresolved']} points unresolved: the solver found no thermodynamic state "
+                         "(phase = unresolved, m/q/f NaN)")
         if s["boundaries"]:
             lines.append("    boundaries: " + ", ".join(f"{b} ({n} points)" for b, n in s["boundaries"].items()))
         for m in s["missing"][:5]:

@@ -35,6 +35,30 @@ LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "petrova_alpha_c": (r"Petrova et al. $\alpha_c(T)$ (Gaussian-overlap approximation)", "tab:purple", "-.")}
 
 
+def _line_label(name, res):
+    """Legend entry of a traced line; the P >= 3 spin-glass line is the RS f_SG = f_para line."""
+    label, colour, style = LINES.get(name, (name.replace("_", " "), None, "-"))
+    if name == "spin_glass" and res.attrs.get("P") is not None and int(res.attrs["P"]) != 2:
+        label = "T_g (RS): f_SG = f_para (the true transition needs 1RSB)"
+    return label, colour, style
+
+
+def _theory_index(theory, mc, where, xname):
+    """Index of the theory sweep along ``xname`` at the MC point ``where`` ({dim: index}), or None
+    where the theory grid lacks those exact coordinates (no nearest-value substitution)."""
+    sel = []
+    for d in theory.dims:
+        if d == xname:
+            sel.append(slice(None))
+            continue
+        val = mc.coords[d][where[d]] if d in where else theory.coords[d][0]
+        i = int(np.argmin(np.abs(theory.coords[d] - val)))
+        if abs(theory.coords[d][i] - val) > 1e-9 * max(1.0, abs(val)):
+            return None
+        sel.append(i)
+    return tuple(sel)
+
+
 def _phase_names(res) -> dict:
     text = res.attrs.get("phase_names", "")
     names = {}
@@ -57,18 +81,25 @@ def _phase_panel(ax, res, mc_sweeps):
     else:
         labels = {k: v.replace("_", " ") for k, v in names.items()}
         colours = list(OTHER_COLOURS)
+    labels = {k: v for k, v in labels.items() if k >= 0}    # negative: unresolved, drawn blank
     n = max(len(colours), max(labels) + 1)
     phase = np.where(res.done, res.data["phase"], np.nan).astype(float)
+    unresolved = phase < 0
+    phase[unresolved] = np.nan
     ax.pcolormesh(x, y, phase.T, cmap=ListedColormap(colours[:n]), norm=BoundaryNorm(np.arange(n + 1) - 0.5, n),
                   shading="nearest", rasterized=True)
     handles = [Patch(color=colours[k], label=labels[k]) for k in sorted(labels) if np.any(phase == k)]
+    if unresolved.any():
+        ii, jj = np.nonzero(unresolved)
+        ax.plot(x[ii], y[jj], "kx", ms=4, label="unresolved (solver found no state)")
     for k in sorted(labels):
         ii, jj = np.nonzero(phase == k)
         if len(ii) > 0.03 * phase.size:
             ax.text(np.median(x[ii]), np.median(y[jj]), labels[k].split(" (")[0],
                     ha="center", va="center", fontsize=9, color="0.25", style="italic")
     for i, (name, curve) in enumerate(res.boundaries.items()):
-        label, colour, style = LINES.get(name, (name.replace("_", " "), f"C{i % 10}", "-"))
+        label, colour, style = _line_label(name, res)
+        colour = colour or f"C{i % 10}"
         if len(curve.get(xname, [])):
             ax.plot(curve[xname], curve[yname], style if len(curve[xname]) > 1 else "o", color=colour, lw=1.8,
                     label=label)
@@ -137,12 +168,10 @@ def _amplitudes_panel(ax, mc, theory):
         ok = mc.done[idx]
         for k in range(1, K + 1):
             colour = f"C{(j * K + k - 1) % 10}"
-            on_grid = theory is not None and f"m{k}" in theory.data and xname in theory.coords and all(
-                np.min(np.abs(theory.coords[d] - mc.coords[d][i])) < 1e-9 for d, i in where.items() if d in theory.coords)
+            sel = (_theory_index(theory, mc, where, xname) if theory is not None and f"m{k}" in theory.data
+                   and xname in theory.coords else None)
+            on_grid = sel is not None
             if on_grid:     # the theory sweep has these exact values: its fine curve
-                sel = tuple(slice(None) if d == xname else int(np.argmin(np.abs(
-                    theory.coords[d] - (mc.coords[d][where[d]] if d in where else theory.coords[d][0]))))
-                    for d in theory.dims)
                 ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data[f"m{k}"][sel], np.nan), "-",
                         color=colour, lw=1, label=f"theory m{k} {label}")
             if f"m{k}_rs" in mc.data:
@@ -164,15 +193,10 @@ def _mc_panel(ax, mc, theory):
     for rest in list(np.ndindex(mc.shape[1:-1]))[:4]:
         where = dict(zip(mc.dims[1:-1], rest))
         label = ", ".join(f"{d} = {mc.coords[d][i]:g}" for d, i in where.items())
+        sel = None
         if theory is not None and "m_retrieval" in theory.data and xname in theory.coords:
-            sel = []
-            for d in theory.dims:
-                if d == xname:
-                    sel.append(slice(None))
-                else:
-                    val = mc.coords[d][where[d]] if d in where else theory.coords[d][0]
-                    sel.append(int(np.argmin(np.abs(theory.coords[d] - val))))
-            sel = tuple(sel)
+            sel = _theory_index(theory, mc, where, xname)    # None: not on the theory grid, no curve
+        if sel is not None:
             ax.plot(theory.coords[xname], np.where(theory.done[sel], theory.data["m_retrieval"][sel], np.nan),
                     "-", color="0.3", label=f"RS theory {label}")
         key = "success" if "success" in mc.data else "m"

@@ -32,7 +32,7 @@ import numpy as np
 
 from hopfield.multitasking import hierarchical_configuration, local_fields
 from hopfield.patterns import check_patterns
-from hopfield.validation import ParameterError, check_integer, check_real
+from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
 
 __all__ = ["field_decomposition", "stability_margins", "configuration_stability", "ladder_amplitudes",
            "hierarchy_margins", "parallel_retrieval_condition", "worst_case_fractions",
@@ -123,7 +123,11 @@ def unstable_fraction_theory(K, d, m=None) -> dict:
     hierarchical configuration with overlaps m (default: the ladder), by enumeration of the 3^(K-k)
     later entries at each first-non-blank level k."""
     K, d = _check_K(K), _check_d(d)
-    m = ladder_amplitudes(K, d) if m is None else np.asarray(m, dtype=float)
+    if m is not None:
+        m = check_array_real("m", m)
+        if m.shape != (K,):
+            raise ParameterError("m.shape", m.shape, f"({K},), one overlap per pattern")
+    m = ladder_amplitudes(K, d) if m is None else m
     unstable = tie = 0.0
     for k in range(K):
         pk = d ** k * (1 - d)

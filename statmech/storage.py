@@ -62,13 +62,17 @@ from scipy.special import erf   # scipy.optimize is imported where used: 0.6 s, 
 from hopfield.validation import ParameterError, check_array_real, check_integer, check_real
 from numba import njit
 
+from statmech.conventions import P_MAX
 from statmech.newton import damped_newton_2x2
 from statmech.quadrature import kernel_tables, lncosh_average, tanh_moments, tanh_moments_point
 
-__all__ = ["PHASES", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
+__all__ = ["PHASES", "UNRESOLVED", "BRANCHES", "OBSERVABLE_INFO", "solve_grid", "boundaries", "capacity",
            "solve_T0", "free_energy", "alpha_of_y", "thermodynamic_capacity"]
 
-PHASES = {0: "paramagnet", 1: "spin_glass", 2: "mixed", 3: "retrieval"}
+#: phase codes; UNRESOLVED (-1): the solver found no m = 0 state (or, P = 2, no spin glass below
+#: T_g = 1 + sqrt(alpha) where it must exist), so the thermodynamic state is unknown (m, q, f NaN)
+UNRESOLVED = -1
+PHASES = {UNRESOLVED: "unresolved", 0: "paramagnet", 1: "spin_glass", 2: "mixed", 3: "retrieval"}
 BRANCHES = ("retrieval", "spin_glass", "paramagnet")
 
 #: a retrieval solution needs m > M_MIN, a spin-glass solution q > Q_MIN (else it is the m = 0 / q = 0 one)
@@ -102,7 +106,8 @@ OBSERVABLE_INFO.update({
     "q": "Edwards-Anderson parameter of the thermodynamic state; dimensionless",
     "f": "free energy per neuron of the thermodynamic state (retrieval if f_R < f of the m = 0 state, "
          "else the m = 0 state with the larger f: spin glass or paramagnet); units of the coupling",
-    "phase": "int8 phase code: 0 paramagnet, 1 spin_glass, 2 mixed (retrieval exists but metastable), 3 retrieval (thermodynamic)",
+    "phase": "int8 phase code: 0 paramagnet, 1 spin_glass, 2 mixed (retrieval exists but metastable), 3 retrieval (thermodynamic), "
+             "-1 unresolved (no m = 0 state found, or P = 2 below T_g = 1 + sqrt(alpha) without the spin glass; m, q, f NaN)",
 })
 
 
@@ -110,7 +115,7 @@ OBSERVABLE_INFO.update({
 # validation
 # ----------------------------------------------------------------------------------------------
 def _check_P(P) -> int:
-    return check_integer("P", P, low=2)
+    return check_integer("P", P, low=2, high=P_MAX)
 
 
 def _check_alpha_array(alpha) -> np.ndarray:
@@ -183,8 +188,19 @@ def free_energy(P, alpha, T, m, q, r=None):
     """RS free energy per neuron f(m, q[, r]) (module docstring), vectorised; for P = 2 r
     defaults to its saddle value q / (1 - beta(1-q))^2. f is stationary in (m, q, r) exactly at
     solutions of the saddle-point equations. NaN where undefined (P = 2 with 1 - beta(1-q) <= 0
-    and alpha > 0). At alpha = 0 the glassy terms vanish identically."""
+    and alpha > 0). At alpha = 0 the glassy terms vanish identically.
+    Domain: alpha >= 0, T > 0, -1 <= m <= 1, 0 <= q <= 1, r >= 0."""
     P = _check_P(P)
+    alpha = check_array_real("alpha", alpha, low=0.0)
+    T = check_array_real("T", T, low=0.0, low_open=True)
+    m = check_array_real("m", m, low=-1.0, high=1.0)
+    q = check_array_real("q", q, low=0.0, high=1.0)
+    r = None if r is None else check_array_real("r", r, low=0.0)
+    return _free_energy(P, alpha, T, m, q, r)
+
+
+def _free_energy(P, alpha, T, m, q, r=None):
+    """``free_energy`` without the input checks (internal, vectorised callers)."""
     alpha, T, m, q = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (alpha, T, m, q)))
     beta = 1.0 / T
     if P == 2:
@@ -541,7 +557,11 @@ def _march(P, alpha, Ts, tol, maxiter):
     that limit, in a second call;
     lowest T -> cold start; status 0 next to an alpha-neighbour that had the branch at the
     previous T -> that neighbour's solution (continuation in alpha, for branches appearing above
-    the lowest T). A status-1 point that fails all of them although it was far from its fold
+    the lowest T); any other never-found spin-glass point, and the retrieval point of a row
+    where no branch was found yet -> cold start again at every T (a branch missed at an extreme
+    lowest T, e.g. T ~ 1e-8 where 1 - q ~ T is not resolved, is found at the next; retrieval on
+    rows that have a spin glass is not retried cold: that would cost a failed Newton per point
+    beyond the capacity and per T). A status-1 point that fails all of them although it was far from its fold
     (stability < _RETRY_STAB at the previous T) is retried from a cold start; newly appeared
     points seed their never-found neighbours at the same T.
     Yields (column index, found, m, q, res, conv, its, stab) per column.
@@ -585,6 +605,13 @@ def _march(P, alpha, Ts, tol, maxiter):
         else:
             pts, nbs = _neighbour_of(found, status, a_order, nA)
             owner.append(pts), m0.append(m_prev[nbs]), q0.append(q_prev[nbs])
+            # never-found spin-glass points, and both branches on rows where nothing was found
+            # yet, without a neighbour start: cold start again (the lowest T may be too low to
+            # resolve, e.g. 1 - q ~ T at T ~ 1e-8)
+            empty = (status[:nA] == 0) & (status[nA:] == 0)
+            cold = np.flatnonzero((status == 0) & (fix_m | np.concatenate([empty, empty])))
+            cold = np.setdiff1d(cold, pts)
+            owner.append(cold), m0.append(np.full(cold.size, np.nan)), q0.append(np.full(cold.size, np.nan))
         owner, m0, q0 = (np.concatenate(x) for x in (owner, m0, q0))
         sol = list(_best_of(P, alpha2, T, fix_m, owner, m0, q0, tol, maxiter, n))
         fnd = _found(sol, fix_m)
@@ -682,7 +709,7 @@ def solve_grid(P, alpha, T, *, tol: float = TOL, maxiter: int = MAXITER) -> dict
         e = out[f"exists_{b}"]
         mm = np.where(e, out[f"m_{b}"], 0.0)
         qq = np.where(e, out[f"q_{b}"], 0.0)
-        out[f"f_{b}"][e] = free_energy(P, AA[e], TT[e], mm[e], qq[e])
+        out[f"f_{b}"][e] = _free_energy(P, AA[e], TT[e], mm[e], qq[e])
         if P == 2:
             D = 1 - (1 - qq) / TT
             out[f"r_{b}"] = np.where(e, qq / np.where(e, D, 1.0) ** 2, np.nan)
@@ -692,7 +719,7 @@ def solve_grid(P, alpha, T, *, tol: float = TOL, maxiter: int = MAXITER) -> dict
                 "residual_paramagnet": res_p, "converged_paramagnet": e_p.copy(),
                 "iterations_paramagnet": np.zeros(shape, dtype=np.int64),
                 "stability_paramagnet": st_p, "exists_paramagnet": e_p})
-    out.update(_classify(out))
+    out.update(_classify(out, _sg_required(P, AA, TT)))
     return out
 
 
@@ -703,21 +730,36 @@ def _background(f_sg, e_sg, f_p, e_p):
     return use_sg, f_bg
 
 
-def _classify(out):
+def _sg_required(P, alpha, T):
+    """Where the RS spin glass must exist: P = 2, alpha > 0, T below T_g = 1 + sqrt(alpha) (with a
+    0.1 % margin, as q -> 0 at T_g and q < Q_MIN counts as absent). False for P >= 3."""
+    alpha, T = np.broadcast_arrays(np.asarray(alpha, dtype=np.float64), np.asarray(T, dtype=np.float64))
+    if P != 2:
+        return np.zeros(alpha.shape, dtype=bool)
+    return (alpha > 0) & (T < (1 + np.sqrt(alpha)) * (1 - 1e-3))
+
+
+def _classify(out, sg_required=None):
+    """Thermodynamic state (module docstring). UNRESOLVED where no m = 0 state was found (the
+    retrieval state cannot be compared with anything) or where ``sg_required`` (bool mask) but the
+    spin glass was not found."""
     e_r = out["exists_retrieval"]
     use_sg, f_bg = _background(out["f_spin_glass"], out["exists_spin_glass"],
                                out["f_paramagnet"], out["exists_paramagnet"])
     e_bg = np.isfinite(f_bg)
-    retr = e_r & (~e_bg | (out["f_retrieval"] < np.where(e_bg, f_bg, np.inf)))
+    if sg_required is not None:
+        e_bg &= ~sg_required | out["exists_spin_glass"]
+    retr = e_r & e_bg & (out["f_retrieval"] < np.where(e_bg, f_bg, np.inf))
     phase = np.where(use_sg, 1, 0).astype(np.int8)
     phase[e_r & ~retr] = 2
     phase[retr] = 3
-    m_bg = np.where(use_sg, 0.0, np.where(e_bg, 0.0, np.nan))
-    q_bg = np.where(use_sg, out["q_spin_glass"], np.where(e_bg, 0.0, np.nan))
+    phase[~e_bg] = UNRESOLVED
+    m_bg = np.where(e_bg, 0.0, np.nan)
+    q_bg = np.where(use_sg & e_bg, out["q_spin_glass"], np.where(e_bg, 0.0, np.nan))
     return {"phase": phase,
             "m": np.where(retr, out["m_retrieval"], m_bg),
             "q": np.where(retr, out["q_retrieval"], q_bg),
-            "f": np.where(retr, out["f_retrieval"], f_bg)}
+            "f": np.where(retr, out["f_retrieval"], np.where(e_bg, f_bg, np.nan))}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -775,7 +817,7 @@ def solve_T0(P, alpha) -> dict:
     """
     from scipy.optimize import brentq
     P = _check_P(P)
-    a_arr = np.atleast_1d(check_array_real("alpha", alpha, low=0.0))
+    a_arr = _check_alpha_array(alpha)
     ac, _ = capacity(P)
     n = a_arr.size
     out = {k: np.full(n, np.nan) for k in ("m", "C", "r", "e_retrieval", "e_spin_glass", "C_spin_glass")}
@@ -859,7 +901,7 @@ def _solve_at(P, alpha, T, m0, q0, fix_m):
 
 def _f_background(P, alpha, T, q_sg, sg_ok):
     """f of the m = 0 state: max(f_SG where found, f_para where it exists) (module docstring)."""
-    f_sg = np.where(sg_ok, free_energy(P, alpha, T, 0.0 * alpha, np.where(sg_ok, q_sg, 0.0)), -np.inf)
+    f_sg = np.where(sg_ok, _free_energy(P, alpha, T, 0.0 * alpha, np.where(sg_ok, q_sg, 0.0)), -np.inf)
     f_p, e_p, _, _ = _paramagnet(P, alpha, T)
     f_bg = np.maximum(f_sg, np.where(e_p, f_p, -np.inf))
     return np.where(np.isfinite(f_bg), f_bg, np.nan)
@@ -904,7 +946,7 @@ def _line_predicate(P, kind, a, T, mR, qR, qS):
     fix = np.ones(n, dtype=bool)
     solS = _solve_points(P, a, beta, np.zeros(n), qS, fix, TOL, MAXITER, max_damped=None)
     okS = _found(solS, fix)
-    fR = free_energy(P, a, T, np.where(okR, sol[0], 0.0), np.where(okR, sol[1], 0.0))
+    fR = _free_energy(P, a, T, np.where(okR, sol[0], 0.0), np.where(okR, sol[1], 0.0))
     fB = _f_background(P, a, T, solS[1], okS)
     inside = okR & (~np.isfinite(fB) | (fR < np.where(np.isfinite(fB), fB, 0.0)))
     return inside, sol[0], sol[1], np.where(okS, solS[1], np.nan)
@@ -986,11 +1028,11 @@ def boundaries(P, alpha, *, points=None) -> dict:
                       intermediate T (upper branch) and loses to the RS spin glass at low T
                       (lower branch); both branches are on the curve;
       "spin_glass":   P = 2: T_g, where the paramagnet's q-eigenvalue alpha beta^2/(1-beta)^2
-                      of the fixed-point map reaches 1 (bisection on the computed Jacobian; closed
-                      form 1 + sqrt(alpha)); P >= 3: the RS transition f_SG(RS) = f_para (RS
+                      of the fixed-point map reaches 1: closed form 1 + sqrt(alpha); P >= 3: the RS transition f_SG(RS) = f_para (RS
                       approximation only: the real transition needs 1RSB), or the RS spin-glass
                       fold where that comes first (the m = 0 state switches there). Evaluated at
-                      the given alpha values (sorted, increasing), where the line exists.
+                      the given alpha values (sorted, increasing), where the line exists (P >= 3:
+                      T_sg = c_P sqrt(alpha), exact scaling, see ``_spin_glass_line``).
 
     The two retrieval lines are traced as alpha(T), single-valued in T for the re-entrant
     spinodal near alpha_c (P = 2: alpha_M(T) exceeds alpha_c(T = 0) at small T > 0) and for
@@ -1028,17 +1070,22 @@ def boundaries(P, alpha, *, points=None) -> dict:
 
 
 def _spin_glass_line(P, alpha):
-    nA = alpha.size
+    """P = 2: T_g = 1 + sqrt(alpha) (where the paramagnet's q-eigenvalue alpha beta^2/(1-beta)^2
+    reaches 1). P >= 3: the m = 0 equations and beta (f_SG - f_para) depend on (beta, alpha) only
+    through beta^2 alpha, so T_sg(alpha) = T_sg(a_ref) sqrt(alpha / a_ref) exactly; the line is
+    computed once at a_ref = 2/P! (coupling J^2 = alpha P!/2 = 1, T_sg = O(1), inside the scan)
+    and scaled (no alpha is dropped by the scan range). alpha = 0: no spin glass (dropped)."""
     if P == 2:
-        lo = np.full(nA, 1.0)
-        hi = np.full(nA, 11.0)
-        while np.max(hi - lo) > 1e-12:
-            mid = 0.5 * (lo + hi)
-            z = np.zeros(nA)
-            _, _, J, _ = _equations(P, alpha, 1.0 / mid, z, z)
-            up = J[3] > 1.0                  # q-eigenvalue of the paramagnet > 1: T < T_g
-            lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
-        return _curve(alpha, 0.5 * (lo + hi))
+        return _curve(alpha, 1.0 + np.sqrt(alpha))
+    a_ref = 2.0 / math.factorial(P)
+    T_ref = _spin_glass_scan(P, np.array([a_ref]))[0]
+    return _curve(alpha, np.where(alpha > 0, T_ref * np.sqrt(alpha / a_ref), np.nan))
+
+
+def _spin_glass_scan(P, alpha):
+    """P >= 3: T_sg per alpha by a scan on T <= 0.51 P and bisection; NaN where the predicate
+    below is still true at the top of the scan (or never true)."""
+    nA = alpha.size
     # predicate "RS spin glass exists and f_SG >= f_para": true at low T; T_sg is where it
     # turns false (the crossing, or the SG fold if f_SG stays above f_para up to the fold)
     Ts = np.unique(np.concatenate([np.geomspace(1e-3, 0.05, 12), np.linspace(0.05, 0.5 * P * 1.02, 90)]))
@@ -1055,14 +1102,14 @@ def _spin_glass_line(P, alpha):
         while hi - lo > _T_RES:
             mid = 0.5 * (lo + hi)
             ok, _, q, _ = _solve_at(P, alpha[i:i + 1], np.array([mid]), np.zeros(1), np.array([q_lo]), np.ones(1, bool))
-            fS = free_energy(P, alpha[i], mid, 0.0, q[0])
+            fS = _free_energy(P, alpha[i], mid, 0.0, q[0])
             fP = _paramagnet(P, np.array([alpha[i]]), np.array([mid]))[0][0]
             if ok[0] and fS >= fP:
                 lo, q_lo = mid, q[0]
             else:
                 hi = mid
         T_sg[i] = 0.5 * (lo + hi)
-    return _curve(alpha, T_sg)
+    return T_sg
 
 
 def _curve(alpha, T):

@@ -8,7 +8,7 @@ from sim_runner import run_script
 
 from hopfield.patterns import random_patterns
 from hopfield.validation import ParameterError
-from montecarlo import modern
+from montecarlo import gpu_modern, modern
 from montecarlo.gpu import available
 from montecarlo.measure import combine_chains, summarize_series
 
@@ -163,3 +163,16 @@ def test_gpu_spherical_agrees_with_cpu_statistically():
     a, b = (modern.spherical_run(X, 2.0, x0=X[:, 0], backend=be, **kw) for be in ("numba", "gpu"))
     for key in ("phi", "E"):
         _agree(a, b, key, 100)
+
+
+def test_gpu_check_helpers_validate_before_launch():
+    """The device has no bounds checks: the GPU twins of the CPU check helpers refuse what the CPU ones
+    refuse, before any kernel is built or launched (so this runs without a GPU)."""
+    X = np.where(np.random.default_rng(0).random((12, 5)) < 0.5, -1, 1).astype(np.int8)
+    st = X[:, :2].T.copy()
+    with pytest.raises(ParameterError, match="n"):
+        gpu_modern.poly_delta_numerators(X, st, 40, False)        # int64 overflow on the CPU's range check
+    with pytest.raises(ParameterError, match="lambda"):
+        gpu_modern.lse_delta_energies(X, st, -1.0)
+    with pytest.raises(ParameterError, match="spins0"):
+        gpu_modern.lse_delta_energies(X, st[:, :7], 1.0)        # states of the wrong length

@@ -161,3 +161,14 @@ def test_int64_range_checked_before_patterns_are_drawn(monkeypatch):
     monkeypatch.setattr(api, "storage_patterns", no_patterns)
     with pytest.raises(ParameterError, match=r"K \* N\^\(P-1\)"):
         storage_point(4, 10 ** 5, 3e-13, 0.5, sweeps=10)
+
+
+def test_from_state_takes_the_backend():
+    b = ChainBatch(random_patterns(20, 3, 0), 2, [0.7], seed=2)
+    b.run(2)
+    again = ChainBatch.from_state(b.state_dict(), backend="numba")
+    assert again.backend == "numba" and np.array_equal(again.spins, b.spins)
+    from montecarlo.gpu import available
+    if not available()[0]:
+        with pytest.raises(ParameterError, match="backend"):
+            ChainBatch.from_state(b.state_dict(), backend="gpu")

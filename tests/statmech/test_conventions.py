@@ -44,3 +44,15 @@ def test_bad_inputs(args):
         to_factorial_convention(*args)
     with pytest.raises(ParameterError):
         from_factorial_convention(*args)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: temperature_factor(171), lambda: load_factor(171),
+    lambda: to_factorial_convention(1.0, 0.1, 171),
+])
+def test_P_above_the_documented_maximum_raises(call):
+    """P! overflows float64 at P = 171: a ParameterError naming P, not an OverflowError."""
+    from statmech.conventions import P_MAX
+    assert math.factorial(P_MAX) < 1e300
+    with pytest.raises(ParameterError, match="P = 171"):
+        call()

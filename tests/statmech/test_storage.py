@@ -279,7 +279,8 @@ def test_free_energy_is_stationary_at_the_solution(P, alpha, T, branch):
         fr = lambda dr: S.free_energy(P, alpha, T, m, q, r=r + dr)
         assert abs((fr(h) - fr(-h)) / (2 * h)) < 1e-8
     # the saddle point is not stationary away from the solution: the check can fail
-    assert abs((f(0, 0.01 + h) - f(0, 0.01 - h)) / (2 * h)) > 1e-5
+    dq = 0.01 if q < 0.5 else -0.01           # stay inside 0 <= q <= 1 (free_energy checks it)
+    assert abs((f(0, dq + h) - f(0, dq - h)) / (2 * h)) > 1e-5
 
 
 # ------------------------------------------------------------------------------ grid contract
@@ -294,7 +295,7 @@ def test_grid_contract_and_phases():
         assert np.isnan(g[f"m_{b}"][~e]).all()
         assert (g[f"residual_{b}"][e] <= 1e-12).all()
     assert g["converged_retrieval"].dtype == bool and g["phase"].dtype == np.int8
-    assert set(S.PHASES) == {0, 1, 2, 3}
+    assert set(S.PHASES) == {S.UNRESOLVED, 0, 1, 2, 3}
     assert g["phase"][0, 0] == 3            # alpha 0.01, T 0.3: retrieval
     assert g["phase"][1, 1] == 2            # alpha 0.1, T 0.1: retrieval metastable
     assert g["phase"][2, 0] == 1            # alpha 0.16, T 0.3: spin glass
@@ -388,3 +389,55 @@ def test_compiled_newton_matches_numpy(P):
         both = conv & b[3]
         for x, y in zip(a[:2], b[:2]):
             assert np.abs(x[both] - y[both]).max() < 1e-10
+
+
+def test_extreme_low_T_does_not_lose_the_spin_glass_or_invent_a_paramagnet():
+    """A lowest T where the spin-glass Newton cannot converge (1 - q ~ T ~ 1e-8) must not lose the
+    spin-glass branch on the whole row: the other temperatures give the same phases as the grid
+    without it. Where no m = 0 state is found the point is S.UNRESOLVED, never 'paramagnet' (which
+    does not exist below T = 1 at P = 2)."""
+    A, T = np.array([0.06, 0.1, 0.13]), np.array([1e-8, 0.01, 0.1, 0.2, 0.5])
+    with np.errstate(all="ignore"):
+        g = S.solve_grid(2, A, T)
+        ref = S.solve_grid(2, A, T[1:])
+    assert ref["phase"].tolist() == [[2, 2, 2, 1], [2, 2, 2, 1], [2, 2, 1, 1]]   # alpha_c(T) curve (AGS)
+    np.testing.assert_array_equal(g["phase"][:, 1:], ref["phase"])
+    assert g["exists_spin_glass"][:, 1:].all()
+    AA, TT = np.meshgrid(A, T, indexing="ij")
+    assert not np.any((g["phase"] == 0) & (TT < 1))
+    assert np.all((g["phase"] == S.UNRESOLVED) | g["exists_spin_glass"])      # T < T_g everywhere here
+    with np.errstate(all="ignore"):
+        h = S.solve_grid(2, [0.05], [1e-300, 0.5, 1.1, 1.5])
+    assert h["phase"][0, 0] == S.UNRESOLVED and np.isnan(h["m"][0, 0]) and np.isnan(h["f"][0, 0])
+    assert h["phase"][0, 1:].tolist() == [2, 1, 0]       # T_g = 1 + sqrt(0.05) = 1.22
+    assert S.PHASES[S.UNRESOLVED] == "unresolved"
+
+
+def test_spin_glass_line_closed_form_and_no_dropped_alpha():
+    """P = 2: T_g = 1 + sqrt(alpha) at any alpha (the old bracket capped T at 11). P >= 3: the RS
+    line scales exactly as sqrt(alpha) and is not dropped at large alpha; checked against the sign
+    change of f_SG - f_para from solve_grid just below/above it."""
+    a = np.array([0.05, 50.0, 200.0])
+    np.testing.assert_allclose(S._spin_glass_line(2, a)[1], 1 + np.sqrt(a), rtol=1e-14)
+    a3, T3 = S._spin_glass_line(3, np.array([0.0, 0.5, 4.0, 50.0]))
+    assert a3.tolist() == [0.5, 4.0, 50.0]
+    np.testing.assert_allclose(T3 / np.sqrt(a3), T3[0] / np.sqrt(0.5), rtol=1e-12)
+    g = S.solve_grid(3, [50.0], [T3[-1] * 0.995, T3[-1] * 1.005])
+    d = g["f_spin_glass"][0] - g["f_paramagnet"][0]
+    assert g["exists_spin_glass"][0, 0] and d[0] >= 0 and not (g["exists_spin_glass"][0, 1] and d[1] >= 0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: S.free_energy(2, 0.1, -1.0, 0.5, 0.5),
+    lambda: S.free_energy(2, 0.1, 1.0, 0.5, 1.5),
+    lambda: S.free_energy(2, 0.1, 1.0, 0.5, -0.1),
+    lambda: S.free_energy(2, -0.1, 1.0, 0.5, 0.5),
+    lambda: S.free_energy(2, 0.1, 1.0, 1.5, 0.5),
+    lambda: S.free_energy(2, 0.1, 1.0, 0.5, 0.5, r=-1.0),
+    lambda: S.solve_T0(2, [[0.05, 0.1]]),
+    lambda: S.capacity(171),
+    lambda: S.solve_grid(S.P_MAX + 1, [0.1], [1.0]),
+])
+def test_more_bad_inputs_raise(call):
+    with pytest.raises(ParameterError):
+        call()

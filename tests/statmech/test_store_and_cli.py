@@ -205,3 +205,79 @@ def test_cli_run_info_plot_compare(tmp_path, capsys):
     assert main(["plot", str(out), "--out", str(tmp_path / "p.pdf")]) == 0
     assert (tmp_path / "p.pdf").exists()
     assert main(["info", str(tmp_path / "nothing.h5")]) == 2
+
+
+def test_info_counts_unresolved_points(tmp_path):
+    """A T where no thermodynamic state can be found (T = 1e-300: nothing converges) is reported
+    by info as unresolved (phase code -1), not hidden as 'complete' with a paramagnet."""
+    from statmech.info import describe, format_text
+    cfg = CONFIG.split("[[sweeps]]")[0] + """
+[[sweeps]]
+name = "low"
+P = 2
+alpha = [0.05, 0.1]
+T = [1e-300, 0.1, 0.5]
+boundaries = []
+"""
+    out = tmp_path / "u.h5"
+    with np.errstate(all="ignore"):
+        run_study(parse_config(cfg), out)
+    s = describe(out)["sweeps"][0]
+    assert s["unresolved"] == 2
+    assert "2 points unresolved" in format_text(describe(out))
+    _, sweeps = read_study(out)
+    assert sweeps["low"].data["phase"][:, 0].tolist() == [-1, -1]
+
+
+def _mc_theory_pair(mc_alpha):
+    from statmech.store import SweepResult
+    a, T = np.array([0.05, 0.1]), np.array([0.1, 0.3, 0.5])
+    theory = SweepResult("th", {"alpha": a, "T": T}, data={"m_retrieval": np.array([[0.9, 0.8, 0.7], [0.6, 0.5, 0.4]])},
+                         attrs={"model": "hebbian", "method": "theory", "P": 2})
+    theory.done[:] = True
+    mc = SweepResult("mc", {"N": np.array([100]), "alpha": np.array(mc_alpha), "T": T},
+                     data={"m": np.full((1, len(mc_alpha), 3), 0.5), "m_err": np.full((1, len(mc_alpha), 3), 0.01)},
+                     attrs={"model": "hebbian", "method": "mc"})
+    mc.done[:] = True
+    return mc, theory
+
+
+def test_mc_panel_draws_theory_only_at_its_own_coordinates():
+    """MC at alpha = 0.07 with theory on {0.05, 0.1}: no theory curve labelled alpha = 0.07 (it
+    would be the alpha = 0.05 values); at alpha = 0.1 the curve is the alpha = 0.1 row."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from statmech.plot import _mc_panel
+    mc, theory = _mc_theory_pair([0.07, 0.1])
+    fig, ax = plt.subplots()
+    _mc_panel(ax, mc, theory)
+    curves = {l.get_label(): l.get_ydata() for l in ax.get_lines() if l.get_label().startswith("RS theory")}
+    plt.close(fig)
+    assert list(curves) == ["RS theory alpha = 0.1"]
+    np.testing.assert_array_equal(curves["RS theory alpha = 0.1"], [0.6, 0.5, 0.4])
+
+
+def test_phase_panel_labels_and_unresolved():
+    """The spin-glass line is the exact T_g only at P = 2 (RS f_SG = f_para for P >= 3);
+    unresolved points (phase -1) are marked, not coloured as a phase."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from statmech.plot import _phase_panel
+    from statmech.store import SweepResult
+    labels = {}
+    for P in (2, 3):
+        res = SweepResult("th", {"alpha": np.array([0.05, 0.1]), "T": np.array([0.1, 0.5])},
+                          data={"phase": np.array([[-1, 3], [1, 0]], dtype=np.int8)},
+                          attrs={"model": "hebbian", "method": "theory", "P": P})
+        res.done[:] = True
+        res.boundaries = {"spin_glass": {"alpha": np.array([0.05, 0.1]), "T": np.array([1.2, 1.3])}}
+        fig, ax = plt.subplots()
+        _phase_panel(ax, res, [])
+        labels[P] = [l.get_label() for l in ax.get_lines()]
+        plt.close(fig)
+    assert "T_g: spin-glass transition" in labels[2]
+    assert not any(l.startswith("T_g: spin-glass") for l in labels[3])
+    assert any("T_g (RS)" in l for l in labels[3])
+    assert any("unresolved" in l for l in labels[2])
