@@ -135,7 +135,7 @@ OBSERVABLE_INFO.update({
     "m": "Mattis overlap of the thermodynamic state (see phase)",
     "f": "free energy per neuron of the thermodynamic state: retrieval if f_R < f of the m = 0 state, "
          "else the m = 0 state with the larger f (spin glass 1RSB/RS or paramagnet)",
-    "phase": "int8 phase code as storage.PHASES: 0 paramagnet, 1 spin_glass, 2 mixed, 3 retrieval",
+    "phase": "int8 phase code as storage.PHASES: 0 paramagnet, 1 spin_glass, 2 mixed, 3 retrieval, -1 unresolved",
 })
 
 
@@ -975,19 +975,13 @@ def solve_grid_1rsb(P, alpha, T, *, tol=TOL, maxiter=MAXITER, ladder=40, referen
             lam[use] = replicon_1rsb(P, AA[use], TT[use], out[f"m_{b}"][use], out[f"q0_{b}"][use],
                                      out[f"q1_{b}"][use], out[f"x_{b}"][use])
         out[f"replicon_1rsb_{b}"] = lam
-    # --- thermodynamic state (as storage: m = 0 state = the larger f of spin glass and paramagnet) ---
-    fS = np.where(out["exists_spin_glass"], out["f_spin_glass"], -np.inf)
-    fP = np.where(g["exists_paramagnet"], g["f_paramagnet"], -np.inf)
-    use_sg = out["exists_spin_glass"] & (fS >= fP)
-    f_bg = np.where(use_sg, fS, np.where(g["exists_paramagnet"], fP, np.nan))
-    e_r = out["exists_retrieval"]
-    retr = e_r & (~np.isfinite(f_bg) | (out["f_retrieval"] < np.where(np.isfinite(f_bg), f_bg, np.inf)))
-    phase = np.where(use_sg, 1, 0).astype(np.int8)
-    phase[e_r & ~retr] = 2
-    phase[retr] = 3
-    out["phase"] = phase
-    out["m"] = np.where(retr, out["m_retrieval"], np.where(np.isfinite(f_bg), 0.0, np.nan))
-    out["f"] = np.where(retr, out["f_retrieval"], f_bg)
+    # --- thermodynamic state: storage's rule (m = 0 state = the larger f of spin glass and paramagnet;
+    #     unresolved where none was found) on the 1RSB branches and the RS paramagnet ---
+    branches = {f"{k}_{b}": out[f"{k}_{b}"] for b in ("retrieval", "spin_glass") for k in ("exists", "f", "m")}
+    branches.update(q_retrieval=out["q1_retrieval"], q_spin_glass=out["q1_spin_glass"],
+                    exists_paramagnet=g["exists_paramagnet"], f_paramagnet=g["f_paramagnet"])
+    cls = _rs._classify(branches, _rs._sg_required(P, AA, TT))
+    out.update(phase=cls["phase"], m=cls["m"], f=cls["f"])
     return out
 
 
