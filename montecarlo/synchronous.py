@@ -30,12 +30,6 @@ __all__ = ["synchronous_run"]
 SYNC_TAG = 6   # stream family of the synchronous chains (see rng.stream_states for the others)
 
 
-def _fields(xi, nrow, spins):
-    """h (C, N) of configurations ``spins`` (C, N); also S (C, K)."""
-    S = spins @ xi
-    return (S @ xi.T - nrow * spins) / xi.shape[0], S
-
-
 def synchronous_run(patterns, T, steps, *, chains=1, init="pattern", ties="random", seed=0, point=0) -> dict:
     """``steps`` synchronous updates of ``chains`` chains at temperature ``T`` (T = 0: sign rule).
 
@@ -68,8 +62,9 @@ def synchronous_run(patterns, T, steps, *, chains=1, init="pattern", ties="rando
     E = np.empty((chains, steps))
     prev = prev2 = None
     beta = np.inf if T == 0.0 else 1.0 / T
+    S = spins @ xf                                           # (C, K), carried from step to step
     for t in range(steps):
-        h, _ = _fields(xf, nrow, spins)
+        h = (S @ xf.T - nrow * spins) / N                    # fields of the current configurations
         u = np.stack([g.random(N) for g in gens])
         if T == 0.0:
             new = np.sign(h)

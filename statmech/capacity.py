@@ -19,7 +19,7 @@ from scipy.optimize import curve_fit
 
 from hopfield.validation import ParameterError, check_integer, check_real
 
-__all__ = ["success_fractions", "fit_threshold", "extrapolate_threshold", "mc_capacity"]
+__all__ = ["success_fractions", "fit_threshold", "brackets_half", "extrapolate_threshold", "mc_capacity"]
 
 
 def _final_overlaps(P, N, alpha, samples, seed, point, max_sweeps, chunk=4):
@@ -60,6 +60,12 @@ def _check_alphas(alphas, n=1):
     return a
 
 
+def brackets_half(fractions) -> bool:
+    """Do success fractions cross 1/2 inside the window (max >= 1/2 >= min, not all equal)?"""
+    f = np.asarray(fractions, float)
+    return bool(f.max() >= 0.5 >= f.min() and f.max() > f.min())
+
+
 def _logistic(a, ac, w):
     return 1.0 / (1.0 + np.exp((a - ac) / w))
 
@@ -68,14 +74,14 @@ def fit_threshold(alphas, fractions, samples):
     """Logistic fit p = 1 / (1 + exp((alpha - alpha_c) / w)) of success fractions (binomial weights).
 
     Returns (alpha_c, alpha_c_err, width); all three NaN when the fractions do not cross 1/2 inside
-    the window (the threshold lies outside it) or the fit does not converge.
+    the window (:func:`brackets_half`: the threshold lies outside it) or the fit does not converge.
     """
     alphas = _check_alphas(alphas, 3)
     samples = check_integer("samples", samples, 1)
     fractions = np.asarray(fractions, float)
     if fractions.shape != alphas.shape or not np.all((fractions >= 0) & (fractions <= 1)):
         raise ParameterError("fractions", fractions.tolist(), f"{alphas.size} success fractions in [0, 1]")
-    if not (fractions.max() >= 0.5 >= fractions.min()):
+    if not brackets_half(fractions):
         return float("nan"), float("nan"), float("nan")
     # binomial error with a floor (1/(n+2) Laplace rule) so that fractions 0 and 1 carry weight
     p = (fractions * samples + 1) / (samples + 2)

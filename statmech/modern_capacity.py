@@ -30,19 +30,12 @@ import numpy as np
 
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
-from .capacity import extrapolate_threshold, fit_threshold
+from .capacity import _check_alphas, brackets_half, extrapolate_threshold, fit_threshold
 from .modern import binary_alpha_1
 
 __all__ = ["mc_alpha_1", "success_fractions", "rem_gap"]
 
 CRITERIA = ("softmax", "stable", "retrieval")
-
-
-def _alphas(alphas):
-    a = np.asarray(alphas, dtype=float)
-    if a.ndim != 1 or a.size < 3 or np.any(a <= 0) or not np.all(np.isfinite(a)):
-        raise ParameterError("alphas", np.asarray(alphas).tolist(), "at least three loads alpha > 0")
-    return a
 
 
 def _check_point(N, alphas, lam, samples, criterion, max_bytes):
@@ -52,7 +45,7 @@ def _check_point(N, alphas, lam, samples, criterion, max_bytes):
     N = check_integer("N", N, low=2, high=None if criterion == "retrieval" else 62)
     lam = check_real("lambda", lam, low=0.0, low_open=True)
     samples = check_integer("samples", samples, low=1)
-    alphas = _alphas(alphas)
+    alphas = _check_alphas(alphas, 3)
     for a in alphas:
         exponential_load_K(N, a, max_bytes=max_bytes)
     return N, alphas, lam, samples, criterion
@@ -117,15 +110,12 @@ def mc_alpha_1(Ns, alphas, lam=1.0, *, samples=100, seed=0, criterion="softmax",
     for N in Ns:
         a = windows[N]
         frac = success_fractions(N, a, lam, samples=samples, seed=seed, criterion=criterion, **kwargs)
-        bracketed = bool(frac.max() >= 0.5 >= frac.min() and frac.max() > frac.min())
-        ac = err = w = math.nan
-        if bracketed:
-            ac, err, w = fit_threshold(a, frac, samples)
-        ok = bracketed and math.isfinite(ac) and math.isfinite(err) and err > 0
+        ac, err, w = fit_threshold(a, frac, samples)          # NaN where not bracketed or not converged
+        ok = math.isfinite(ac) and err > 0
         if not ok:
             ac = err = w = math.nan
         rows.append({"N": N, "alphas": a.tolist(), "fractions": frac.tolist(), "alpha_1": ac, "alpha_1_err": err,
-                     "width": w, "bracketed": bracketed, "converged": ok})
+                     "width": w, "bracketed": brackets_half(frac), "converged": ok})
     good = [r for r in rows if r["converged"]]
     out = {"lambda": lam, "criterion": criterion, "samples": samples, "sizes": rows,
            "alpha_1_theory": binary_alpha_1(lam), "converged": len(good) == len(rows)}
