@@ -510,9 +510,14 @@ class DeviceLearning:
         if not ok:
             from hopfield.validation import ParameterError
             raise ParameterError("backend", "gpu", f"a machine where the GPU backend runs: {why}")
+        b = batch
+        X = b.V if b.setting == "supervised" else b.S
+        data = (b.Mbar, b.W) if b.setting == "supervised" else (b.eta2,)
+        need = sum(a.nbytes for a in (b.archetypes, b.spins, X, b.Sxi, b.rng, *data))
+        _gpu.check_device_memory(need + 4 * b.C * b.N + 8 * b.C * (X[0].size + 1), "chains", b.C)
         k = _kernels()
         self.cuda = cuda = k["cuda"]
-        self.batch = b = batch
+        self.batch = batch
         self.sup = b.setting == "supervised"
         self.pidx = cuda.to_device(b.pidx)
         self.xi = cuda.to_device(b.archetypes)

@@ -75,9 +75,8 @@ def _sim_reduce(buf, v, is_max):
 def _kernels():
     """Compile-on-first-use kernels (importing this module needs no CUDA)."""
     global cuda
-    from numba import cuda as _cuda
+    cuda = _gpu._import_cuda()
     from numba import float64, int32, int64
-    cuda = _cuda
     g = _gpu._kernels()
     uniform, randbelow = g["uniform"], g["randbelow"]
     from .kernels import SCHED_PERMUTATION, SCHED_RANDOM
@@ -510,6 +509,7 @@ def _kernels():
 def _launch(kernel, chains, shared_bytes, host_args, outputs):
     """Copy ``host_args`` (numpy arrays; scalars pass through) to the device, run one block of 32 threads
     per chain, and copy the device copies of the host arrays in ``outputs`` back into them."""
+    _gpu.check_device_memory(sum(a.nbytes for a in host_args if isinstance(a, np.ndarray)), "chains", chains)
     cuda = _kernels()["cuda"]
     dev = [cuda.to_device(np.ascontiguousarray(a)) if isinstance(a, np.ndarray) else a for a in host_args]
     kernel[chains, 32, 0, shared_bytes](*dev)

@@ -253,3 +253,17 @@ def test_bad_inputs(call):
     X = random_patterns(8, 3, np.random.default_rng(0))
     with pytest.raises(ParameterError):
         call(X)
+
+
+def test_polynomial_n2_is_the_hopfield_model():
+    """modern.md Section 2: n = 2 gives H = H_Hopfield - K/2, the Hopfield model (P = 2, distinct-index
+    couplings) on the AGS temperature scale: the energies differ by the constant K/2 and every DeltaE_i is the
+    Hopfield one."""
+    from hopfield.hebbian import HebbianNetwork
+    gen = np.random.default_rng(5)
+    X = random_patterns(13, 4, gen)
+    dam, hop = PolynomialDAM(X, 2), HebbianNetwork(X, 2)
+    for s in _states(X, gen):
+        assert dam.energy(s) == pytest.approx(hop.energy(s) - 4 / 2, abs=1e-12)
+        assert np.allclose([dam.delta_energy(s, i) for i in range(13)],
+                           [hop.delta_energy(s, i) for i in range(13)], rtol=0, atol=1e-12)

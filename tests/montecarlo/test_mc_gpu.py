@@ -31,6 +31,15 @@ def test_gpu_kernel_equals_cpu_under_simulator():
     _simulate("quick")
 
 
+def test_gpu_kernels_compile_to_ptx():
+    """The typing, lowering and inline PTX (dp2a of the packed P = 2 layout) a real GPU gets, checked without
+    one: the shared- and global-memory sweep kernels through NVVM for compute capability 8.0."""
+    lines = run_script("gpu_sim_check.py", "ptx", simulator=False)
+    if lines and lines[0].startswith("SKIP"):
+        pytest.skip(lines[0])
+    assert len(lines) == 2 and all(line.endswith("compiled") and " 0 dp2a" not in line for line in lines), lines
+
+
 @pytest.mark.slow
 def test_gpu_kernel_equals_cpu_under_simulator_all_paths():
     _simulate("all")
@@ -60,3 +69,43 @@ def test_gpu_agrees_with_cpu_statistically(P, alpha, T, N):
     err = np.hypot(cpu["m_err"], gpu["m_err"]) + 1e-12
     assert abs(cpu["m"] - gpu["m"]) < 4 * err, (cpu["m"], gpu["m"], err)
     assert abs(cpu["E"] - gpu["E"]) < 4 * np.hypot(cpu["E_err"], gpu["E_err"]) + 1e-12
+
+
+class _SmallGPU:
+    """Stands in for numba.cuda on a GPU with ``free`` bytes free."""
+
+    def __init__(self, free):
+        self.free = free
+
+    def current_context(self):
+        free = self.free
+        return type("Ctx", (), {"get_memory_info": lambda self: (free, 4 * free)})()
+
+
+def test_gpu_memory_refused_before_allocation(monkeypatch):
+    """Chains whose device arrays exceed the GPU's free memory are refused (naming the chains), before any
+    kernel is built or array allocated, for every family's device state."""
+    from montecarlo import gpu, gpu_learning, gpu_modern
+    from montecarlo.learning import LearningBatch, learning_dataset
+
+    def never():
+        raise AssertionError("kernels built before the memory check")
+
+    monkeypatch.setattr(gpu, "available", lambda: (True, "a small test GPU"))
+    monkeypatch.setattr(gpu, "_kernels", never)
+    monkeypatch.setattr(gpu_learning, "_kernels", never)
+    monkeypatch.setattr(gpu_modern, "_kernels", never)
+    batch = ChainBatch(random_patterns(500, 40, np.random.default_rng(0)), 2, [0.5], replicas=4)
+    xi, eta = learning_dataset(300, 6, 5, r=0.5, seed=2)
+    learn = LearningBatch("supervised", eta, xi, 2, 0.5, r=0.5, replicas=4)
+    monkeypatch.setattr(gpu, "_import_cuda", lambda: _SmallGPU(1000))
+    with pytest.raises(ParameterError, match="chains = 4 .*GiB free"):
+        gpu.DeviceChains(batch)
+    with pytest.raises(ParameterError, match="chains = 4"):
+        gpu_learning.DeviceLearning(learn)
+    with pytest.raises(ParameterError, match="chains = 8"):
+        gpu_modern._launch(None, 8, 0, [np.zeros((8, 500))], ())
+    # with room to spare the check passes (and the next step, building the kernels, is reached)
+    monkeypatch.setattr(gpu, "_import_cuda", lambda: _SmallGPU(10 ** 9))
+    with pytest.raises(AssertionError, match="kernels built"):
+        gpu.DeviceChains(batch)

@@ -61,6 +61,7 @@ alpha = [0.3]
 N = [10]
 dynamics = "zero_T"
 samples = 2
+replicas = 1
 sweeps = 4
 backend = "gpu"
 """

@@ -239,3 +239,20 @@ def test_lse_stable_fraction_table():
             ok += LSEDAM(X, 1.0).is_fixed_point(X[:, 0])
         f = ok / ns
         assert abs(f - ref) < 3 * math.sqrt(2 * ref * (1 - ref) / ns) + 0.01, (alpha, f, ref)
+
+
+def test_poly_n2_chains_sample_the_hopfield_model():
+    """The n = 2 polynomial sampler and the Hebbian P = 2 sampler (montecarlo.ChainBatch, a different kernel
+    and other streams) at an AGS retrieval point (alpha = 0.05, T = 0.4) from the pattern: the same thermal m
+    and the same energy up to the constant -K/2, within 4 combined standard errors."""
+    from montecarlo import ChainBatch
+    N, K, T, chains, sweeps, burn = 400, 20, 0.4, 16, 600, 100
+    X = random_patterns(N, K, np.random.default_rng(11))
+    poly = poly_run(X, 2, T, X[:, 0], sweeps=sweeps, chains=chains, seed=3)
+    hop = ChainBatch(X, 2, [T], replicas=chains, init="pattern", seed=4)
+    rec = hop.run(sweeps)
+    pairs = [(poly["m"], rec["m"][:, 0]), (poly["E"], rec["E"][:, 0] * N - K / 2)]
+    for a, b in pairs:
+        ma, ea = _thermal(a[:, burn:])[:2]
+        mb, eb = _thermal(b[:, burn:])[:2]
+        assert abs(ma - mb) < 4 * np.hypot(ea, eb), (ma, ea, mb, eb)
