@@ -73,19 +73,12 @@ def check(P, dil, dyn, sched, temps, pt, reps, shared, K=4, packed=True, N=16, s
 def compile_ptx():
     """The shared- and global-memory sweep kernels through NVVM, with the argument types DeviceChains passes
     (P, the packed P = 2 layout, dynamics and schedule are run-time arguments of the same kernels)."""
-    import types
-
     import numba
-    import numba.cuda.dispatcher as disp
-    from numba import cuda
-    from numba.cuda.cudadrv import nvvm
-    try:
-        nvvm.NVVM()
-    except (ImportError, OSError, RuntimeError) as exc:
-        print("SKIP NVVM not available:", exc)
+    from sim_runner import nvvm_cuda
+
+    cuda = nvvm_cuda()
+    if cuda is None:
         return True
-    # device functions are compiled for the current device's compute capability: there is none here
-    disp.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
     k = gpu._kernels()
     b = ChainBatch(random_patterns(20, 4, np.random.default_rng(0)), 2, [0.5], replicas=2)
     C, N = b.C, b.N

@@ -119,19 +119,12 @@ def _equal_dicts(x, y):
 def compile_ptx():
     """Every kernel of montecarlo.gpu_learning through NVVM for cc 8.0, with the argument types that
     DeviceLearning passes."""
-    import types
-
     import numba
-    import numba.cuda.dispatcher as disp
-    from numba import cuda
-    from numba.cuda.cudadrv import nvvm
-    try:
-        nvvm.NVVM()
-    except (ImportError, OSError, RuntimeError) as exc:
-        print("SKIP NVVM not available:", exc)
+    from sim_runner import nvvm_cuda
+
+    cuda = nvvm_cuda()
+    if cuda is None:
         return True
-    # device functions are compiled for the current device's compute capability: there is none here
-    disp.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
     k = gpu_learning._kernels()
     xi, eta = learning_dataset(20, 3, 4, r=0.6)
     for setting in ("supervised", "unsupervised"):

@@ -220,19 +220,12 @@ MORE = [(deltas, {"Ks": (20, 70), "lams": (0.05, 1.0, 15.0), "ns": ((2, False), 
 
 def compile_ptx():
     """Every kernel of montecarlo.gpu_modern through NVVM for cc 8.0, with the argument types the drivers pass."""
-    import types
-
-    import numba.cuda.dispatcher as disp
-    from numba import cuda
     from numba import types as t
-    from numba.cuda.cudadrv import nvvm
-    try:
-        nvvm.NVVM()
-    except (ImportError, OSError, RuntimeError) as exc:
-        print("SKIP NVVM not available:", exc)
+    from sim_runner import nvvm_cuda
+
+    cuda = nvvm_cuda()
+    if cuda is None:
         return True
-    # device functions are compiled for the current device's compute capability: there is none here
-    disp.get_current_device = lambda: types.SimpleNamespace(compute_capability=(8, 0))
     from montecarlo import gpu_modern
     k = gpu_modern._kernels()
     i1, i4, i8, f8, u8 = (t.Array(d, 2, "C") for d in (t.int8, t.int32, t.int64, t.float64, t.uint64))
