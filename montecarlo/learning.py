@@ -762,7 +762,9 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
 
     Returns: m, m_err (overlap with archetype 1; error = disorder spread if samples >= 2, else thermal
     error of :func:`~montecarlo.measure.summarize_series`), abs_m, abs_m_err, n, n_err (example-mean overlap of class 1,
-    n = (r/(R N)) etabar^1 . sigma), E, E_err (energy per neuron), q, q_err (NaN if replicas == 1),
+    n = (r/(R N)) etabar^1 . sigma), E, E_err (energy per neuron), loss_sq, loss_dist (+ _err: the loss
+    candidates <(1 - m)^2> and <||xi^1 - sigma||^2> / (4N) = (1 - m) / 2 of learning.md Section 2.4), q, q_err
+    (NaN if replicas == 1),
     acceptance, tau_m, tau_E, burn_in, K, N, M, r, rho, R, too_short (post-burn-in length < MIN_TAUS =
     100 tau_int of a measured series in some chain), thermal / disorder error parts, and the settings used. Bit-reproducible for a
     given (seed, point), whatever the number of threads.
@@ -825,7 +827,9 @@ def learning_point(setting, P, N, T, *, M, r=None, rho=None, alpha=None, K=None,
            "kernel": "distinct_index_exact" if kernel == "exact" else "plefka_approximate", "tempering": tempering,
            "backend": batch.backend}
     summ = {}
-    for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E)):
+    # loss candidates of learning.md Section 2.4: (1 - m)^2 and ||xi^1 - sigma||^2 / (4N) = (1 - m) / 2
+    for key, arr in (("m", m), ("abs_m", np.abs(m)), ("n", n), ("E", E), ("loss_sq", (1.0 - m) ** 2),
+                     ("loss_dist", (1.0 - m) / 2.0)):
         summ[key] = [summarize_series(arr[g, sl]) for g in range(G)]
         mean, err, eth, edis = combine_chains(summ[key], grp)
         out[key], out[key + "_err"] = mean, err

@@ -52,7 +52,10 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
 
     Returns: K, N, burn_in; m1..mK (sorted amplitudes, mean over chains), mk_err, mk_err_thermal,
     mk_err_disorder; m, m_err (= m1: the largest amplitude); m_mean, m_mean_err (mean of the K
-    amplitudes, unbiased by sorting in tied states); E, E_err (energy per neuron); acceptance, tau_m
+    amplitudes, unbiased by sorting in tied states); E, E_err (energy per neuron); loss, loss_err (the
+    sum-squared-error loss ||xi^mu - sigma||^2 / (2N) of Section 6.3 to the nearer of +-xi^mu, (n_mu / N + 1) / 2
+    - |m_mu|, mean over the K patterns) and loss_chance (its value at m = 0, (2 - d) / 2 for N -> infinity);
+    acceptance, tau_m
     (integrated autocorrelation time of the overlap of the leading pattern, sweeps), too_short
     (measured length < MIN_TAUS = 100 tau_int of the leading overlap or E in some chain). Reproducible for a given (seed, point) whatever the thread count.
     """
@@ -108,6 +111,13 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     out["m"], out["m_err"] = out["m1"], out["m1_err"]
     se = [summarize_series(E[:, c]) for c in range(C)]
     out["E"], out["E_err"], _, _ = combine_chains(se, grp)
+    # sum-squared-error loss (multitasking.md Section 6.3), mean over the K patterns, of the nearer of +-xi^mu
+    # (H is even in each pattern): min L_mu = ||+-xi^mu - sigma||^2 / (2N) = (n_mu / N + 1) / 2 - |m_mu|, chance
+    # value (n_mu / N + 1) / 2 -> (2 - d) / 2
+    chance = (ncol / N + 1.0) / 2.0                                      # (C, K)
+    loss = (chance[None, :, :] - np.abs(ser)).mean(axis=2)               # (n, C)
+    out["loss"], out["loss_err"], _, _ = combine_chains([summarize_series(loss[:, c]) for c in range(C)], grp)
+    out["loss_chance"] = float(chance.mean())
     lead = [per[c][order[c, 0]] for c in range(C)]
     out["tau_m"] = float(np.mean([s["tau"] for s in lead]))
     out["too_short"] = any(s["too_short"] for s in lead + se)

@@ -310,6 +310,9 @@ def _multitasking_mc_observables():
             "m_mean_err": "error of m_mean", "m_mean_rs": "theory mean amplitude",
             "n_stable_rs": "number of stable theory states at this point (> 1: MC may sit in another one)",
             "E": "energy per neuron E/N (self-term removed)", "E_err": "error of E",
+            "loss": "sum-squared-error loss ||+-xi^mu - sigma||^2 / (2N) to the nearer of +-xi^mu, mean over the K "
+                    "patterns (multitasking.md Section 6.3)",
+            "loss_err": "error of loss", "loss_chance": "the loss at m = 0, (n_mu / N + 1) / 2 averaged",
             "acceptance": "fraction of accepted flips", "tau_m": "integrated autocorrelation time of the leading overlap",
             "burn_in": "discarded sweeps", "K": "number of patterns", "too_short": "1 if the run is shorter than 100 tau_int (montecarlo.measure.MIN_TAUS)"}
     for k in range(1, K_MAX + 1):

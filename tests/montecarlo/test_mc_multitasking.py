@@ -14,6 +14,7 @@ import pytest
 
 from hopfield import multitasking as HM
 from montecarlo import ChainBatch
+from montecarlo.multitasking import multitasking_point
 from statmech import multitasking as M
 
 
@@ -125,3 +126,16 @@ def test_multitasking_point_hierarchical_start():
     assert r["init"] == "hierarchical" and np.abs(got - ref).max() < 3.0 / math.sqrt(N)
     with pytest.raises(ParameterError, match="init"):
         multitasking_point(3, 100, 0.7, 0.05, sweeps=10, init="hier")
+
+
+def test_sse_loss_below_chance_in_retrieval_and_at_chance_when_paramagnetic():
+    """multitasking.md Section 6.3: L_mu = ||+-xi^mu - sigma||^2 / (2N) = (n_mu / N + 1) / 2 - |m_mu| (the nearer
+    sign: H is even in each pattern), chance value (2 - d) / 2. K = 2, d = 0.3, T = 0.1, from the pattern: the
+    hierarchical state (0.69998, 0.20289), so the mean loss is chance - 0.45144 (MC within the finite-size
+    tolerance of the state tests, 3 / sqrt(N)); at T = 2 (paramagnet, |m| = O(N^-1/2)) the chance value."""
+    N = 4000
+    cold = multitasking_point(2, N, 0.3, 0.1, sweeps=120, samples=2, seed=1)
+    assert abs(cold["loss_chance"] - 0.85) < 3.0 / math.sqrt(N)
+    assert abs(cold["loss"] - (cold["loss_chance"] - (0.69998 + 0.20289) / 2)) < 3.0 / math.sqrt(N), cold["loss"]
+    hot = multitasking_point(2, N, 0.3, 2.0, sweeps=60, samples=2, seed=1)
+    assert 0 < hot["loss_chance"] - hot["loss"] < 3.0 / math.sqrt(N), (hot["loss"], hot["loss_chance"])
