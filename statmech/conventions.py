@@ -12,6 +12,19 @@ Factorial conventions:
 ``from_factorial_convention`` is its inverse. At P = 2 the temperature is unchanged (P!/2 = 1)
 and alpha' = 2 alpha. Conventions that keep repeated indices change the glassy noise term and are
 not a change of variables; they are not covered here.
+
+Modern Hopfield networks (modern.md, conventions block and Section 0). Package: lambda multiplies the raw
+dot product of vectors of squared norm N, E_LSE = -(1/lambda) ln sum_mu exp(lambda xi^mu . sigma),
+K = e^(alpha N); polynomial H_n = -(1/(2 N^(n-1))) sum_mu F(xi^mu . sigma); bath weight exp(-E/T).
+  - Ramsauer et al.: beta_R = lambda for patterns of norm sqrt(N), beta_R = lambda N for unit-norm
+    patterns and states (:func:`ramsauer_beta`); their d = N, N = K, M = M_max.
+  - a per-site exponent (lambda'/N) xi . x: lambda' = lambda N (:func:`per_site_lambda`).
+  - Lucibello-Mezard: the same lambda; their P = e^(alpha N) = K (:func:`lm_pattern_count`).
+  - Petrova et al. / Polyachenko: H = -(1/beta_net) ln sum_mu exp(-(beta_net/2) |x - xi^mu|^2) = N + E_sph
+    on the sphere |x|^2 = |xi|^2 = N, with beta_net = lambda (:func:`petrova_energy`).
+  - polynomial energies: Krotov-Hopfield's raw E_KH = -sum_mu F(xi^mu . sigma) = 2 N^(n-1) H_n, so
+    T_KH = 2 N^(n-1) T; Petrova et al.'s H_k = -N^(1-k) sum_mu (x . xi^mu)^k = 2 H_n, so T_lit = 2 T
+    (:func:`polynomial_temperature`). Zero-temperature results are unchanged by all of these.
 """
 from __future__ import annotations
 
@@ -19,9 +32,11 @@ import math
 
 import numpy as np
 
-from hopfield.validation import check_array_real, check_integer
+from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer
 
-__all__ = ["P_MAX", "to_factorial_convention", "from_factorial_convention", "temperature_factor", "load_factor"]
+__all__ = ["P_MAX", "to_factorial_convention", "from_factorial_convention", "temperature_factor", "load_factor",
+           "ramsauer_beta", "lambda_from_ramsauer", "per_site_lambda", "lm_pattern_count", "lm_alpha",
+           "petrova_energy", "polynomial_temperature", "POLYNOMIAL_CONVENTIONS"]
 
 #: largest interaction order accepted by the theory (conventions, storage): P! as a float64
 #: overflows at P = 171, and alpha P! P/4 (the P-spin noise variance) already near P = 170
@@ -63,3 +78,66 @@ def from_factorial_convention(T_lit, alpha_lit, P):
     Ta = check_array_real("T_lit", T_lit, low=0.0, low_open=True)
     aa = check_array_real("alpha_lit", alpha_lit, low=0.0)
     return _out(Ta / temperature_factor(P), T_lit), _out(aa / load_factor(P), alpha_lit)
+
+
+# ------------------------------------------------------------------------------------------------
+# modern Hopfield networks (modern.md)
+
+def _unit_factor(N, unit_norm):
+    if not isinstance(unit_norm, (bool, np.bool_)):
+        raise ParameterError("unit_norm", unit_norm, "True or False")
+    return float(check_integer("N", N, low=1)) if unit_norm else 1.0
+
+
+def ramsauer_beta(lam, N, unit_norm=False):
+    """Ramsauer et al.'s beta of the update x <- X softmax(beta X^T x) for the package's lambda: beta_R = lambda
+    for patterns of norm sqrt(N) (the package's), beta_R = lambda N for unit-norm patterns and states."""
+    la = check_array_real("lambda", lam, low=0.0, low_open=True)
+    return _out(la * _unit_factor(N, unit_norm), lam)
+
+
+def lambda_from_ramsauer(beta_R, N, unit_norm=False):
+    """Inverse of :func:`ramsauer_beta`."""
+    ba = check_array_real("beta_R", beta_R, low=0.0, low_open=True)
+    return _out(ba / _unit_factor(N, unit_norm), beta_R)
+
+
+def per_site_lambda(lam, N):
+    """lambda' of a per-site exponent (lambda'/N) xi . x (e.g. beta/N in some code bases): lambda' = lambda N."""
+    la = check_array_real("lambda", lam, low=0.0, low_open=True)
+    return _out(la * check_integer("N", N, low=1), lam)
+
+
+def lm_pattern_count(alpha, N) -> float:
+    """Lucibello-Mezard's P (the package's K) at load alpha: P = e^(alpha N) (their lambda is the package's)."""
+    aa = check_array_real("alpha", alpha, low=0.0)
+    return _out(np.exp(aa * check_integer("N", N, low=1)), alpha)
+
+
+def lm_alpha(P, N):
+    """Inverse of :func:`lm_pattern_count`: alpha = ln(P) / N."""
+    Pa = check_array_real("P", P, low=1.0)
+    return _out(np.log(Pa) / check_integer("N", N, low=1), P)
+
+
+def petrova_energy(E_sph, N):
+    """Petrova et al.'s H = -(1/beta_net) ln sum_mu exp(-(beta_net/2) |x - xi^mu|^2) from the package's spherical
+    energy E_sph = -(1/lambda) ln sum_mu exp(lambda x . xi^mu) (|x|^2 = |xi^mu|^2 = N, beta_net = lambda): H = N + E_sph."""
+    Ea = check_array_real("E_sph", E_sph)
+    return _out(Ea + check_integer("N", N, low=1), E_sph)
+
+
+#: polynomial-DAM energy conventions and their energy factor over the package's H_n (n = interaction order)
+POLYNOMIAL_CONVENTIONS = ("krotov_hopfield", "petrova")
+
+
+def polynomial_temperature(T, N, n, convention):
+    """The bath temperature, in another polynomial-DAM energy convention, that gives the package's Gibbs weights
+    exp(-H_n / T): Krotov-Hopfield's raw E_KH = 2 N^(n-1) H_n gives T_KH = 2 N^(n-1) T; Petrova et al.'s
+    H_k = 2 H_n (k = n) gives T_lit = 2 T."""
+    Ta = check_array_real("T", T, low=0.0)
+    N = check_integer("N", N, low=1)
+    n = check_integer("n", n, low=2, high=30)
+    convention = check_choice("convention", convention, POLYNOMIAL_CONVENTIONS)
+    factor = 2.0 * float(N) ** (n - 1) if convention == "krotov_hopfield" else 2.0
+    return _out(Ta * factor, T)
