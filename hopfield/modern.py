@@ -25,6 +25,7 @@ __all__ = [
     "LSEDAM",
     "PolynomialDAM",
     "ContinuousModernHopfield",
+    "SphericalLSR",
     "lse_log_partition_beta_lambda",
     "lse_log_partition_beta_2lambda",
     "enumerate_log_partition",
@@ -350,6 +351,53 @@ class PolynomialDAM:
     def t0_flip(self, sigma, i) -> bool:
         """Krotov-Hopfield asynchronous rule: flip iff DeltaE_i < 0."""
         return self.delta_numerator(sigma, i) > 0
+
+
+class SphericalLSR:
+    """Petrova et al.'s LSR (log-sum-ReLU, Epanechnikov kernel) energy on the sphere (modern.md 4.1): states x and
+    patterns xi^mu with |x|^2 = |xi^mu|^2 = N, phi^mu = x . xi^mu / N, b = N beta_net,
+
+        H(x) = -(1/beta_net) ln sum_mu max[eps, 1 - (beta_net/2) |x - xi^mu|^2]
+             = -(1/beta_net) ln sum_mu max[eps, 1 - b (1 - phi^mu)];
+
+    a pattern is in the kernel's support when phi^mu > 1 - 1/b. At a retrieved pattern (one term in the support,
+    the others at eps) H / N -> u_LSR = -(1/b) ln[1 - b (1 - phi)]. Theory: statmech.modern.lsr_*."""
+
+    def __init__(self, patterns, beta_net, eps=1e-10):
+        self.beta_net = check_real("beta_net", beta_net, low=0.0, low_open=True)
+        self.eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
+        X = np.asarray(patterns)
+        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+            raise ParameterError("patterns.shape", X.shape, "a 2-D shape (N, K) with N >= 1 and K >= 1")
+        if not (np.issubdtype(X.dtype, np.number) and np.isfinite(X).all()):
+            raise ParameterError("patterns", "non-finite or non-numeric", "finite real entries")
+        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.N, self.K = self.X.shape
+        norms = (self.X ** 2).sum(axis=0)
+        if not np.allclose(norms, self.N, rtol=1e-9, atol=0.0):
+            raise ParameterError("patterns", f"squared column norms in [{norms.min():g}, {norms.max():g}]",
+                                 f"columns on the sphere |xi|^2 = N = {self.N} (rescale them)")
+        self.b = self.N * self.beta_net
+
+    def overlaps(self, x) -> np.ndarray:
+        """phi^mu = x . xi^mu / N for a state on the sphere."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape != (self.N,) or not np.isfinite(x).all():
+            raise ParameterError("x.shape", x.shape, f"a finite real vector of shape ({self.N},)")
+        if not math.isclose(float(x @ x), self.N, rel_tol=1e-9):
+            raise ParameterError("x", f"|x|^2 = {float(x @ x):g}", f"a state on the sphere |x|^2 = N = {self.N}")
+        return (self.X.T @ x) / self.N
+
+    def kernel(self, x) -> np.ndarray:
+        """The terms max[eps, 1 - b (1 - phi^mu)]."""
+        return np.maximum(self.eps, 1.0 - self.b * (1.0 - self.overlaps(x)))
+
+    def energy(self, x) -> float:
+        return -math.log(float(self.kernel(x).sum())) / self.beta_net
+
+    def in_support(self, x) -> np.ndarray:
+        """Which patterns are inside the kernel's support, phi^mu > 1 - 1/b."""
+        return self.overlaps(x) > 1.0 - 1.0 / self.b
 
 
 class ContinuousModernHopfield:

@@ -11,7 +11,7 @@ All functions validate their inputs (ParameterError) before any work.
 - Spherical: alpha_1 = lambda - g(lambda), g = (1/2) ln(1 - phi*^2) + lambda phi*,
   phi* = (sqrt(1 + 4 lambda^2) - 1)/(2 lambda).
 - Finite T: binary spinodal alpha_sp(T; lambda) (modern.md 4.3); Petrova et al. phi_LSE(T), f_ret,
-  alpha_c^LSE(T) (4.1); Polyachenko spinodal T_sp and alpha_c(beta_net, T) (4.2). Both spinodals are one
+  alpha_c^LSE(T) and the LSR kernel's alpha_th(b), phi_LSR(T), alpha_c^LSR(T), T_max(b) (4.1); Polyachenko spinodal T_sp and alpha_c(beta_net, T) (4.2). Both spinodals are one
   statement, lambda m_eq(T) = phi(alpha, lambda) (retrieval minimum at the cusp of the landscape), with
   m_eq = tanh(1/T) (binary) or phi_LSE(T) (spherical): :func:`spinodal_alpha`, :func:`spinodal_T`.
 - Capacity formulas: Demircigil alpha < I(1 - 2 rho)/2; Krotov-Hopfield K_max = N^{n-1}/(2 (2n-3)!! ln N);
@@ -33,7 +33,7 @@ __all__ = [
     "spherical_phi_cusp", "spherical_spinodal_T", "spherical_alpha_c_T", "demircigil_alpha",
     "kh_capacity", "double_factorial", "ramsauer_c",
     "FINITE_T_ENSEMBLES", "retrieval_overlap", "retrieval_cusp", "spinodal_alpha", "spinodal_T", "petrova_alpha_c",
-    "retrieval_barrier",
+    "retrieval_barrier", "lsr_alpha_th", "lsr_phi", "lsr_f_ret", "lsr_alpha_c_petrova", "lsr_t_max",
 ]
 
 ENSEMBLES = ("binary", "gaussian", "spherical")
@@ -186,6 +186,52 @@ def f_ret_lse(T) -> float:
 def alpha_c_lse_petrova(T) -> float:
     """alpha_c^LSE(T) = (1/2)[1 - f_ret(T)]^2 (Gaussian overlap approximation; 0.5 at T = 0)."""
     return 0.5 * (1 - f_ret_lse(T)) ** 2
+
+
+def lsr_alpha_th(b) -> float:
+    """Petrova et al.'s support threshold of the spherical LSR (Epanechnikov) kernel, b = N beta_net:
+    alpha_th = (1/2)(1 - 1/b)^2 for b >= 1 (0 below). The kernel max[eps, 1 - b(1 - phi)] is flat outside
+    phi > 1 - 1/b and the largest spurious overlap is sqrt(2 alpha) (Gaussian overlaps): below alpha_th no
+    spurious pattern reaches the support and retrieval holds at any T (modern.md 4.1)."""
+    b = check_real("b", b, low=0.0, low_open=True)
+    return 0.5 * max(0.0, 1.0 - 1.0 / b) ** 2
+
+
+def lsr_phi(T, b) -> float:
+    """Retrieval alignment of the spherical LSR at bath temperature T: the minimum over phi of
+    u_LSR - T s, u_LSR = -(1/b) ln[1 - b(1 - phi)], s = (1/2) ln(1 - phi^2); with y = 1 - phi the smaller root
+    of (bT + 1) y^2 - (2 + T + T b) y + T = 0 (inside the support, y < 1/b); b = 1: phi = 1/sqrt(1 + T)."""
+    T = check_real("T", T, low=0.0)
+    b = check_real("b", b, low=0.0, low_open=True)
+    disc = 4.0 + 4.0 * T * b + (T * (1.0 - b)) ** 2
+    return 1.0 - 2.0 * T / ((2.0 + T + T * b) + math.sqrt(disc))
+
+
+def lsr_f_ret(T, b) -> float:
+    """f_ret^LSR(T) = u_LSR - (T/2) ln(1 - phi^2) at phi = lsr_phi(T, b) (0 at T = 0)."""
+    p = lsr_phi(T, b)
+    if p == 1.0:
+        return 0.0
+    return -math.log1p(-b * (1.0 - p)) / b - 0.5 * T * math.log1p(-p * p)
+
+
+def lsr_alpha_c_petrova(T, b) -> float:
+    """Petrova et al.'s retrieval boundary of the spherical LSR (Gaussian overlap approximation, labelled as in
+    modern.md 8.2): retrieval for alpha < max(alpha_th(b), (1/2)[1 - f_ret^LSR(T)]^2); 0.5 at T = 0 whatever b."""
+    r = max(0.0, 1.0 - lsr_f_ret(T, b))
+    return max(lsr_alpha_th(b), 0.5 * r * r)
+
+
+def lsr_t_max(b) -> float:
+    """The temperature above which only the support region alpha < alpha_th(b) retrieves:
+    (1/2)[1 - f_ret^LSR(T)]^2 = alpha_th(b) (about 0.21 at b = 3.41, the paper's figure). Needs b > 1."""
+    b = check_real("b", b, low=1.0, low_open=True)
+    ath = lsr_alpha_th(b)
+    g = lambda T: 0.5 * (1.0 - lsr_f_ret(T, b)) ** 2 - ath   # noqa: E731 - decreasing from 0.5 - ath > 0
+    hi = 1.0
+    while g(hi) > 0.0:
+        hi *= 2.0
+    return float(brentq(g, 0.0, hi, xtol=1e-14))
 
 
 def _uncondensed_spherical(alpha, beta_net):

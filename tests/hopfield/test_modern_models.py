@@ -267,3 +267,36 @@ def test_polynomial_n2_is_the_hopfield_model():
         assert dam.energy(s) == pytest.approx(hop.energy(s) - 4 / 2, abs=1e-12)
         assert np.allclose([dam.delta_energy(s, i) for i in range(13)],
                            [hop.delta_energy(s, i) for i in range(13)], rtol=0, atol=1e-12)
+
+
+def test_spherical_lsr_energy():
+    """SphericalLSR against the paper's distance form -(1/beta_net) ln sum max[eps, 1 - (beta_net/2)|x - xi|^2];
+    at x = xi^1 with the other patterns outside the support H = -(1/beta_net) ln(1 + (K-1) eps); a state at overlap
+    phi with xi^1 alone in the support has H/N -> u_LSR = -(1/b) ln[1 - b(1 - phi)]."""
+    from hopfield.modern import SphericalLSR
+    gen = np.random.default_rng(4)
+    N, K, beta_net, eps = 400, 5, 3.41 / 400, 1e-6
+    X = gen.standard_normal((N, K))
+    X *= np.sqrt(N) / np.linalg.norm(X, axis=0)
+    dam = SphericalLSR(X, beta_net, eps)
+    for x in (X[:, 0], X[:, 1] + 0.3 * gen.standard_normal(N)):
+        x = x * np.sqrt(N) / np.linalg.norm(x)
+        d2 = ((x[:, None] - X) ** 2).sum(axis=0)
+        assert dam.energy(x) == pytest.approx(-math.log(np.maximum(eps, 1 - beta_net / 2 * d2).sum()) / beta_net,
+                                              rel=1e-12)
+    assert dam.in_support(X[:, 0]).tolist() == [True] + [False] * (K - 1)
+    assert dam.energy(X[:, 0]) == pytest.approx(-math.log(1 + (K - 1) * eps) / beta_net, rel=1e-12)
+    g = gen.standard_normal(N)
+    g -= (g @ X[:, 0]) / N * X[:, 0]
+    g *= np.sqrt(N) / np.linalg.norm(g)
+    phi = 0.9
+    x = phi * X[:, 0] + math.sqrt(1 - phi ** 2) * g
+    b = N * beta_net
+    u = -math.log(1 - b * (1 - phi)) / b
+    assert dam.energy(x) / N == pytest.approx(u, rel=1e-4)
+    with pytest.raises(ParameterError, match="patterns"):
+        SphericalLSR(2 * X, beta_net)
+    with pytest.raises(ParameterError, match="eps"):
+        SphericalLSR(X, beta_net, eps=0.0)
+    with pytest.raises(ParameterError, match="x"):
+        dam.energy(2 * X[:, 0])

@@ -109,3 +109,30 @@ def test_capacity_formulas():
 def test_bad_inputs(call):
     with pytest.raises(ParameterError):
         call()
+
+
+def test_petrova_lsr_kernel():
+    """Spherical LSR (modern.md 4.1): alpha_th(b) = (1/2)(1 - 1/b)^2 (0.25 at the figure's b = 3.41);
+    phi_LSR = 1/sqrt(1 + T) at b = 1; phi_LSR and f_ret independently by a bounded minimisation of
+    u_LSR - T s; alpha_c^LSR = 1/2 at T = 0 for any b, and T_max(3.41) = 0.2135 (the figure: ~ 0.22)."""
+    from scipy.optimize import minimize_scalar
+    assert sm.lsr_alpha_th(3.41) == pytest.approx(0.25, abs=5e-4)
+    assert sm.lsr_alpha_th(0.7) == 0.0
+    for T in (0.1, 0.5, 2.0):
+        assert sm.lsr_phi(T, 1.0) == pytest.approx(1 / math.sqrt(1 + T), rel=1e-14)
+    for b, T in ((3.41, 0.15), (1.0, 0.4), (10.0, 0.05)):
+        lo = max(0.0, 1 - 1 / b) + 1e-12
+        u = lambda p: -math.log1p(-b * (1 - p)) / b - 0.5 * T * math.log1p(-p * p)   # noqa: E731
+        r = minimize_scalar(u, bounds=(lo, 1 - 1e-12), method="bounded", options={"xatol": 1e-12})
+        assert sm.lsr_phi(T, b) == pytest.approx(r.x, abs=1e-7)
+        assert sm.lsr_f_ret(T, b) == pytest.approx(r.fun, abs=1e-12)
+    assert sm.lsr_alpha_c_petrova(0.0, 3.41) == 0.5 and sm.lsr_alpha_c_petrova(0.0, 50.0) == 0.5
+    Tm = sm.lsr_t_max(3.41)
+    assert Tm == pytest.approx(0.2135, abs=5e-4) and abs(Tm - 0.22) < 0.01
+    assert sm.lsr_alpha_c_petrova(Tm * 0.9, 3.41) > sm.lsr_alpha_th(3.41)
+    assert sm.lsr_alpha_c_petrova(Tm * 1.1, 3.41) == sm.lsr_alpha_th(3.41)
+    assert sm.lsr_phi(0.0, 3.41) == 1.0          # T = 0: the pattern itself
+    with pytest.raises(ParameterError, match="b"):
+        sm.lsr_t_max(1.0)
+    with pytest.raises(ParameterError, match="T"):
+        sm.lsr_phi(-0.1, 2.0)
