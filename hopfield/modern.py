@@ -26,6 +26,7 @@ __all__ = [
     "PolynomialDAM",
     "ContinuousModernHopfield",
     "SphericalLSR",
+    "ExponentialDAM",
     "lse_log_partition_beta_lambda",
     "lse_log_partition_beta_2lambda",
     "enumerate_log_partition",
@@ -351,6 +352,44 @@ class PolynomialDAM:
     def t0_flip(self, sigma, i) -> bool:
         """Krotov-Hopfield asynchronous rule: flip iff DeltaE_i < 0."""
         return self.delta_numerator(sigma, i) > 0
+
+
+class ExponentialDAM:
+    """Demircigil et al.'s binary exponential DAM, E_exp(sigma) = -sum_mu exp(lambda xi^mu . sigma) (lambda = 1 in
+    the paper). E_exp = -exp(-lambda E_LSE) is a strictly increasing function of the LSE energy, so a flip lowers
+    E_exp iff it lowers E_LSE: the T = 0 rule, fixed points and descent are those of :class:`LSEDAM` (exact signs),
+    which this class delegates to. Its energy scale e^(lambda N) makes any O(1) bath temperature effectively
+    T = 0: a T = 0 model (modern.md conventions block; LSEDAM for thermodynamics)."""
+
+    def __init__(self, patterns, lam=1.0):
+        self.lse = LSEDAM(patterns, lam)
+        self.lam, self.N, self.K = self.lse.lam, self.lse.N, self.lse.K
+
+    def overlaps(self, sigma) -> np.ndarray:
+        return self.lse.overlaps(sigma)
+
+    def log_neg_energy(self, sigma) -> float:
+        """ln(-E_exp) = ln sum_mu exp(lambda S_mu) (finite where E_exp itself overflows)."""
+        return self.lse.log_sum(sigma)
+
+    def energy(self, sigma) -> float:
+        """E_exp = -sum_mu exp(lambda S_mu) (-inf beyond about lambda N = 709: see log_neg_energy)."""
+        with np.errstate(over="ignore"):
+            return -float(np.exp(self.lse.log_sum(sigma)))
+
+    def delta_energy_signs(self, sigma) -> np.ndarray:
+        """Exact sign of E_exp(sigma with i flipped) - E_exp(sigma) for every site (the LSE signs)."""
+        return self.lse.delta_energy_signs(sigma)
+
+    def t0_flip(self, sigma, i) -> bool:
+        return self.lse.t0_flip(sigma, i)
+
+    def is_fixed_point(self, sigma) -> bool:
+        return self.lse.is_fixed_point(sigma)
+
+    def t0_descent(self, sigma, max_sweeps=100, rng=0):
+        """Random-sequential T = 0 dynamics until a fixed point: (sigma, sweeps, converged)."""
+        return self.lse.t0_descent(sigma, max_sweeps=max_sweeps, rng=rng)
 
 
 class SphericalLSR:

@@ -29,6 +29,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 __all__ = [
     "rate_function", "noise_free_energy", "alpha_1", "alpha_1_numeric", "condensation_alpha",
     "binary_alpha_1", "gaussian_alpha_1", "spherical_alpha_1", "spherical_phi_star", "spherical_g",
+    "spherical_spurious_prefactor",
     "binary_spinodal_alpha", "binary_retrieval_overlap", "phi_lse", "f_ret_lse", "alpha_c_lse_petrova",
     "spherical_phi_cusp", "spherical_spinodal_T", "spherical_alpha_c_T", "demircigil_alpha",
     "kh_capacity", "double_factorial", "ramsauer_c",
@@ -137,6 +138,14 @@ def spherical_g(lam) -> float:
     """g(lambda) = (1/2) ln(1 - phi*^2) + lambda phi*."""
     p = spherical_phi_star(lam)
     return 0.5 * math.log1p(-p * p) + _lam(lam) * p
+
+
+def spherical_spurious_prefactor(lam) -> float:
+    """Prefactor of the spurious sum on the sphere (modern.md 4.2): for phi of one uniform unit vector against a
+    fixed one in dimension N, E[e^(lambda N phi)] = A e^(N g(lambda)) (1 + O(1/N)), and by Laplace's method on the
+    exact density (1 - phi^2)^((N-3)/2), A = 1/sqrt(1 - phi*^4) (1.082 at lambda = 1)."""
+    p = spherical_phi_star(lam)
+    return 1.0 / math.sqrt(1.0 - p ** 4)
 
 
 def spherical_alpha_1(lam) -> float:

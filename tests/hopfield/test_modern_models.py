@@ -300,3 +300,34 @@ def test_spherical_lsr_energy():
         SphericalLSR(X, beta_net, eps=0.0)
     with pytest.raises(ParameterError, match="x"):
         dam.energy(2 * X[:, 0])
+
+
+def test_exponential_dam_is_the_lse_model_at_zero_temperature():
+    """Demircigil's E_exp = -sum_mu exp(lambda S_mu): its exact flip-energy signs (evaluated here in exact decimal
+    arithmetic from the definition) are the LSE ones, so fixed points and T = 0 descent coincide; the energy
+    overflows past lambda N ~ 709 while log_neg_energy stays finite."""
+    from hopfield.modern import ExponentialDAM
+    gen = np.random.default_rng(6)
+    N, K = 14, 6
+    X = random_patterns(N, K, gen)
+    for lam in (0.3, 1.0, 4.0):
+        ex, ls = ExponentialDAM(X, lam), LSEDAM(X, lam)
+        for s in _states(X, gen):
+            with localcontext() as ctx:
+                ctx.prec = 80
+                E = lambda v: -sum((Decimal(int(S)) * Decimal(lam)).exp() for S in X.T.astype(np.int64) @ v)  # noqa: E731
+                signs = []
+                for i in range(N):
+                    t = s.copy()
+                    t[i] = -t[i]
+                    d = E(t) - E(s)
+                    signs.append((d > 0) - (d < 0))
+            assert list(ex.delta_energy_signs(s)) == signs
+            assert ex.energy(s) == pytest.approx(-math.exp(ls.log_sum(s)), rel=1e-12)
+        s0 = X[:, 0].astype(np.int64).copy()
+        s0[:3] *= -1
+        a, b = ex.t0_descent(s0, rng=3), ls.t0_descent(s0, rng=3)
+        assert np.array_equal(a[0], b[0]) and a[1:] == b[1:] and ex.is_fixed_point(a[0])
+    big = ExponentialDAM(random_patterns(1000, 3, gen), 1.0)
+    assert big.energy(big.lse.patterns[:, 0]) == -math.inf
+    assert big.log_neg_energy(big.lse.patterns[:, 0]) == pytest.approx(1000.0, abs=1e-6)

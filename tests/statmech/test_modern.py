@@ -136,3 +136,20 @@ def test_petrova_lsr_kernel():
         sm.lsr_t_max(1.0)
     with pytest.raises(ParameterError, match="T"):
         sm.lsr_phi(-0.1, 2.0)
+
+
+def test_spherical_spurious_prefactor():
+    """modern.md 4.2 / 9.12: the spurious-sum prefactor is 1.082 at lambda = 1. Independently: E[e^(lambda N phi)]
+    over the exact density of phi, (1 - phi^2)^((N-3)/2) / B((N-1)/2, 1/2), by quadrature, divided by
+    e^(N g(lambda)), tends to the prefactor as 1 + O(1/N)."""
+    from scipy.integrate import quad
+    from scipy.special import betaln
+    assert sm.spherical_spurious_prefactor(1.0) == pytest.approx(1.082, abs=5e-4)
+    for lam in (0.5, 1.0, 3.0):
+        A, g = sm.spherical_spurious_prefactor(lam), sm.spherical_g(lam)
+        gaps = []
+        for N in (500, 4000):
+            f = lambda p: math.exp(lam * N * p + 0.5 * (N - 3) * math.log1p(-p * p) - N * g - betaln((N - 1) / 2, 0.5))  # noqa: E731
+            ratio = quad(f, -1, 1, points=[sm.spherical_phi_star(lam)], epsabs=0, epsrel=1e-12, limit=200)[0]
+            gaps.append(abs(ratio / A - 1))
+        assert gaps[1] < 1e-3 and gaps[1] < gaps[0] / 4, (lam, gaps)       # O(1/N) convergence
