@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from scipy.optimize import brentq
 from scipy.special import lambertw
 
@@ -29,7 +30,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 __all__ = [
     "rate_function", "noise_free_energy", "alpha_1", "alpha_1_numeric", "condensation_alpha",
     "binary_alpha_1", "gaussian_alpha_1", "spherical_alpha_1", "spherical_phi_star", "spherical_g",
-    "spherical_spurious_prefactor",
+    "spherical_spurious_prefactor", "polynomial_n2_rs",
     "binary_spinodal_alpha", "binary_retrieval_overlap", "phi_lse", "f_ret_lse", "alpha_c_lse_petrova",
     "spherical_phi_cusp", "spherical_spinodal_T", "spherical_alpha_c_T", "demircigil_alpha",
     "kh_capacity", "double_factorial", "ramsauer_c",
@@ -138,6 +139,21 @@ def spherical_g(lam) -> float:
     """g(lambda) = (1/2) ln(1 - phi*^2) + lambda phi*."""
     p = spherical_phi_star(lam)
     return 0.5 * math.log1p(-p * p) + _lam(lam) * p
+
+
+def polynomial_n2_rs(alpha, T, **kwargs) -> dict:
+    """Replica-symmetric theory of the n = 2 polynomial DAM, H_2 = -(1/(2N)) sum_mu (xi^mu . sigma)^2 with
+    K = alpha N: H_2 = H_Hopfield - K/2 (modern.md conventions block), the Hopfield model on the AGS temperature
+    scale. Returns :func:`statmech.storage.solve_grid` at P = 2 on the grid alpha x T (same m, q, r, phases) with
+    every free energy per neuron shifted by -alpha/2; keyword arguments go to solve_grid."""
+    from . import storage
+    out = storage.solve_grid(2, alpha, T, **kwargs)
+    shift = -0.5 * np.asarray(alpha, dtype=np.float64)[:, None]
+    for k in list(out):
+        if k == "f" or k.startswith("f_"):
+            out[k] = out[k] + shift
+    out["energy_shift"] = shift
+    return out
 
 
 def spherical_spurious_prefactor(lam) -> float:

@@ -1,6 +1,7 @@
 """Closed forms of statmech/modern.py against the reference numbers of modern.md."""
 import math
 
+import numpy as np
 import pytest
 
 from hopfield.validation import ParameterError
@@ -153,3 +154,16 @@ def test_spherical_spurious_prefactor():
             ratio = quad(f, -1, 1, points=[sm.spherical_phi_star(lam)], epsabs=0, epsrel=1e-12, limit=200)[0]
             gaps.append(abs(ratio / A - 1))
         assert gaps[1] < 1e-3 and gaps[1] < gaps[0] / 4, (lam, gaps)       # O(1/N) convergence
+
+
+def test_polynomial_n2_rs_is_the_ags_solution_shifted():
+    """H_2 = H_Hopfield - K/2: the same order parameters and phases as storage at P = 2, free energies - alpha/2."""
+    from statmech import storage
+    a, T = [0.02, 0.05, 0.1], [0.2, 0.4, 0.8]
+    ours, ags = sm.polynomial_n2_rs(a, T), storage.solve_grid(2, a, T)
+    for k in ("m_retrieval", "q_retrieval", "m", "q"):
+        assert np.array_equal(ours[k], ags[k], equal_nan=True), k
+    assert np.array_equal(ours["phase"], ags["phase"])
+    assert np.allclose(ours["f"], ags["f"] - 0.5 * np.array(a)[:, None], rtol=0, atol=1e-15)
+    assert np.allclose(ours["f_retrieval"], ags["f_retrieval"] - 0.5 * np.array(a)[:, None], rtol=0, atol=1e-15,
+                       equal_nan=True)
