@@ -469,7 +469,8 @@ def _kernels():
 class DeviceChains:
     """The dynamical state of a ChainBatch on the GPU for the duration of a run.
 
-    ``to_device`` copies spins, overlaps (as int32), RNG states and acceptance counters; ``sweeps``
+    ``to_device`` copies spins, overlaps (as int32; on the packed P = 2 path as pair words, :meth:`_pack`), RNG
+    states and acceptance counters; ``sweeps``
     advances every chain; ``to_host`` writes the state back into the batch (same dtypes).
     """
 
