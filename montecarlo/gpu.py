@@ -57,6 +57,41 @@ def _sim_sum(buf, v):
     return tot
 
 
+def _lock_simulator_shared_arrays():
+    """Make numba's CUDA simulator allocate static shared arrays under a lock.
+
+    The simulator keys a ``cuda.shared.array`` by the caller's source line and allocates it on the first call
+    with an unlocked check-then-set: simulated threads arriving together may each get their own (uninitialised)
+    array, so a block reduction through shared memory then reads garbage for some lanes (seen as rare
+    DIFFERENT / math-domain failures of the simulator checks on a loaded machine). Same keys, same arrays."""
+    import sys
+    import threading
+    import traceback
+
+    from numba.core import types
+    from numba.cuda.simulator import kernelapi
+    from numba.np import numpy_support
+
+    cls = kernelapi.FakeCUDAShared
+    if getattr(cls, "_allocation_lock", None) is not None:
+        return
+    plain, lock = cls.array, threading.Lock()
+
+    def array(self, shape, dtype):
+        if shape == 0:                                   # the dynamic buffer: one block of memory, no race
+            return plain(self, shape, dtype)
+        if isinstance(dtype, types.Type):
+            dtype = numpy_support.as_dtype(dtype)
+        caller = traceback.extract_stack(sys._getframe(1), limit=1)[-1][0:2]
+        with lock:
+            res = self._allocations.get(caller)
+            if res is None:
+                res = self._allocations[caller] = np.empty(shape, dtype)
+        return res
+
+    cls.array, cls._allocation_lock = array, lock
+
+
 def _dp2a_py(a, b, c, hi):
     """PTX dp2a.{lo,hi}.u32.s32 in Python (for the simulator): c + a.h0 b.b(0|2) + a.h1 b.b(1|3), with a two
     unsigned 16-bit halves and b four signed bytes, wrapped to int32."""
@@ -149,6 +184,8 @@ def _kernels():
     _cuda = _import_cuda()
     from numba import float64, int32, int64, uint32, uint64
     cuda = _cuda
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1":
+        _lock_simulator_shared_arrays()
 
     from .kernels import (DYN_HEAT_BATH, DYN_METROPOLIS, SCHED_PERMUTATION, SCHED_RANDOM,
                           TIES_RANDOM)

@@ -109,3 +109,40 @@ def test_gpu_memory_refused_before_allocation(monkeypatch):
     monkeypatch.setattr(gpu, "_import_cuda", lambda: _SmallGPU(10 ** 9))
     with pytest.raises(AssertionError, match="kernels built"):
         gpu.DeviceChains(batch)
+
+
+def _shared_arrays_from_threads(shared, n=8):
+    import threading
+    barrier, got = threading.Barrier(n), []
+
+    def worker():
+        barrier.wait()
+        got.append(shared.array(32, np.int32))     # one source line for every thread, as in a kernel
+
+    threads = [threading.Thread(target=worker) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return got
+
+
+def test_simulator_shared_array_allocated_once_per_line(monkeypatch):
+    """numba's CUDA simulator allocates a static shared array on its first call with an unlocked check-then-set:
+    threads arriving together can get different arrays (a reduction then reads uninitialised memory: the rare
+    simulator-check failures on a loaded machine). montecarlo.gpu serialises it; with the allocation slowed down,
+    the plain simulator hands out several arrays and the locked one a single array."""
+    import time
+
+    from numba.cuda.simulator import kernelapi
+
+    from montecarlo import gpu
+    cls = kernelapi.FakeCUDAShared
+    monkeypatch.setattr(cls, "array", cls.array)                 # restored after the test
+    monkeypatch.setattr(cls, "_allocation_lock", getattr(cls, "_allocation_lock", None), raising=False)
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *a, **k: (time.sleep(0.02), empty(*a, **k))[1])
+    # (numba 0.68's simulator as shipped hands out 8 different arrays here)
+    gpu._lock_simulator_shared_arrays()
+    got = _shared_arrays_from_threads(cls(0))
+    assert len(got) == 8 and len({id(a) for a in got}) == 1
