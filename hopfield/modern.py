@@ -354,6 +354,23 @@ class PolynomialDAM:
         return self.delta_numerator(sigma, i) > 0
 
 
+def _real_patterns(patterns) -> np.ndarray:
+    """Continuous patterns as a float64 (N, K) array, validated: 2-D, N, K >= 1, finite real entries."""
+    X = np.asarray(patterns)
+    if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
+        raise ParameterError("patterns.shape", X.shape, "a 2-D shape (N, K) with N >= 1 and K >= 1")
+    if not (np.issubdtype(X.dtype, np.number) and np.isfinite(X).all()):
+        raise ParameterError("patterns", "non-finite or non-numeric", "finite real entries")
+    return np.ascontiguousarray(X, dtype=np.float64)
+
+
+def _real_state(x, N: int) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape != (N,) or not np.isfinite(x).all():
+        raise ParameterError("x.shape", x.shape, f"a finite real vector of shape ({N},)")
+    return x
+
+
 class ExponentialDAM:
     """Demircigil et al.'s binary exponential DAM, E_exp(sigma) = -sum_mu exp(lambda xi^mu . sigma) (lambda = 1 in
     the paper). E_exp = -exp(-lambda E_LSE) is a strictly increasing function of the LSE energy, so a flip lowers
@@ -405,12 +422,7 @@ class SphericalLSR:
     def __init__(self, patterns, beta_net, eps=1e-10):
         self.beta_net = check_real("beta_net", beta_net, low=0.0, low_open=True)
         self.eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
-        X = np.asarray(patterns)
-        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-            raise ParameterError("patterns.shape", X.shape, "a 2-D shape (N, K) with N >= 1 and K >= 1")
-        if not (np.issubdtype(X.dtype, np.number) and np.isfinite(X).all()):
-            raise ParameterError("patterns", "non-finite or non-numeric", "finite real entries")
-        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.X = _real_patterns(patterns)
         self.N, self.K = self.X.shape
         norms = (self.X ** 2).sum(axis=0)
         if not np.allclose(norms, self.N, rtol=1e-9, atol=0.0):
@@ -420,9 +432,7 @@ class SphericalLSR:
 
     def overlaps(self, x) -> np.ndarray:
         """phi^mu = x . xi^mu / N for a state on the sphere."""
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape != (self.N,) or not np.isfinite(x).all():
-            raise ParameterError("x.shape", x.shape, f"a finite real vector of shape ({self.N},)")
+        x = _real_state(x, self.N)
         if not math.isclose(float(x @ x), self.N, rel_tol=1e-9):
             raise ParameterError("x", f"|x|^2 = {float(x @ x):g}", f"a state on the sphere |x|^2 = N = {self.N}")
         return (self.X.T @ x) / self.N
@@ -444,20 +454,12 @@ class ContinuousModernHopfield:
 
     def __init__(self, patterns, lam):
         self.lam = check_real("lambda", lam, low=0.0, low_open=True)
-        X = np.asarray(patterns)
-        if X.ndim != 2 or X.shape[0] < 1 or X.shape[1] < 1:
-            raise ParameterError("patterns.shape", X.shape, "a 2-D shape (N, K) with N >= 1 and K >= 1")
-        if not (np.issubdtype(X.dtype, np.number) and np.isfinite(X).all()):
-            raise ParameterError("patterns", "non-finite or non-numeric", "finite real entries")
-        self.X = np.ascontiguousarray(X, dtype=np.float64)
+        self.X = _real_patterns(patterns)
         self.N, self.K = self.X.shape
         self.M_max = float(np.sqrt((self.X ** 2).sum(axis=0)).max())
 
     def _state(self, x):
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape != (self.N,) or not np.isfinite(x).all():
-            raise ParameterError("x.shape", x.shape, f"a finite real vector of shape ({self.N},)")
-        return x
+        return _real_state(x, self.N)
 
     def energy(self, x) -> float:
         """E = -lse(lambda, X^T x) + x.x/2 + ln(K)/lambda + M_max^2/2 (0 <= E <= 2 M^2 on the hull)."""
