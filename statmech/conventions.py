@@ -13,6 +13,12 @@ Factorial conventions:
 and alpha' = 2 alpha. Conventions that keep repeated indices change the glassy noise term and are
 not a change of variables; they are not covered here.
 
+Dense Hebbian learning (learning.md, conventions block). Package: H = -(N / (2 R^(P/2))) sum_mu v_mu^P with
+R = r^2 (1 + rho). With another prefactor N_s in place of R^(P/2) (r^P or (r (1 + rho))^P in the literature),
+kappa = r^P / N_s ((1 + rho)^(-P/2), 1 or (1 + rho)^(-P)) and the same Gibbs weights need
+T_x = T kappa_x (1 + rho)^(P/2) (:func:`learning_temperature`); the teaching-code glassy noise with c = 2 has the
+load alpha_C = alpha P!/2 (:func:`c2_load`). Zero-temperature results are unchanged.
+
 Modern Hopfield networks (modern.md, conventions block and Section 0). Package: lambda multiplies the raw
 dot product of vectors of squared norm N, E_LSE = -(1/lambda) ln sum_mu exp(lambda xi^mu . sigma),
 K = e^(alpha N); polynomial H_n = -(1/(2 N^(n-1))) sum_mu F(xi^mu . sigma); bath weight exp(-E/T).
@@ -32,11 +38,12 @@ import math
 
 import numpy as np
 
-from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer
+from hopfield.validation import ParameterError, check_array_real, check_choice, check_integer, check_real
 
 __all__ = ["P_MAX", "to_factorial_convention", "from_factorial_convention", "temperature_factor", "load_factor",
            "ramsauer_beta", "lambda_from_ramsauer", "per_site_lambda", "lm_pattern_count", "lm_alpha",
-           "petrova_energy", "polynomial_temperature", "POLYNOMIAL_CONVENTIONS"]
+           "petrova_energy", "polynomial_temperature", "POLYNOMIAL_CONVENTIONS", "LEARNING_PREFACTORS",
+           "learning_kappa", "learning_temperature", "c2_load"]
 
 #: largest interaction order accepted by the theory (conventions, storage): P! as a float64
 #: overflows at P = 171, and alpha P! P/4 (the P-spin noise variance) already near P = 170
@@ -78,6 +85,35 @@ def from_factorial_convention(T_lit, alpha_lit, P):
     Ta = check_array_real("T_lit", T_lit, low=0.0, low_open=True)
     aa = check_array_real("alpha_lit", alpha_lit, low=0.0)
     return _out(Ta / temperature_factor(P), T_lit), _out(aa / load_factor(P), alpha_lit)
+
+
+# ------------------------------------------------------------------------------------------------
+# dense Hebbian learning (learning.md)
+
+#: Hamiltonian prefactors N_s of dense Hebbian learning: the package's R^(P/2), and r^P, (r (1 + rho))^P
+LEARNING_PREFACTORS = ("R^(P/2)", "r^P", "(r(1+rho))^P")
+
+
+def learning_kappa(P, rho, prefactor) -> float:
+    """kappa = r^P / N_s for the prefactor N_s (LEARNING_PREFACTORS): (1 + rho)^(-P/2), 1, (1 + rho)^(-P)."""
+    P = _check_P(P)
+    rho = check_real("rho", rho, low=0.0)
+    prefactor = check_choice("prefactor", prefactor, LEARNING_PREFACTORS)
+    return {"R^(P/2)": (1.0 + rho) ** (-P / 2), "r^P": 1.0, "(r(1+rho))^P": (1.0 + rho) ** (-P)}[prefactor]
+
+
+def learning_temperature(T, P, rho, prefactor):
+    """The temperature, in the convention with Hamiltonian prefactor N_s, that gives the package's Gibbs weights
+    exp(-H/T): T_x = T kappa_x (1 + rho)^(P/2) = T R^(P/2) / N_s (T_x = T for the package's own prefactor)."""
+    Ta = check_array_real("T", T, low=0.0)
+    return _out(Ta * learning_kappa(P, rho, prefactor) * (1.0 + float(rho)) ** (P / 2), T)
+
+
+def c2_load(alpha, P):
+    """The load alpha_C of the c = 2 glassy-noise convention (noise beta sqrt(alpha_C (P/2) q^(P-1))) for the
+    package's alpha (c = P!): alpha_C = alpha P!/2 (12 alpha at P = 4)."""
+    aa = check_array_real("alpha", alpha, low=0.0)
+    return _out(aa * math.factorial(_check_P(P)) / 2.0, alpha)
 
 
 # ------------------------------------------------------------------------------------------------

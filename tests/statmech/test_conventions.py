@@ -153,3 +153,46 @@ def test_modern_conversions_refuse_bad_input(call, name):
     from statmech import conventions
     with pytest.raises(ParameterError, match=name):
         call(conventions)
+
+
+# ------------------------------------------------------------------------------------------------
+# dense Hebbian learning (learning.md conventions block)
+
+@pytest.mark.parametrize("prefactor", ["R^(P/2)", "r^P", "(r(1+rho))^P"])
+def test_learning_temperature_gives_the_same_gibbs_weights(prefactor):
+    """exp(-H/T) of the package's SupervisedNetwork over all 2^N states equals exp(-H_x/T_x), with H_x evaluated from
+    its definition, -(1/(2 N_s N^(P-1))) sum_mu sum_(i_1..i_P distinct) etabar_i1..etabar_iP sigma_i1..sigma_iP
+    (ordered tuples: P! times the sum over subsets), N_s = R^(P/2), r^P or (r (1 + rho))^P."""
+    import itertools
+
+    from hopfield.learning import SupervisedNetwork, make_dataset
+    from statmech.conventions import learning_temperature
+    N, K, M, P, r, T = 8, 2, 3, 4, 0.6, 0.7
+    xi, eta = make_dataset(N, K, M, r=r, rng=1)
+    net = SupervisedNetwork(eta, P, r=r, archetypes=xi)
+    rho, R = net.rho, net.R
+    Ns = {"R^(P/2)": R ** (P / 2), "r^P": r ** P, "(r(1+rho))^P": (r * (1 + rho)) ** P}[prefactor]
+    etabar = eta.mean(axis=2)
+    T_x = learning_temperature(T, P, rho, prefactor)
+    ours, lit = [], []
+    for s in itertools.product((-1, 1), repeat=N):
+        s = np.array(s)
+        x = etabar * s[:, None]
+        tot = sum(np.prod(x[list(c)], axis=0).sum() for c in itertools.combinations(range(N), P))
+        H_x = -math.factorial(P) * tot / (2 * Ns * N ** (P - 1))
+        ours.append(-net.energy(s) / T)
+        lit.append(-H_x / T_x)
+    assert np.allclose(ours, lit, rtol=1e-10, atol=1e-12)
+    if prefactor != "R^(P/2)":
+        assert not np.allclose(ours, np.array(lit) * T_x / T, rtol=1e-3)       # the plain T would be wrong
+
+
+def test_learning_kappa_and_c2_load():
+    from statmech.conventions import c2_load, learning_kappa
+    assert learning_kappa(4, 0.5, "R^(P/2)") == pytest.approx(1.5 ** -2)
+    assert learning_kappa(4, 0.5, "r^P") == 1.0 and learning_kappa(2, 1.0, "(r(1+rho))^P") == pytest.approx(0.25)
+    assert c2_load(0.01, 4) == pytest.approx(0.12) and c2_load(0.05, 2) == pytest.approx(0.05)
+    with pytest.raises(ParameterError, match="prefactor"):
+        learning_kappa(4, 0.5, "R")
+    with pytest.raises(ParameterError, match="rho"):
+        learning_kappa(4, -0.1, "r^P")
