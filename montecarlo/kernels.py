@@ -1080,9 +1080,16 @@ def run_batch(pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, ladder, perm, P, 
         for c in prange(C):
             d = pidx[c]
             order, thr = work_arrays(N, dyn)
-            acc_sweep[c] = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], spins[c], S[c], rng[c], cbeta[c],
+            sp, Sc, A, B = private_copy(spins[c]), private_copy(S[c]), private_copy(AB[c, 0]), private_copy(AB[c, 1])
+            Bs = private_copy(Bsum[c:c + 1])
+            acc_sweep[c] = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], sp, Sc, rng[c], cbeta[c],
                                        P, scale, dyn, sched_code, ties, wide, coef, order, thr, use_cache, diluted,
-                                       AB[c, 0], AB[c, 1], Bsum[c:c + 1], 1)
+                                       A, B, Bs, 1)
+            write_back(spins[c], sp)
+            write_back(S[c], Sc)
+            write_back(AB[c, 0], A)
+            write_back(AB[c, 1], B)
+            write_back(Bsum[c:c + 1], Bs)
             Ec[c] = energy_from_overlaps(S[c], ncol[d], N, P, coef)
         for c in range(C):
             acc_total[c] += acc_sweep[c]
@@ -1152,6 +1159,30 @@ def recompute_overlaps(pat, pidx, spins, S):
             S[c, k] = acc[k]
 
 
+@njit(inline="always", cache=True)
+def private_copy(x):
+    """A copy of the C-contiguous array ``x`` in a buffer of its own, 64-byte aligned, with at least 64
+    elements of padding on each side. Chains are rows of shared arrays (spins, overlaps, ...), so the
+    states of chains c and c + 1 share the cache lines at their boundary: when two threads run
+    neighbouring chains, each accepted flip (and, for the overlaps, each proposal's read) bounces those
+    lines between the cores, measured at 1.3-1.5x per sweep at N = 4000, K = 500 with two chains on two
+    threads. A chain advanced in private copies (copied back by :func:`write_back`) costs O(N + K) per
+    call instead."""
+    n = x.size
+    buf = np.empty(n + 192, dtype=x.dtype)
+    lead = 64 + ((-buf.ctypes.data) % 64) // x.itemsize
+    y = buf[lead:lead + n]
+    y[:] = x.reshape(n)
+    return y.reshape(x.shape)
+
+
+@njit(inline="always", cache=True)
+def write_back(x, y):
+    """x[...] = y for C-contiguous arrays of one shape (the end of a :func:`private_copy`)."""
+    n = x.size
+    x.reshape(n)[:] = y.reshape(n)
+
+
 @njit(cache=True)
 def advance_chain(c, pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, dyn, sched_code, ties, wide, coef,
                   use_cache, diluted, AB, Bsum, nsweeps, measure, acc_total, rec_E, rec_m, rec_a, snap):
@@ -1162,18 +1193,31 @@ def advance_chain(c, pat, nrow, ncol, c4, pidx, spins, S, rng, cbeta, P, scale, 
     keep = snap.shape[1] > 0
     d = pidx[c]
     order, thr = work_arrays(N, dyn)
+    # the chain's mutable state in buffers of its own for the whole call (see private_copy)
+    sp = private_copy(spins[c])
+    Sc = private_copy(S[c])
+    A = private_copy(AB[c, 0])
+    B = private_copy(AB[c, 1])
+    Bs = private_copy(Bsum[c:c + 1])
+    st = private_copy(rng[c])
     for t in range(nsweeps):
-        acc = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], spins[c], S[c], rng[c], cbeta[c],
+        acc = sweep_chain(pat[d], nrow[d], ncol[d], c4[d], sp, Sc, st, cbeta[c],
                           P, scale, dyn, sched_code, ties, wide, coef, order, thr, use_cache, diluted,
-                          AB[c, 0], AB[c, 1], Bsum[c:c + 1], 1)
+                          A, B, Bs, 1)
         acc_total[c] += acc
         if measure:
-            rec_E[c, t] = energy_from_overlaps(S[c], ncol[d], N, P, coef) / N
-            rec_m[c, t] = S[c, 0] / N
+            rec_E[c, t] = energy_from_overlaps(Sc, ncol[d], N, P, coef) / N
+            rec_m[c, t] = Sc[0] / N
             rec_a[c, t] = acc / N
             if keep:
                 for i in range(N):
-                    snap[c, t, i] = spins[c, i]
+                    snap[c, t, i] = sp[i]
+    write_back(spins[c], sp)
+    write_back(S[c], Sc)
+    write_back(AB[c, 0], A)
+    write_back(AB[c, 1], B)
+    write_back(Bsum[c:c + 1], Bs)
+    write_back(rng[c], st)
 
 
 @njit(parallel=True, cache=True)

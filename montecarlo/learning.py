@@ -51,7 +51,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from . import gpu as _gpu
 from .api import check_run_controls
 from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bath, draw_order,
-                      heat_bath_decide, pair_overlaps, tempering_swaps, work_arrays)
+                      heat_bath_decide, pair_overlaps, private_copy, tempering_swaps, work_arrays, write_back)
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
 from .rng import seed_sequence
@@ -320,18 +320,23 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
     for c in prange(C):
         d = pidx[c]
         order, thr = work_arrays(N, dyn)
+        sp, Vc, Sx, st = private_copy(spins[c]), private_copy(V[c]), private_copy(Sxi[c]), private_copy(rng[c])
         for t in range(nsweeps):
-            acc = sweep_sup(Mb[d], W[d], xi[d], spins[c], V[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code,
+            acc = sweep_sup(Mb[d], W[d], xi[d], sp, Vc, Sx, st, bscale[c], P, coef, dyn, sched_code,
                             ties, order, thr, 1, plefka)
             acc_total[c] += acc
             if measure:
-                rec_E[c, t] = escale * sup_energy(V[c], W[d], P, coef) / N
-                rec_m[c, t] = Sxi[c, 0] / N
-                rec_n[c, t] = nscale * V[c, 0, 0]
+                rec_E[c, t] = escale * sup_energy(Vc, W[d], P, coef) / N
+                rec_m[c, t] = Sx[0] / N
+                rec_n[c, t] = nscale * Vc[0, 0]
                 rec_a[c, t] = acc / N
                 if keep:
                     for i in range(N):
-                        snap[c, t, i] = spins[c, i]
+                        snap[c, t, i] = sp[i]
+        write_back(spins[c], sp)
+        write_back(V[c], Vc)
+        write_back(Sxi[c], Sx)
+        write_back(rng[c], st)
         if Ec.shape[0] > 0:
             Ec[c] = escale * sup_energy(V[c], W[d], P, coef)
 
@@ -347,21 +352,26 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
     for c in prange(C):
         d = pidx[c]
         order, thr = work_arrays(N, dyn)
+        sp, Sc, Sx, st = private_copy(spins[c]), private_copy(S[c]), private_copy(Sxi[c]), private_copy(rng[c])
         for t in range(nsweeps):
-            acc = sweep_uns(eta[d], xi[d], spins[c], S[c], Sxi[c], rng[c], bscale[c], P, coef, dyn, sched_code, ties,
+            acc = sweep_uns(eta[d], xi[d], sp, Sc, Sx, st, bscale[c], P, coef, dyn, sched_code, ties,
                             order, thr, 1, plefka)
             acc_total[c] += acc
             if measure:
-                rec_E[c, t] = escale * uns_energy(S[c], N, P, coef) / N
-                rec_m[c, t] = Sxi[c, 0] / N
+                rec_E[c, t] = escale * uns_energy(Sc, N, P, coef) / N
+                rec_m[c, t] = Sx[0] / N
                 tot = 0
                 for a in range(M):
-                    tot += S[c, a]
+                    tot += Sc[a]
                 rec_n[c, t] = nscale * tot
                 rec_a[c, t] = acc / N
                 if keep:
                     for i in range(N):
-                        snap[c, t, i] = spins[c, i]
+                        snap[c, t, i] = sp[i]
+        write_back(spins[c], sp)
+        write_back(S[c], Sc)
+        write_back(Sxi[c], Sx)
+        write_back(rng[c], st)
         if Ec.shape[0] > 0:
             Ec[c] = escale * uns_energy(S[c], N, P, coef)
 

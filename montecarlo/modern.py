@@ -36,6 +36,8 @@ from .kernels import (
     draw_order,
     heat_bath_flip,
     metropolis_flip,
+    private_copy,
+    write_back,
 )
 from .rng import next_u64, seed_sequence, stream_states, uniform
 
@@ -175,8 +177,12 @@ def _lse_chains(pat, pidx, spins, S, W, rng, lam, betas, dyn, schd, ties_random,
                 m_out, e_out, mx_out, y_out, acc_out):
     """Chains c in parallel, chain c on the patterns pat[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(spins.shape[0]):
-        _lse_chain(pat[pidx[c]], spins[c], S[c], W[c], rng[c], lam, betas[c], dyn, schd, ties_random, nsweeps,
+        sp, Sc, Wc = private_copy(spins[c]), private_copy(S[c]), private_copy(W[c])   # no false sharing
+        _lse_chain(pat[pidx[c]], sp, Sc, Wc, rng[c], lam, betas[c], dyn, schd, ties_random, nsweeps,
                    target, m_out[c], e_out[c], mx_out[c], y_out[c], acc_out[c])
+        write_back(spins[c], sp)
+        write_back(S[c], Sc)
+        write_back(W[c], Wc)
 
 
 @njit(cache=True)
@@ -263,8 +269,11 @@ def _poly_chain(pat, spins, S, st, n, rect, inv_scale, beta, dyn, schd, ties_ran
 def _poly_chains(pat, spins, S, rng, n, rect, inv_scale, betas, dyn, schd, ties_random, nsweeps, target,
                  m_out, num_out, acc_out):
     for c in prange(spins.shape[0]):
-        _poly_chain(pat, spins[c], S[c], rng[c], n, rect, inv_scale, betas[c], dyn, schd, ties_random,
+        sp, Sc = private_copy(spins[c]), private_copy(S[c])   # no false sharing between chains
+        _poly_chain(pat, sp, Sc, rng[c], n, rect, inv_scale, betas[c], dyn, schd, ties_random,
                     nsweeps, target, m_out[c], num_out[c], acc_out[c])
+        write_back(spins[c], sp)
+        write_back(S[c], Sc)
 
 
 @njit(cache=True)
@@ -505,8 +514,10 @@ def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out,
 def _sph_chains(X, pidx, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
     """Chains c in parallel, chain c on the patterns X[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(xs.shape[0]):
-        _sph_chain(X[pidx[c]], xs[c], rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
+        x = private_copy(xs[c])   # no false sharing between chains
+        _sph_chain(X[pidx[c]], x, rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
                    acc_out[c])
+        write_back(xs[c], x)
 
 
 def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_size=None, seed=0, point=0,

@@ -563,6 +563,36 @@ def test_unmanaged_array_aliases_the_original():
     assert np.array_equal(a[:, 0], -np.arange(0, 12, 4))
 
 
+def test_private_copy_is_padded_aligned_and_written_back():
+    """kernels.private_copy: a copy of a chain's row (the same values and shape) in memory of its own,
+    64-byte aligned and at least 64 bytes from any other chain's row; write_back stores it in the row
+    and nowhere else."""
+    from numba import njit
+
+    from montecarlo.kernels import private_copy, write_back
+
+    @njit
+    def negate_privately(x):
+        y = private_copy(x)
+        same = y.ctypes.data == x.ctypes.data
+        for k in range(y.size):
+            y.reshape(y.size)[k] = -y.reshape(y.size)[k]
+        write_back(x, y)
+        return y.ctypes.data, same, y.shape == x.shape
+
+    for dtype in (np.int8, np.int16, np.int32, np.float64, np.uint64):
+        a = np.arange(3 * 2 * 7).astype(dtype).reshape(3, 2, 7)
+        ref = a.copy()
+        addr, same, shape_ok = negate_privately(a[1])
+        assert not same and shape_ok and addr % 64 == 0
+        lo, hi = a.ctypes.data, a.ctypes.data + a.nbytes
+        assert addr + 14 * a.itemsize + 64 <= lo or addr >= hi + 64   # no line shared with the rows
+        assert np.array_equal(a[1], (-ref[1].astype(np.int64)).astype(dtype))
+        assert np.array_equal(a[0], ref[0]) and np.array_equal(a[2], ref[2])
+    empty = np.zeros((2, 0))
+    assert negate_privately(empty[1])[2]
+
+
 @pytest.mark.parametrize("P,N,K", [(2, 200, 20), (3, 60, 180), (4, 40, 1280)])
 def test_glassy_constant_of_the_distinct_kernel(P, N, K):
     """Validation target 3 (montecarlo.md): at sigma = xi^1 on random patterns, the one-step
