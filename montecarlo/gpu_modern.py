@@ -11,7 +11,7 @@ same order as the CPU code, so all lanes take the same decisions without communi
                       w_mu = e^{lambda S_mu - L} refreshed after every accepted flip;
                       DeltaE_i = -2 - (1/lambda) ln[D_i + e^{-4 lambda} A_i] (modern._lse_delta).
     poly_chains:      polynomial DAM, exact int64 numerators sum_mu [F(S_mu - 2 sigma_i xi_i^mu) - F(S_mu)].
-    spherical_chains: spherical LSE model, Metropolis on |x|^2 = N with Gaussian steps; every lane draws
+    spherical_chains: spherical LSE and LSR models, Metropolis on |x|^2 = N with Gaussian steps; every lane draws
                       the N normals and forms x + s g and its norm in the CPU's order, then each lane
                       computes phi_mu = xi^mu . x' / N (sum over i in the CPU's order) for its mu.
 
@@ -422,11 +422,13 @@ def _kernels():
         return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
 
     @cuda.jit(device=True)
-    def sph_energy(X, x, lam, phi, lane):
-        """phi_mu = xi^mu . x / N (lane's mu, sum over i in order); E = -(1/lambda) ln sum_mu e^{lambda N phi_mu}."""
+    def sph_energy(X, x, lam, kern, eps, phi, lane):
+        """phi_mu = xi^mu . x / N (lane's mu, sum over i in order); E = -(1/lambda) ln sum_mu e^{lambda N phi_mu}
+        (kern 0) or -(1/lambda) ln sum_mu max[eps, 1 - N lambda (1 - phi_mu)] (kern 1, LSR)."""
         N = X.shape[0]
         K = X.shape[1]
         mp = -math.inf
+        lsr = 0.0
         for mu in range(lane, K, 32):
             p = 0.0
             for i in range(N):
@@ -435,6 +437,10 @@ def _kernels():
             phi[mu] = p
             if lam * N * p > mp:  # noqa: PLR1730
                 mp = lam * N * p
+            kp = 1.0 - lam * N * (1.0 - p)
+            lsr += kp if kp > eps else eps  # noqa: FURB136 (builtin max does not type in the CUDA target)
+        if kern == 1:
+            return -math.log(wsum_f64(lsr)) / lam
         m = wmax_f64(mp)
         part = 0.0
         for mu in range(lane, K, 32):
@@ -443,7 +449,7 @@ def _kernels():
         return -(m + math.log(tot)) / lam
 
     @cuda.jit
-    def spherical_kernel(Xs, pidx, xs, ys, phis, phins, rng, lam, betas, steps, nsteps, every, target,
+    def spherical_kernel(Xs, pidx, xs, ys, phis, phins, rng, lam, kern, eps, betas, steps, nsteps, every, target,
                          phi_out, e_out, acc_out):
         """Chain c (one warp) on the patterns Xs[pidx[c]] of a stack (D, N, K)."""
         lane = cuda.threadIdx.x
@@ -462,7 +468,7 @@ def _kernels():
         beta = betas[c]
         step = steps[c]
         rootN = math.sqrt(N)
-        E = sph_energy(X, x, lam, phi, lane)
+        E = sph_energy(X, x, lam, kern, eps, phi, lane)
         nacc = 0
         k = 0
         for t in range(nsteps):
@@ -477,7 +483,7 @@ def _kernels():
             for i in range(lane, N, 32):
                 y[i] *= f
             cuda.syncthreads()
-            En = sph_energy(X, y, lam, phin, lane)
+            En = sph_energy(X, y, lam, kern, eps, phin, lane)
             dE = En - E
             u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
             if dE <= 0.0 or u < math.exp(-beta * dE):
@@ -592,13 +598,14 @@ def poly_delta_numerators(pat, states, n, rect):
     return out
 
 
-def spherical_chains(X, pidx, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+def spherical_chains(X, pidx, xs, rng, lam, kern, eps, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
     """GPU montecarlo.modern._sph_chains (same arguments: chain c on X[pidx[c]] of a stack (D, N, K); xs and
     rng are updated)."""
     k = _kernels()
     C, N = xs.shape
     K = X.shape[2]
     work = [np.zeros((C, N)), np.zeros((C, K)), np.zeros((C, K))]
-    args = [X, np.ascontiguousarray(pidx, np.int64), xs, *work, rng, float(lam), np.ascontiguousarray(betas, np.float64),
+    args = [X, np.ascontiguousarray(pidx, np.int64), xs, *work, rng, float(lam), int(kern), float(eps),
+            np.ascontiguousarray(betas, np.float64),
             np.ascontiguousarray(steps, np.float64), int(nsteps), int(every), int(target), phi_out, e_out, acc_out]
     _launch(k["spherical"], C, 0, args, (xs, rng, phi_out, e_out, acc_out))

@@ -58,6 +58,7 @@ __all__ = [
     "poly_run",
     "spherical_patterns",
     "spherical_point_bytes",
+    "SPHERICAL_KERNELS",
     "spherical_run",
     "stability_margin",
     "target_is_fixed_point",
@@ -443,7 +444,10 @@ def poly_run(patterns, n, T, spins0, *, sweeps, rectified=False, chains=1, dynam
 
 
 # ----------------------------------------------------------------------------------------------
-# spherical LSE model, Metropolis on the sphere |x|^2 = N (montecarlo.md 2.7)
+# spherical LSE and LSR models, Metropolis on the sphere |x|^2 = N (montecarlo.md 2.7, modern.md 4.1)
+SPHERICAL_KERNELS = {"lse": 0, "lsr": 1}   # the energy's kernel: exp(-beta_net d^2/2), or Epanechnikov
+
+
 @njit(cache=True)
 def _normal(s0, s1, s2, s3):
     u1, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
@@ -452,7 +456,9 @@ def _normal(s0, s1, s2, s3):
 
 
 @njit(cache=True)
-def _sph_energy(X, x, lam, phi):
+def _sph_energy(X, x, lam, kern, eps, phi):
+    """phi[mu] = xi^mu . x / N and the energy: LSE (kern 0) -(1/lambda) ln sum_mu exp(lambda N phi^mu);
+    LSR (kern 1) -(1/lambda) ln sum_mu max[eps, 1 - b (1 - phi^mu)], b = N lambda (lambda = beta_net)."""
     N, K = X.shape
     for mu in range(K):
         phi[mu] = 0.0
@@ -460,9 +466,16 @@ def _sph_energy(X, x, lam, phi):
         xi = x[i]
         for mu in range(K):
             phi[mu] += X[i, mu] * xi
-    m = -np.inf
     for mu in range(K):
         phi[mu] /= N
+    if kern == 1:
+        b = lam * N
+        tot = 0.0
+        for mu in range(K):
+            tot += max(eps, 1.0 - b * (1.0 - phi[mu]))
+        return -math.log(tot) / lam
+    m = -np.inf
+    for mu in range(K):
         if lam * N * phi[mu] > m:
             m = lam * N * phi[mu]
     tot = 0.0
@@ -472,14 +485,14 @@ def _sph_energy(X, x, lam, phi):
 
 
 @njit(cache=True)
-def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out, acc_out):
+def _sph_chain(X, x, st, lam, kern, eps, beta, step, nsteps, every, target, phi_out, e_out, acc_out):
     N, K = X.shape
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     phi = np.empty(K)
     phin = np.empty(K)
     y = np.empty(N)
     rootN = math.sqrt(N)
-    E = _sph_energy(X, x, lam, phi)
+    E = _sph_energy(X, x, lam, kern, eps, phi)
     nacc = 0
     k = 0
     for t in range(nsteps):
@@ -491,7 +504,7 @@ def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out,
         f = rootN / math.sqrt(nrm)
         for i in range(N):
             y[i] *= f
-        En = _sph_energy(X, y, lam, phin)
+        En = _sph_energy(X, y, lam, kern, eps, phin)
         dE = En - E
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         if dE <= 0.0 or u < math.exp(-beta * dE):
@@ -511,18 +524,21 @@ def _sph_chain(X, x, st, lam, beta, step, nsteps, every, target, phi_out, e_out,
 
 
 @njit(parallel=True, cache=True)
-def _sph_chains(X, pidx, xs, rng, lam, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+def _sph_chains(X, pidx, xs, rng, lam, kern, eps, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
     """Chains c in parallel, chain c on the patterns X[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(xs.shape[0]):
         x = private_copy(xs[c])   # no false sharing between chains
-        _sph_chain(X[pidx[c]], x, rng[c], lam, betas[c], steps[c], nsteps, every, target, phi_out[c], e_out[c],
-                   acc_out[c])
+        _sph_chain(X[pidx[c]], x, rng[c], lam, kern, eps, betas[c], steps[c], nsteps, every, target, phi_out[c],
+                   e_out[c], acc_out[c])
         write_back(xs[c], x)
 
 
 def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_size=None, seed=0, point=0,
-                  target=0, backend="numba"):
-    """Spherical LSE model E = -(1/lambda) ln sum_mu exp(lambda N phi^mu), Metropolis on |x|^2 = N.
+                  target=0, kernel="lse", eps=1e-10, backend="numba"):
+    """Spherical LSE model E = -(1/lambda) ln sum_mu exp(lambda N phi^mu), Metropolis on |x|^2 = N;
+    ``kernel="lsr"``: Petrova et al.'s LSR (Epanechnikov) model E = -(1/lambda) ln sum_mu max[eps, 1 - b(1 - phi^mu)]
+    with lambda = beta_net and b = N lambda (hopfield.modern.SphericalLSR; per neuron, one retrieved term gives
+    u_LSR = -(1/b) ln[1 - b(1 - phi)]). Both: phi^mu = x . xi^mu / N, Boltzmann weight exp(-E / T).
 
     Proposal x' = sqrt(N) (x + s g)/|x + s g|, g ~ N(0, I), s = 2.4 T / sqrt(N) by default (symmetric).
     Patterns (N, K) real (rescaled by the caller to |xi|^2 = N); x0 is projected onto the sphere.
@@ -536,6 +552,8 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
         raise ParameterError("patterns.shape", X.shape, "a finite 2-D real array (N, K)")
     N, K = X.shape
     lam = check_real("lambda", lam, low=0.0, low_open=True)
+    kern = SPHERICAL_KERNELS[check_choice("kernel", kernel, tuple(SPHERICAL_KERNELS))]
+    eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     chains = check_integer("chains", chains, low=1)
     steps = check_integer("steps", steps, low=1)
     every = check_integer("every", N if every is None else every, low=1, high=steps)
@@ -556,14 +574,15 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
         raise ParameterError("x0.shape", x.shape, f"nonzero finite ({N},) or ({chains}, {N})")
     rng = stream_states(seed, point, range(chains), tag=0)
     out = _sph_batch(np.ascontiguousarray(X)[None], np.zeros(chains, np.int64), x, rng, lam, Tv, ss, steps, every,
-                     target, backend)
-    out.update(lam=lam, T=T, seed=seed, point=point, target=target, backend=backend)
+                     target, backend, kern, eps)
+    out.update(lam=lam, T=T, seed=seed, point=point, target=target, kernel=kernel, eps=eps, backend=backend)
     return out
 
 
-def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend):
+def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend, kern=0, eps=1e-10):
     """Spherical chains c on the patterns Xs[pidx[c]] of a stack (D, N, K), started at x0[c] projected on the
-    sphere, in one parallel call (one warp per chain on the GPU); step sizes ss (None: 2.4 T / sqrt N).
+    sphere, in one parallel call (one warp per chain on the GPU); step sizes ss (None: 2.4 T / sqrt N);
+    kern, eps: the energy (SPHERICAL_KERNELS, :func:`_sph_energy`).
     Returns phi, E, acceptance (C, steps // every), the final x and the step sizes."""
     N = x0.shape[1]
     ss = 2.4 * Tv / math.sqrt(N) if ss is None else ss
@@ -571,7 +590,8 @@ def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend):
     nrec = steps // every
     phi, E, acc = (np.empty((x0.shape[0], nrec)) for _ in range(3))
     run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
-    run(Xs, np.ascontiguousarray(pidx, np.int64), xs, rng, lam, 1.0 / Tv, ss, steps, every, target, phi, E, acc)
+    run(Xs, np.ascontiguousarray(pidx, np.int64), xs, rng, lam, kern, eps, 1.0 / Tv, ss, steps, every, target,
+        phi, E, acc)
     return dict(phi=phi, E=E, acceptance=acc, x=xs, step_size=ss)
 
 
@@ -832,7 +852,8 @@ def spherical_patterns(N, K, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN
 
 
 def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, threshold, dynamics="heat_bath",
-                       schedule="random", seed=0, point=0, max_bytes=2 ** 30, backend="numba") -> dict:
+                       schedule="random", seed=0, point=0, max_bytes=2 ** 30, kernel="lse", eps=1e-10,
+                       backend="numba") -> dict:
     """Does the retrieval state survive ``sweeps`` sweeps at bath temperature T? (load K = e^{alpha N}).
 
     Each disorder sample draws K patterns (binary +-1, or uniform on the sphere |xi|^2 = N) and runs one
@@ -842,8 +863,9 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     >= ``threshold`` (an absolute overlap; the sweeps pass threshold x m_eq(T)). The memory of a sample
     (:func:`lse_point_bytes`, :func:`spherical_point_bytes`) is checked against ``max_bytes`` before
     anything is allocated; binary samples' chains run side by side, max_bytes // that many at a time (the same
-    numbers as one chain per call). Errors: binomial for the survival fraction, standard error for m. ``backend``: that
-    of :func:`lse_run` and :func:`spherical_run`.
+    numbers as one chain per call). Errors: binomial for the survival fraction, standard error for m. ``backend``,
+    and for the spherical ensemble ``kernel`` ("lse" or Petrova et al.'s "lsr", lambda = beta_net) and ``eps``:
+    as in :func:`lse_run` and :func:`spherical_run`.
     """
     backend = backend_name(backend)
     N = check_integer("N", N, low=2)
@@ -851,6 +873,8 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     lam = check_real("lambda", lam, low=0.0, low_open=True)
     T = check_real("T", T, low=0.0, low_open=True)
     ens = check_choice("ensemble", ensemble, ("binary", "spherical"))
+    kern = SPHERICAL_KERNELS[check_choice("kernel", kernel, ("lse",) if ens == "binary" else tuple(SPHERICAL_KERNELS))]
+    eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
     samples = check_integer("samples", samples, low=1)
     sweeps = check_integer("sweeps", sweeps, low=1)
     threshold = check_real("threshold", threshold, low=-1.0, high=1.0)
@@ -889,7 +913,7 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
                 X[j] = spherical_patterns(N, K, seed=seed, point=point, sample=d, max_bytes=max_bytes)
             rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
             run = _sph_batch(X, np.arange(len(group)), X[:, :, 0].copy(), rng, lam, np.full(len(group), T), None,
-                             sweeps * N, N, 0, backend)
+                             sweeps * N, N, 0, backend, kern, eps)
             for j, d in enumerate(group):
                 m_late[d] = run["phi"][j, -window:].mean()
                 other[d] = float(np.max(X[j][:, 1:].T @ run["x"][j]) / N) if K > 1 else math.nan

@@ -122,11 +122,11 @@ def poly(N=12, K=40, n=3, rectified=False, dynamics="heat_bath", schedule="rando
     return _compare(a, b, ("spins", "S", "acceptance", "m", "E"), (), True)
 
 
-def spherical(N=12, K=20, T=(0.3, 0.8), lam=2.0, steps=24, every=12):
+def spherical(N=12, K=20, T=(0.3, 0.8), lam=2.0, steps=24, every=12, kernel="lse"):
     gen = np.random.default_rng(9)
     X = gen.standard_normal((N, K))
     X *= np.sqrt(N) / np.linalg.norm(X, axis=0)
-    kw = {"steps": steps, "every": every, "chains": len(T), "T": list(T), "seed": 5}
+    kw = {"steps": steps, "every": every, "chains": len(T), "T": list(T), "seed": 5, "kernel": kernel}
     a = modern.spherical_run(X, lam, x0=X[:, 0], **kw)
     b = modern.spherical_run(X, lam, x0=X[:, 0], backend="gpu", **kw)
     return _compare(a, b, ("acceptance",), ("phi", "E", "x"), K <= 32)
@@ -199,7 +199,8 @@ QUICK = [(accepts, {}),                               # the acceptance rules
          (lse, {}),                                     # binary LSE, heat bath, K <= 32: bit for bit
          (lse, {"K": 40, "shared": False, "T": (0.6,)}),  # K > 32, global memory: spins equal, E to rounding
          (poly, {}),                                    # polynomial n = 3, K = 40: integers, bit for bit
-         (spherical, {})]                               # spherical Metropolis, K <= 32: bit for bit
+         (spherical, {}),                               # spherical Metropolis, K <= 32: bit for bit
+         (spherical, {"kernel": "lsr", "lam": 0.3})]    # the LSR energy (b = N lambda = 3.6): bit for bit
 MORE = [(deltas, {"Ks": (20, 70), "lams": (0.05, 1.0, 15.0), "ns": ((2, False), (3, True), (6, False))}),
         (deltas, {"Ks": (20,), "lams": (4.0,), "ns": ((3, False),)}),
         (lse, {"dynamics": "metropolis", "schedule": "permutation", "T": (0.3,)}),
@@ -211,6 +212,7 @@ MORE = [(deltas, {"Ks": (20, 70), "lams": (0.05, 1.0, 15.0), "ns": ((2, False), 
         (poly, {"n": 2, "dynamics": "zero", "T": (0.0,), "ties": "random", "K": 8}),
         (poly, {"n": 5, "K": 20, "schedule": "systematic"}),
         (spherical, {"K": 40, "T": (0.5,)}),
+        (spherical, {"K": 40, "T": (0.5,), "kernel": "lsr", "lam": 0.3}),
         (retrieval, {}),
         (finite_t, {"ensemble": "binary", "dynamics": "metropolis"}),
         (finite_t, {"ensemble": "spherical", "dynamics": "metropolis"}),
@@ -234,7 +236,8 @@ def compile_ptx():
            t.int64, t.int64, f8, f8, f8, f8, f8)
     poly = (i1, i1, i8, u8, i4, t.int64, t.boolean, t.float64, f8v, t.int64, t.int64, t.boolean, t.int64, t.int64,
             f8, i8, f8)
-    sph = (t.Array(t.float64, 3, "C"), t.int64[::1], f8, f8, f8, f8, u8, t.float64, f8v, f8v, t.int64, t.int64,
+    sph = (t.Array(t.float64, 3, "C"), t.int64[::1], f8, f8, f8, f8, u8, t.float64, t.int64, t.float64, f8v, f8v,
+           t.int64, t.int64,
            t.int64, f8, f8, f8)
     checks = {"lse_deltas": (i1, i1, i4, f8, t.float64, f8), "poly_nums": (i1, i1, i8, t.int64, t.boolean, i8),
               "accepts": (f8v, f8v, t.int64, t.boolean, u8, t.boolean[::1])}

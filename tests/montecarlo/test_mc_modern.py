@@ -279,3 +279,78 @@ def test_poly_n2_sampler_extrapolates_to_the_ags_retrieval_state():
     m_inf = (N2 * m2 - N1 * m1) / (N2 - N1)
     err = np.hypot(N2 * e2, N1 * e1) / (N2 - N1)
     assert abs(m_inf - m_rs) < 4 * err, (m_inf, err, m_rs)
+
+
+def _lsr_phi_quadrature(N, b, T, eps=1e-10):
+    """Exact <phi> of the spherical LSR model with one pattern at finite N: phi = x . xi / N has density
+    proportional to (1 - phi^2)^((N-3)/2) on [-1, 1], and exp(-E/T) = k(phi)^(N/(b T)) with
+    k = max[eps, 1 - b(1 - phi)] (E = -(1/beta_net) ln k, b = N beta_net)."""
+    from scipy.integrate import quad
+    edge = 1.0 - 1.0 / b
+
+    def logw(p):
+        return 0.5 * (N - 3) * math.log1p(-p * p) + N / (b * T) * math.log(max(eps, 1.0 - b * (1.0 - p)))
+
+    grid = np.linspace(-1 + 1e-12, 1 - 1e-12, 20001)
+    top = max(logw(p) for p in grid)
+    pts = sorted({edge, float(grid[np.argmax([logw(p) for p in grid])])})
+    z = quad(lambda p: math.exp(logw(p) - top), -1, 1, points=pts, limit=400, epsabs=0, epsrel=1e-12)[0]
+    m1 = quad(lambda p: p * math.exp(logw(p) - top), -1, 1, points=pts, limit=400, epsabs=0, epsrel=1e-12)[0]
+    return m1 / z
+
+
+@pytest.mark.parametrize("N,b,T", [(20, 3.41, 0.3), (12, 1.0, 0.5), (30, 8.0, 0.1)])
+def test_spherical_lsr_one_pattern_exact(N, b, T):
+    """K = 1: the Metropolis chains of the LSR energy reproduce the exact finite-N <phi> (quadrature of the
+    sphere's overlap density times the Boltzmann weight) within 4 standard errors."""
+    gen = np.random.default_rng(N)
+    X = gen.standard_normal((N, 1))
+    X *= math.sqrt(N) / np.linalg.norm(X)
+    r = spherical_run(X, b / N, T, X[:, 0], steps=120000, every=20, chains=4, seed=3, kernel="lsr")
+    mean, err, _, _ = _thermal(r["phi"][:, 100:])
+    exact = _lsr_phi_quadrature(N, b, T)
+    assert abs(mean - exact) < 4 * err and err < 0.01, (mean, err, exact)
+    assert 0.1 < r["acceptance"].mean() < 0.8
+
+
+def test_spherical_lsr_below_support_threshold():
+    """modern.md 4.1: below alpha_th(b) = (1/2)(1 - 1/b)^2 no spurious pattern reaches the kernel's support
+    phi > 1 - 1/b, so with K = e^(alpha N) patterns the retrieval state is that of one pattern: <phi> equals the
+    K = 1 quadrature. The final energies equal hopfield.modern.SphericalLSR's."""
+    from hopfield.modern import SphericalLSR
+    from statmech.modern import lsr_alpha_th
+    N, b, T, alpha = 40, 3.41, 0.3, 0.1
+    assert alpha < lsr_alpha_th(b)
+    K = int(round(math.exp(alpha * N)))
+    gen = np.random.default_rng(4)
+    X = gen.standard_normal((N, K))
+    X *= math.sqrt(N) / np.linalg.norm(X, axis=0)
+    r = spherical_run(X, b / N, T, X[:, 0], steps=100000, every=20, chains=4, seed=5, kernel="lsr", eps=1e-10)
+    mean, err, _, _ = _thermal(r["phi"][:, 100:])
+    exact = _lsr_phi_quadrature(N, b, T)
+    assert abs(mean - exact) < 4 * err and err < 0.01, (mean, err, exact)
+    model = SphericalLSR(X, b / N, eps=1e-10)
+    for c in range(4):
+        x = r["x"][c]
+        assert r["E"][c, -1] == pytest.approx(model.energy(x), rel=1e-12)
+        assert model.in_support(x).tolist() == [True] + [False] * (K - 1)
+
+
+def test_lsr_phi_is_the_large_n_limit_of_the_exact_one_pattern_mean():
+    """statmech.modern.lsr_phi (the minimum of u_LSR - T s) against the exact finite-N <phi> of one pattern: the
+    gap closes like 1/N."""
+    from statmech.modern import lsr_phi
+    for b, T in ((3.41, 0.15), (1.0, 0.4)):
+        gaps = [abs(_lsr_phi_quadrature(N, b, T) - lsr_phi(T, b)) for N in (500, 5000)]
+        assert gaps[1] < 2e-3 and gaps[1] < gaps[0] / 5, (b, T, gaps)
+
+
+def test_spherical_kernel_is_validated():
+    X = np.eye(4) * 2.0
+    with pytest.raises(ParameterError, match="kernel"):
+        spherical_run(X, 0.5, 0.3, X[:, 0], steps=10, kernel="relu")
+    with pytest.raises(ParameterError, match="eps"):
+        spherical_run(X, 0.5, 0.3, X[:, 0], steps=10, kernel="lsr", eps=0.0)
+    from montecarlo.modern import finite_t_retrieval
+    with pytest.raises(ParameterError, match="kernel"):
+        finite_t_retrieval(10, 0.2, 1.0, 0.5, samples=1, sweeps=2, threshold=0.5, kernel="lsr")

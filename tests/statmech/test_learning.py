@@ -142,7 +142,7 @@ def test_P4_low_load_rho0_reference_numbers():
 def test_low_load_spinodal_table(P, ref):
     """Section 4 item 2 / target 8: supervised low-load spinodal T_sp(rho), decreasing in rho."""
     b = L.boundaries("supervised", P, plane=("rho", "T"), load="low", points=9, span=(0.0, 2.0))
-    rho, T = b["retrieval_spinodal"]["rho"], b["retrieval_spinodal"]["T"]
+    T = b["retrieval_spinodal"]["T"]
     assert np.all(np.diff(T) < 0)
     b2 = L.boundaries("supervised", P, plane=("rho", "T"), load="low", points=2, span=(0.1, 0.25))
     b3 = L.boundaries("supervised", P, plane=("rho", "T"), load="low", points=2, span=(1.0, 2.0))
