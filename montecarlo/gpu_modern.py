@@ -422,12 +422,13 @@ def _kernels():
         return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
 
     @cuda.jit(device=True)
-    def sph_energy(X, x, lam, kern, eps, phi, lane):
+    def sph_energy(X, x, lam, kern, eps, log_bulk, phi, lane):
         """phi_mu = xi^mu . x / N (lane's mu, sum over i in order); E = -(1/lambda) ln sum_mu e^{lambda N phi_mu}
-        (kern 0) or -(1/lambda) ln sum_mu max[eps, 1 - N lambda (1 - phi_mu)] (kern 1, LSR)."""
+        (kern 0; plus the constant e^log_bulk in the sum, added first by lane 0) or
+        -(1/lambda) ln sum_mu max[eps, 1 - N lambda (1 - phi_mu)] (kern 1, LSR)."""
         N = X.shape[0]
         K = X.shape[1]
-        mp = -math.inf
+        mp = log_bulk
         lsr = 0.0
         for mu in range(lane, K, 32):
             p = 0.0
@@ -442,14 +443,14 @@ def _kernels():
         if kern == 1:
             return -math.log(wsum_f64(lsr)) / lam
         m = wmax_f64(mp)
-        part = 0.0
+        part = math.exp(log_bulk - m) if lane == 0 else 0.0
         for mu in range(lane, K, 32):
             part += math.exp(lam * N * phi[mu] - m)
         tot = wsum_f64(part)
         return -(m + math.log(tot)) / lam
 
     @cuda.jit
-    def spherical_kernel(Xs, pidx, xs, ys, phis, phins, rng, lam, kern, eps, betas, steps, nsteps, every, target,
+    def spherical_kernel(Xs, pidx, xs, ys, phis, phins, rng, lam, kern, eps, log_bulk, betas, steps, nsteps, every, target,
                          phi_out, e_out, acc_out):
         """Chain c (one warp) on the patterns Xs[pidx[c]] of a stack (D, N, K)."""
         lane = cuda.threadIdx.x
@@ -468,7 +469,7 @@ def _kernels():
         beta = betas[c]
         step = steps[c]
         rootN = math.sqrt(N)
-        E = sph_energy(X, x, lam, kern, eps, phi, lane)
+        E = sph_energy(X, x, lam, kern, eps, log_bulk[c], phi, lane)
         nacc = 0
         k = 0
         for t in range(nsteps):
@@ -483,7 +484,7 @@ def _kernels():
             for i in range(lane, N, 32):
                 y[i] *= f
             cuda.syncthreads()
-            En = sph_energy(X, y, lam, kern, eps, phin, lane)
+            En = sph_energy(X, y, lam, kern, eps, log_bulk[c], phin, lane)
             dE = En - E
             u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
             if dE <= 0.0 or u < math.exp(-beta * dE):
@@ -598,7 +599,7 @@ def poly_delta_numerators(pat, states, n, rect):
     return out
 
 
-def spherical_chains(X, pidx, xs, rng, lam, kern, eps, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+def spherical_chains(X, pidx, xs, rng, lam, kern, eps, log_bulk, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
     """GPU montecarlo.modern._sph_chains (same arguments: chain c on X[pidx[c]] of a stack (D, N, K); xs and
     rng are updated)."""
     k = _kernels()
@@ -606,6 +607,6 @@ def spherical_chains(X, pidx, xs, rng, lam, kern, eps, betas, steps, nsteps, eve
     K = X.shape[2]
     work = [np.zeros((C, N)), np.zeros((C, K)), np.zeros((C, K))]
     args = [X, np.ascontiguousarray(pidx, np.int64), xs, *work, rng, float(lam), int(kern), float(eps),
-            np.ascontiguousarray(betas, np.float64),
+            np.ascontiguousarray(log_bulk, np.float64), np.ascontiguousarray(betas, np.float64),
             np.ascontiguousarray(steps, np.float64), int(nsteps), int(every), int(target), phi_out, e_out, acc_out]
     _launch(k["spherical"], C, 0, args, (xs, rng, phi_out, e_out, acc_out))

@@ -59,6 +59,8 @@ __all__ = [
     "spherical_patterns",
     "spherical_point_bytes",
     "SPHERICAL_KERNELS",
+    "cone_patterns",
+    "spherical_log_bulk",
     "spherical_run",
     "stability_margin",
     "target_is_fixed_point",
@@ -456,9 +458,10 @@ def _normal(s0, s1, s2, s3):
 
 
 @njit(cache=True)
-def _sph_energy(X, x, lam, kern, eps, phi):
-    """phi[mu] = xi^mu . x / N and the energy: LSE (kern 0) -(1/lambda) ln sum_mu exp(lambda N phi^mu);
-    LSR (kern 1) -(1/lambda) ln sum_mu max[eps, 1 - b (1 - phi^mu)], b = N lambda (lambda = beta_net)."""
+def _sph_energy(X, x, lam, kern, eps, log_bulk, phi):
+    """phi[mu] = xi^mu . x / N and the energy: LSE (kern 0) -(1/lambda) ln [C + sum_mu exp(lambda N phi^mu)] with
+    ln C = log_bulk (-inf: no constant; the cone/bulk approximations); LSR (kern 1)
+    -(1/lambda) ln sum_mu max[eps, 1 - b (1 - phi^mu)], b = N lambda (lambda = beta_net)."""
     N, K = X.shape
     for mu in range(K):
         phi[mu] = 0.0
@@ -474,25 +477,25 @@ def _sph_energy(X, x, lam, kern, eps, phi):
         for mu in range(K):
             tot += max(eps, 1.0 - b * (1.0 - phi[mu]))
         return -math.log(tot) / lam
-    m = -np.inf
+    m = log_bulk
     for mu in range(K):
         if lam * N * phi[mu] > m:
             m = lam * N * phi[mu]
-    tot = 0.0
+    tot = math.exp(log_bulk - m)
     for mu in range(K):
         tot += math.exp(lam * N * phi[mu] - m)
     return -(m + math.log(tot)) / lam
 
 
 @njit(cache=True)
-def _sph_chain(X, x, st, lam, kern, eps, beta, step, nsteps, every, target, phi_out, e_out, acc_out):
+def _sph_chain(X, x, st, lam, kern, eps, log_bulk, beta, step, nsteps, every, target, phi_out, e_out, acc_out):
     N, K = X.shape
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     phi = np.empty(K)
     phin = np.empty(K)
     y = np.empty(N)
     rootN = math.sqrt(N)
-    E = _sph_energy(X, x, lam, kern, eps, phi)
+    E = _sph_energy(X, x, lam, kern, eps, log_bulk, phi)
     nacc = 0
     k = 0
     for t in range(nsteps):
@@ -504,7 +507,7 @@ def _sph_chain(X, x, st, lam, kern, eps, beta, step, nsteps, every, target, phi_
         f = rootN / math.sqrt(nrm)
         for i in range(N):
             y[i] *= f
-        En = _sph_energy(X, y, lam, kern, eps, phin)
+        En = _sph_energy(X, y, lam, kern, eps, log_bulk, phin)
         dE = En - E
         u, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         if dE <= 0.0 or u < math.exp(-beta * dE):
@@ -524,21 +527,23 @@ def _sph_chain(X, x, st, lam, kern, eps, beta, step, nsteps, every, target, phi_
 
 
 @njit(parallel=True, cache=True)
-def _sph_chains(X, pidx, xs, rng, lam, kern, eps, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
+def _sph_chains(X, pidx, xs, rng, lam, kern, eps, log_bulk, betas, steps, nsteps, every, target, phi_out, e_out, acc_out):
     """Chains c in parallel, chain c on the patterns X[pidx[c]] of a stack (D, N, K) (disorder samples)."""
     for c in prange(xs.shape[0]):
         x = private_copy(xs[c])   # no false sharing between chains
-        _sph_chain(X[pidx[c]], x, rng[c], lam, kern, eps, betas[c], steps[c], nsteps, every, target, phi_out[c],
+        _sph_chain(X[pidx[c]], x, rng[c], lam, kern, eps, log_bulk[c], betas[c], steps[c], nsteps, every, target, phi_out[c],
                    e_out[c], acc_out[c])
         write_back(xs[c], x)
 
 
 def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_size=None, seed=0, point=0,
-                  target=0, kernel="lse", eps=1e-10, backend="numba"):
+                  target=0, kernel="lse", eps=1e-10, log_bulk=None, backend="numba"):
     """Spherical LSE model E = -(1/lambda) ln sum_mu exp(lambda N phi^mu), Metropolis on |x|^2 = N;
     ``kernel="lsr"``: Petrova et al.'s LSR (Epanechnikov) model E = -(1/lambda) ln sum_mu max[eps, 1 - b(1 - phi^mu)]
     with lambda = beta_net and b = N lambda (hopfield.modern.SphericalLSR; per neuron, one retrieved term gives
     u_LSR = -(1/b) ln[1 - b(1 - phi)]). Both: phi^mu = x . xi^mu / N, Boltzmann weight exp(-E / T).
+    ``log_bulk`` (LSE only): ln C of a constant C added to the sum, standing for patterns not stored (the cone and
+    bulk approximations of montecarlo.md 8, labelled as such: see :func:`cone_patterns`).
 
     Proposal x' = sqrt(N) (x + s g)/|x + s g|, g ~ N(0, I), s = 2.4 T / sqrt(N) by default (symmetric).
     Patterns (N, K) real (rescaled by the caller to |xi|^2 = N); x0 is projected onto the sphere.
@@ -554,6 +559,10 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
     lam = check_real("lambda", lam, low=0.0, low_open=True)
     kern = SPHERICAL_KERNELS[check_choice("kernel", kernel, tuple(SPHERICAL_KERNELS))]
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
+    if log_bulk is not None:
+        if kern != SPHERICAL_KERNELS["lse"]:
+            raise ParameterError("log_bulk", log_bulk, "None for kernel 'lsr' (a bulk constant is an LSE approximation)")
+        log_bulk = check_real("log_bulk", log_bulk)
     chains = check_integer("chains", chains, low=1)
     steps = check_integer("steps", steps, low=1)
     every = check_integer("every", N if every is None else every, low=1, high=steps)
@@ -574,15 +583,16 @@ def spherical_run(patterns, lam, T, x0, *, steps, every=None, chains=1, step_siz
         raise ParameterError("x0.shape", x.shape, f"nonzero finite ({N},) or ({chains}, {N})")
     rng = stream_states(seed, point, range(chains), tag=0)
     out = _sph_batch(np.ascontiguousarray(X)[None], np.zeros(chains, np.int64), x, rng, lam, Tv, ss, steps, every,
-                     target, backend, kern, eps)
-    out.update(lam=lam, T=T, seed=seed, point=point, target=target, kernel=kernel, eps=eps, backend=backend)
+                     target, backend, kern, eps, log_bulk)
+    out.update(lam=lam, T=T, seed=seed, point=point, target=target, kernel=kernel, eps=eps, log_bulk=log_bulk,
+               backend=backend)
     return out
 
 
-def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend, kern=0, eps=1e-10):
+def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend, kern=0, eps=1e-10, log_bulk=None):
     """Spherical chains c on the patterns Xs[pidx[c]] of a stack (D, N, K), started at x0[c] projected on the
     sphere, in one parallel call (one warp per chain on the GPU); step sizes ss (None: 2.4 T / sqrt N);
-    kern, eps: the energy (SPHERICAL_KERNELS, :func:`_sph_energy`).
+    kern, eps, log_bulk (None, a number, or one per chain): the energy (SPHERICAL_KERNELS, :func:`_sph_energy`).
     Returns phi, E, acceptance (C, steps // every), the final x and the step sizes."""
     N = x0.shape[1]
     ss = 2.4 * Tv / math.sqrt(N) if ss is None else ss
@@ -590,8 +600,9 @@ def _sph_batch(Xs, pidx, x0, rng, lam, Tv, ss, steps, every, target, backend, ke
     nrec = steps // every
     phi, E, acc = (np.empty((x0.shape[0], nrec)) for _ in range(3))
     run = gpu_modern.spherical_chains if backend == "gpu" else _sph_chains
-    run(Xs, np.ascontiguousarray(pidx, np.int64), xs, rng, lam, kern, eps, 1.0 / Tv, ss, steps, every, target,
-        phi, E, acc)
+    lb = np.broadcast_to(np.asarray(-np.inf if log_bulk is None else log_bulk, np.float64), (x0.shape[0],))
+    run(Xs, np.ascontiguousarray(pidx, np.int64), xs, rng, lam, kern, eps, np.ascontiguousarray(lb), 1.0 / Tv, ss,
+        steps, every, target, phi, E, acc)
     return dict(phi=phi, E=E, acceptance=acc, x=xs, step_size=ss)
 
 
@@ -851,9 +862,88 @@ def spherical_patterns(N, K, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN
     return X
 
 
+def spherical_log_bulk(N, alpha, lam, phi_keep=1.0) -> float:
+    """ln C_bulk = alpha N + ln integral_{-1}^{phi_keep} h_N(phi) e^{lambda N phi} dphi (montecarlo.md 8): the
+    annealed sum over e^{alpha N} random spherical patterns of e^{lambda N phi}, over those with overlap
+    phi < phi_keep with the state; h_N(phi) = (1 - phi^2)^((N-3)/2) / B((N-1)/2, 1/2) is the exact overlap density
+    of a uniform pattern. By quadrature, shifted by the integrand's maximum (at phi_keep = 1 it equals the von
+    Mises-Fisher normaliser ln[Gamma(N/2) (2/kappa)^(N/2-1) I_(N/2-1)(kappa)], kappa = lambda N: tested)."""
+    from scipy.integrate import quad
+    from scipy.optimize import brentq
+    from scipy.special import betaln
+    N = check_integer("N", N, low=3)
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    phi_keep = check_real("phi_keep", phi_keep, low=-1.0, high=1.0, low_open=True)
+    kappa = lam * N
+    a = 0.5 * (N - 3)
+    # maximum of kappa phi + a ln(1 - phi^2): kappa (1 - phi^2) = 2 a phi, clipped to the range
+    top = 2 * kappa / (2 * a + math.sqrt(4 * a * a + 4 * kappa * kappa)) if a > 0 else 1.0
+    top = min(top, phi_keep)
+
+    def logf(p):
+        if a == 0.0:
+            return kappa * p
+        return kappa * p + a * math.log1p(-p * p) if abs(p) < 1.0 else -math.inf
+
+    shift = logf(top)
+    # the integrand is concentrated (width ~ N^-1/2, or ~ 1/N at an edge): integrate where it is above e^-60 of
+    # its maximum (logf is concave, so that is one interval around top)
+    lo, hi = -1.0, phi_keep
+    if logf(-1.0 + 1e-15) - shift < -60.0:
+        lo = brentq(lambda p: logf(p) - shift + 60.0, -1.0 + 1e-15, top, xtol=1e-15)
+    if top < phi_keep and logf(min(phi_keep, 1.0 - 1e-15)) - shift < -60.0:
+        hi = brentq(lambda p: logf(p) - shift + 60.0, top, min(phi_keep, 1.0 - 1e-15), xtol=1e-15)
+    pts = [top] if lo < top < hi else None
+    val = quad(lambda p: math.exp(logf(p) - shift), lo, hi, points=pts, limit=400, epsabs=0, epsrel=1e-11)[0]
+    return float(alpha * N + shift + math.log(val) - betaln(0.5 * (N - 1), 0.5))
+
+
+def cone_patterns(N, alpha, lam, phi_keep=0.4, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN_BYTES) -> dict:
+    """The cone approximation of montecarlo.md 8 (an approximation, labelled as such; [code: epolyach/DenseAM-GPU]):
+    of M = e^{alpha N} random spherical patterns keep explicitly only those with overlap phi >= phi_keep with the
+    target; replace the rest by the constant ln C_bulk = :func:`spherical_log_bulk` (N, alpha, lambda, phi_keep),
+    to be passed to :func:`spherical_run` as ``log_bulk``. phi_keep = 1 is the bulk approximation (no pattern but
+    the target). Exact in law for the kept ones: their number is Poisson with mean M Pr(phi >= phi_keep), their
+    alignments are drawn from the overlap density truncated to [phi_keep, 1] ((1 + phi)/2 ~ Beta((N-1)/2,
+    (N-1)/2)), and each is phi t + sqrt(1 - phi^2) u with u uniform on the sphere orthogonal to the target t.
+    The bulk term is the annealed sum, independent of the state: right to leading order while the noise is
+    uncondensed. Returns X (N, 1 + kept) with the target in column 0, log_bulk, kept, mean_kept."""
+    from scipy.stats import beta as beta_law
+    N = check_integer("N", N, low=3)
+    alpha = check_real("alpha", alpha, low=0.0, low_open=True)
+    lam = check_real("lambda", lam, low=0.0, low_open=True)
+    phi_keep = check_real("phi_keep", phi_keep, low=-1.0, high=1.0, low_open=True)
+    max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    a = 0.5 * (N - 1)
+    tail, mean_kept = 0.0, 0.0
+    if phi_keep < 1.0:
+        log_tail = float(beta_law.logsf(0.5 * (1.0 + phi_keep), a, a))
+        tail = math.exp(log_tail)
+        if not math.isfinite(log_tail) or alpha * N + log_tail > math.log(max_bytes / (16.0 * N)):
+            raise ParameterError("phi_keep", phi_keep, f"a cone whose expected patterns (e^(alpha N + {log_tail:.4g}) "
+                                 f"at N = {N}) fit in max_bytes = {max_bytes} (16 N bytes each): raise phi_keep")
+        mean_kept = math.exp(alpha * N + log_tail)
+    gen = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample))
+    kept = int(gen.poisson(mean_kept))
+    _check_pattern_bytes(N, kept + 1, 16 * N * (kept + 1), max_bytes)
+    t = gen.standard_normal(N)
+    t *= math.sqrt(N) / np.linalg.norm(t)
+    X = np.empty((N, kept + 1))
+    X[:, 0] = t
+    if kept:
+        phi = 2.0 * beta_law.isf(gen.random(kept) * tail, a, a) - 1.0
+        U = gen.standard_normal((N, kept))
+        U -= np.outer(t, t @ U) / N
+        U *= math.sqrt(N) / np.linalg.norm(U, axis=0)
+        X[:, 1:] = phi * t[:, None] + np.sqrt(1.0 - phi * phi) * U
+    return {"X": X, "log_bulk": spherical_log_bulk(N, alpha, lam, phi_keep), "kept": kept, "mean_kept": mean_kept,
+            "phi_keep": phi_keep}
+
+
 def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, threshold, dynamics="heat_bath",
                        schedule="random", seed=0, point=0, max_bytes=2 ** 30, kernel="lse", eps=1e-10,
-                       backend="numba") -> dict:
+                       approximation="full", phi_keep=0.4, backend="numba") -> dict:
     """Does the retrieval state survive ``sweeps`` sweeps at bath temperature T? (load K = e^{alpha N}).
 
     Each disorder sample draws K patterns (binary +-1, or uniform on the sphere |xi|^2 = N) and runs one
@@ -865,7 +955,10 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     anything is allocated; binary samples' chains run side by side, max_bytes // that many at a time (the same
     numbers as one chain per call). Errors: binomial for the survival fraction, standard error for m. ``backend``,
     and for the spherical ensemble ``kernel`` ("lse" or Petrova et al.'s "lsr", lambda = beta_net) and ``eps``:
-    as in :func:`lse_run` and :func:`spherical_run`.
+    as in :func:`lse_run` and :func:`spherical_run`. Spherical LSE only, ``approximation``: "full" (all K patterns),
+    or the labelled approximations of montecarlo.md 8 for loads beyond memory (:func:`cone_patterns`): "cone" keeps
+    the patterns with overlap >= ``phi_keep`` with the target, "bulk" none; the rest is one constant. Then K is
+    e^{alpha N} (a float) and ``kept`` the mean number of patterns kept besides the target.
     """
     backend = backend_name(backend)
     N = check_integer("N", N, low=2)
@@ -875,12 +968,20 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     ens = check_choice("ensemble", ensemble, ("binary", "spherical"))
     kern = SPHERICAL_KERNELS[check_choice("kernel", kernel, ("lse",) if ens == "binary" else tuple(SPHERICAL_KERNELS))]
     eps = check_real("eps", eps, low=0.0, high=1.0, low_open=True, high_open=True)
+    approx = check_choice("approximation", approximation,
+                          ("full", "cone", "bulk") if ens == "spherical" and kern == 0 else ("full",))
+    phi_keep = 1.0 if approx == "bulk" else check_real("phi_keep", phi_keep, low=-1.0, high=1.0, low_open=True)
     samples = check_integer("samples", samples, low=1)
     sweeps = check_integer("sweeps", sweeps, low=1)
     threshold = check_real("threshold", threshold, low=-1.0, high=1.0)
     check_choice("dynamics", dynamics, ("heat_bath", "metropolis") if ens == "binary" else ("metropolis",))
     check_choice("schedule", schedule, tuple(SCHEDULES))
     max_bytes = check_integer("max_bytes", max_bytes, low=1)
+    window = max(1, sweeps // 4)
+    m_late, other, acc = (np.empty(samples) for _ in range(3))
+    if approx != "full":
+        return _approximate_retrieval(N, alpha, lam, T, samples, sweeps, threshold, seed, point, max_bytes, phi_keep,
+                                      approx, backend, window, m_late, other, acc)
     if ens == "binary":
         K = exponential_load_K(N, alpha, max_bytes=max_bytes)
         need = lse_point_bytes(N, K)
@@ -890,8 +991,6 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
     if need > max_bytes:
         raise ParameterError("alpha", alpha, f"a load whose sample fits in {max_bytes / 2**20:.0f} MiB "
                              f"(N = {N}, K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
-    window = max(1, sweeps // 4)
-    m_late, other, acc = (np.empty(samples) for _ in range(3))
     if ens == "binary":   # the samples' chains side by side, as many as max_bytes holds (one lse_run each)
         _, _, dyn, schd, tr, _, betas = _common(T, 1, sweeps, dynamics, schedule, "random", 0, K)
         for group in _sample_batches(samples, need, max_bytes):
@@ -918,6 +1017,35 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
                 m_late[d] = run["phi"][j, -window:].mean()
                 other[d] = float(np.max(X[j][:, 1:].T @ run["x"][j]) / N) if K > 1 else math.nan
                 acc[d] = run["acceptance"][j].mean()
+    return _survival(m_late, other, acc, threshold, K, samples, window)
+
+
+def _approximate_retrieval(N, alpha, lam, T, samples, sweeps, threshold, seed, point, max_bytes, phi_keep, approx,
+                           backend, window, m_late, other, acc):
+    """finite_t_retrieval of the spherical LSE model in the cone or bulk approximation (one call per sample: the
+    kept counts differ; bulk samples, one pattern each, side by side)."""
+    groups = [list(range(samples))] if approx == "bulk" else [[d] for d in range(samples)]
+    kept = np.zeros(samples)
+    for group in groups:
+        cones = [cone_patterns(N, alpha, lam, phi_keep, seed=seed, point=point, sample=d, max_bytes=max_bytes)
+                 for d in group]
+        X = np.stack([c["X"] for c in cones])
+        rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
+        run = _sph_batch(X, np.arange(len(group)), X[:, :, 0].copy(), rng, lam, np.full(len(group), T), None,
+                         sweeps * N, N, 0, backend, 0, 1e-10, np.array([c["log_bulk"] for c in cones]))
+        for j, d in enumerate(group):
+            m_late[d] = run["phi"][j, -window:].mean()
+            kept[d] = cones[j]["kept"]
+            other[d] = float(np.max(X[j][:, 1:].T @ run["x"][j]) / N) if cones[j]["kept"] else math.nan
+            acc[d] = run["acceptance"][j].mean()
+    K = math.exp(alpha * N) if alpha * N < 700 else math.inf
+    out = _survival(m_late, other, acc, threshold, K, samples, window)
+    out.update(approximation=approx, phi_keep=phi_keep, kept=float(kept.mean()))
+    return out
+
+
+def _survival(m_late, other, acc, threshold, K, samples, window):
+    """The result of finite_t_retrieval from each sample's late overlap, largest other overlap and acceptance."""
     ok = m_late >= threshold
     p = float(ok.mean())
     return {"success": p, "success_err": float(math.sqrt(p * (1 - p) / samples)),
@@ -925,5 +1053,6 @@ def finite_t_retrieval(N, alpha, lam, T, *, ensemble="binary", samples, sweeps, 
             "m_err": float(m_late.std(ddof=1) / math.sqrt(samples)) if samples > 1 else math.nan,
             "m_survivors": float(m_late[ok].mean()) if ok.any() else math.nan,
             "m_survivors_err": float(m_late[ok].std(ddof=1) / math.sqrt(ok.sum())) if ok.sum() > 1 else math.nan,
-            "max_other": float(np.nanmean(other)) if K > 1 else math.nan, "acceptance": float(acc.mean()),
+            "max_other": float(np.nanmean(other)) if np.isfinite(other).any() else math.nan,
+            "acceptance": float(acc.mean()),
             "K": K, "samples": samples, "window": window}

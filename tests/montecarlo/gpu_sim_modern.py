@@ -122,11 +122,12 @@ def poly(N=12, K=40, n=3, rectified=False, dynamics="heat_bath", schedule="rando
     return _compare(a, b, ("spins", "S", "acceptance", "m", "E"), (), True)
 
 
-def spherical(N=12, K=20, T=(0.3, 0.8), lam=2.0, steps=24, every=12, kernel="lse"):
+def spherical(N=12, K=20, T=(0.3, 0.8), lam=2.0, steps=24, every=12, kernel="lse", log_bulk=None):
     gen = np.random.default_rng(9)
     X = gen.standard_normal((N, K))
     X *= np.sqrt(N) / np.linalg.norm(X, axis=0)
-    kw = {"steps": steps, "every": every, "chains": len(T), "T": list(T), "seed": 5, "kernel": kernel}
+    kw = {"steps": steps, "every": every, "chains": len(T), "T": list(T), "seed": 5, "kernel": kernel,
+          "log_bulk": log_bulk}
     a = modern.spherical_run(X, lam, x0=X[:, 0], **kw)
     b = modern.spherical_run(X, lam, x0=X[:, 0], backend="gpu", **kw)
     return _compare(a, b, ("acceptance",), ("phi", "E", "x"), K <= 32)
@@ -200,7 +201,8 @@ QUICK = [(accepts, {}),                               # the acceptance rules
          (lse, {"K": 40, "shared": False, "T": (0.6,)}),  # K > 32, global memory: spins equal, E to rounding
          (poly, {}),                                    # polynomial n = 3, K = 40: integers, bit for bit
          (spherical, {}),                               # spherical Metropolis, K <= 32: bit for bit
-         (spherical, {"kernel": "lsr", "lam": 0.3})]    # the LSR energy (b = N lambda = 3.6): bit for bit
+         (spherical, {"kernel": "lsr", "lam": 0.3}),    # the LSR energy (b = N lambda = 3.6): bit for bit
+         (spherical, {"K": 3, "log_bulk": 20.0})]       # cone/bulk: 3 patterns and a constant, bit for bit
 MORE = [(deltas, {"Ks": (20, 70), "lams": (0.05, 1.0, 15.0), "ns": ((2, False), (3, True), (6, False))}),
         (deltas, {"Ks": (20,), "lams": (4.0,), "ns": ((3, False),)}),
         (lse, {"dynamics": "metropolis", "schedule": "permutation", "T": (0.3,)}),
@@ -236,7 +238,7 @@ def compile_ptx():
            t.int64, t.int64, f8, f8, f8, f8, f8)
     poly = (i1, i1, i8, u8, i4, t.int64, t.boolean, t.float64, f8v, t.int64, t.int64, t.boolean, t.int64, t.int64,
             f8, i8, f8)
-    sph = (t.Array(t.float64, 3, "C"), t.int64[::1], f8, f8, f8, f8, u8, t.float64, t.int64, t.float64, f8v, f8v,
+    sph = (t.Array(t.float64, 3, "C"), t.int64[::1], f8, f8, f8, f8, u8, t.float64, t.int64, t.float64, f8v, f8v, f8v,
            t.int64, t.int64,
            t.int64, f8, f8, f8)
     checks = {"lse_deltas": (i1, i1, i4, f8, t.float64, f8), "poly_nums": (i1, i1, i8, t.int64, t.boolean, i8),

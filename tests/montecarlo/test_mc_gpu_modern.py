@@ -156,12 +156,12 @@ def test_gpu_poly_agrees_with_cpu_statistically():
 
 
 @needs_gpu
-@pytest.mark.parametrize("kernel,lam", [("lse", 2.0), ("lsr", 3.41 / 30)])
-def test_gpu_spherical_agrees_with_cpu_statistically(kernel, lam):
+@pytest.mark.parametrize("kernel,lam,log_bulk", [("lse", 2.0, None), ("lsr", 3.41 / 30, None), ("lse", 1.0, 25.0)])
+def test_gpu_spherical_agrees_with_cpu_statistically(kernel, lam, log_bulk):
     gen = np.random.default_rng(8)
     X = gen.standard_normal((30, 200))
     X *= np.sqrt(30) / np.linalg.norm(X, axis=0)
-    kw = {"steps": 30 * 300, "every": 30, "chains": 16, "T": 0.4, "seed": 9, "kernel": kernel}
+    kw = {"steps": 30 * 300, "every": 30, "chains": 16, "T": 0.4, "seed": 9, "kernel": kernel, "log_bulk": log_bulk}
     a, b = (modern.spherical_run(X, lam, x0=X[:, 0], backend=be, **kw) for be in ("numba", "gpu"))
     for key in ("phi", "E"):
         _agree(a, b, key, 100)

@@ -354,3 +354,115 @@ def test_spherical_kernel_is_validated():
     from montecarlo.modern import finite_t_retrieval
     with pytest.raises(ParameterError, match="kernel"):
         finite_t_retrieval(10, 0.2, 1.0, 0.5, samples=1, sweeps=2, threshold=0.5, kernel="lsr")
+
+
+def test_spherical_log_bulk():
+    """spherical_log_bulk against the von Mises-Fisher closed form (phi_keep = 1), against an independent
+    Gauss-Legendre quadrature (phi_keep < 1), and its limit ln C / N -> alpha + g(lambda) (modern.md 4.2)."""
+    from scipy.special import betaln, gammaln, ive
+
+    from montecarlo.modern import spherical_log_bulk
+    from statmech.modern import spherical_g
+    for N in (3, 10, 200):
+        for lam in (0.2, 1.0, 3.0):
+            k, nu = lam * N, N / 2 - 1
+            closed = 0.4 * N + gammaln(N / 2) + nu * math.log(2 / k) + math.log(ive(nu, k)) + k
+            assert spherical_log_bulk(N, 0.4, lam) == pytest.approx(closed, abs=1e-12 * N)
+    x, w = np.polynomial.legendre.leggauss(400)
+    for N, lam, keep in ((10, 1.0, 0.4), (40, 0.5, 0.2), (40, 2.0, 0.9), (25, 1.0, -0.3)):
+        p = -1 + (keep + 1) * (x + 1) / 2        # nodes on [-1, keep]
+        f = np.exp(lam * N * p + 0.5 * (N - 3) * np.log1p(-p * p) - betaln((N - 1) / 2, 0.5))
+        ref = 0.3 * N + math.log((keep + 1) / 2 * (w * f).sum())
+        assert spherical_log_bulk(N, 0.3, lam, keep) == pytest.approx(ref, abs=1e-9), (N, lam, keep)
+    for lam in (0.5, 1.0, 3.0):
+        assert spherical_log_bulk(10 ** 5, 0.3, lam) / 10 ** 5 == pytest.approx(0.3 + spherical_g(lam), abs=5e-5)
+    with pytest.raises(ParameterError, match="phi_keep"):
+        spherical_log_bulk(10, 0.3, 1.0, -1.0)
+
+
+def test_cone_patterns_follow_their_law():
+    """cone_patterns: unit-norm patterns (|xi|^2 = N) with alignments in [phi_keep, 1] distributed as the exact overlap
+    density truncated there (Kolmogorov-Smirnov), their number Poisson with mean e^{alpha N} Pr(phi >= phi_keep)
+    (the sample mean within 4 standard errors), reproducible; phi_keep = 1 is the bulk approximation (the target
+    alone); a cone beyond max_bytes is refused before drawing."""
+    from scipy.stats import beta, kstest
+
+    from montecarlo.modern import cone_patterns, spherical_log_bulk
+    N, alpha, lam, keep = 30, 0.35, 1.0, 0.3
+    a = (N - 1) / 2
+    tail = beta.sf((1 + keep) / 2, a, a)
+    mean = math.exp(alpha * N) * tail
+    counts, phis = [], []
+    for d in range(60):
+        c = cone_patterns(N, alpha, lam, keep, seed=2, sample=d)
+        X = c["X"]
+        assert c["mean_kept"] == pytest.approx(mean, rel=1e-12) and X.shape == (N, 1 + c["kept"])
+        np.testing.assert_allclose((X * X).sum(axis=0), N, rtol=1e-12)
+        phi = X[:, 0] @ X[:, 1:] / N
+        assert (phi >= keep - 1e-12).all()
+        counts.append(c["kept"])
+        phis.extend(phi)
+    assert abs(np.mean(counts) - mean) < 4 * math.sqrt(mean / len(counts)), (np.mean(counts), mean)
+    cdf = lambda p: 1 - beta.sf((1 + np.asarray(p)) / 2, a, a) / tail   # noqa: E731 (truncated law)
+    assert kstest(phis, cdf).pvalue > 1e-3
+    again = cone_patterns(N, alpha, lam, keep, seed=2, sample=5)["X"]
+    np.testing.assert_array_equal(again, cone_patterns(N, alpha, lam, keep, seed=2, sample=5)["X"])
+    bulk = cone_patterns(N, alpha, lam, 1.0, seed=2)
+    assert bulk["X"].shape == (N, 1) and bulk["kept"] == 0 and bulk["log_bulk"] == spherical_log_bulk(N, alpha, lam)
+    with pytest.raises(ParameterError, match="phi_keep"):
+        cone_patterns(200, 0.5, 1.0, 0.1, max_bytes=2 ** 20)
+
+
+def _bulk_phi_quadrature(N, log_bulk, lam, T):
+    """Exact <phi> of the bulk model at finite N: density (1 - phi^2)^((N-3)/2) [e^{lambda N phi} + C]^(1/(lambda T))."""
+    from scipy.integrate import quad
+
+    def logw(p):
+        z = lam * N * p
+        m = max(z, log_bulk)
+        return 0.5 * (N - 3) * math.log1p(-p * p) + (m + math.log(math.exp(z - m) + math.exp(log_bulk - m))) / (lam * T)
+
+    grid = np.linspace(-1 + 1e-12, 1 - 1e-12, 20001)
+    lw = np.array([logw(p) for p in grid])
+    pts = [float(grid[np.argmax(lw)])]
+    z = quad(lambda p: math.exp(logw(p) - lw.max()), -1, 1, points=pts, limit=400, epsabs=0, epsrel=1e-11)[0]
+    m1 = quad(lambda p: p * math.exp(logw(p) - lw.max()), -1, 1, points=pts, limit=400, epsabs=0, epsrel=1e-11)[0]
+    return m1 / z
+
+
+@pytest.mark.parametrize("N,alpha,T,steps", [(20, 0.1, 0.2, 100000), (8, 0.3, 0.3, 300000), (10, 0.3, 0.3, 300000),
+                                             (12, 0.4, 0.3, 100000)])
+def test_spherical_bulk_model_exact(N, alpha, T, steps):
+    """The bulk approximation (target and a constant, spherical_run(log_bulk=...)) against its exact finite-N <phi> by
+    quadrature, within 4 standard errors: in the retrieval state, where the chain visits both the retrieval basin and
+    the bulk (there ln C off by 0.2 moves <phi> by 5-8 standard errors), and in the bulk."""
+    from montecarlo.modern import cone_patterns
+    c = cone_patterns(N, alpha, 1.0, 1.0, seed=1)
+    r = spherical_run(c["X"], 1.0, T, c["X"][:, 0], steps=steps, every=20, chains=4, seed=3, log_bulk=c["log_bulk"])
+    mean, err, _, _ = _thermal(r["phi"][:, 100:])
+    exact = _bulk_phi_quadrature(N, c["log_bulk"], 1.0, T)
+    assert abs(mean - exact) < 4 * err and err < 0.015, (mean, err, exact)
+    # the recorded energy is that of the two-term log-sum
+    x = r["x"][0]
+    z = N * (c["X"][:, 0] @ x) / N
+    assert r["E"][0, -1] == pytest.approx(-np.logaddexp(z, c["log_bulk"]), rel=1e-12)
+
+
+@pytest.mark.parametrize("N,sweeps", [(1000, 30), pytest.param(10000, 30, marks=pytest.mark.slow)])
+def test_spherical_bulk_retrieval_brackets_the_spinodal(N, sweeps):
+    """Bulk approximation at alpha = 0.5, lambda = 1 (exact-density spinodal T_sp = 0.2623, modern.md 9.12): started at
+    the target, chains hold phi_eq(T) below T_sp and leave the basin above it. The bracket narrows with N (the gap to
+    the spinodal shrinks like N^-1/2, montecarlo.md 8): N = 1000 at T = 0.20 / 0.33, N = 10^4 (slow) at 0.25 / 0.28."""
+    from montecarlo.modern import finite_t_retrieval
+    from statmech.modern import phi_lse, spinodal_T
+    T_sp = spinodal_T(0.5, 1.0, "spherical")
+    assert T_sp == pytest.approx(0.26227, abs=5e-5)
+    lo, hi = (0.20, 0.33) if N < 10000 else (0.25, 0.28)
+    assert lo < T_sp < hi
+    for T, survives in ((lo, True), (hi, False)):
+        r = finite_t_retrieval(N, 0.5, 1.0, T, ensemble="spherical", dynamics="metropolis", samples=2, sweeps=sweeps,
+                               threshold=0.8 * phi_lse(T), approximation="bulk", seed=1)
+        assert r["success"] == (1.0 if survives else 0.0), (T, r)
+        if survives:
+            assert r["m"] == pytest.approx(phi_lse(T), abs=0.01)
+        assert r["approximation"] == "bulk" and r["kept"] == 0.0
