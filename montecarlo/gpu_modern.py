@@ -416,10 +416,13 @@ def _kernels():
 
     # ------------------------------------------------------------------------------- spherical
     @cuda.jit(device=True)
-    def normal(s0, s1, s2, s3):
+    def normals(s0, s1, s2, s3):
+        """montecarlo.modern._normals: two normals (Box-Muller)."""
         u1, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
         u2, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-        return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
+        r = math.sqrt(-2.0 * math.log(1.0 - u1))
+        t = 2.0 * math.pi * u2
+        return r * math.cos(t), r * math.sin(t), s0, s1, s2, s3
 
     @cuda.jit(device=True)
     def sph_energy(X, x, lam, kern, eps, log_bulk, phi, lane):
@@ -474,12 +477,17 @@ def _kernels():
         k = 0
         for t in range(nsteps):
             nrm = 0.0
-            for i in range(N):             # every lane: all N draws and the norm, in the CPU's order
-                gi, s0, s1, s2, s3 = normal(s0, s1, s2, s3)
-                yi = x[i] + step * gi
+            for i in range(0, N, 2):       # every lane: all N draws (in pairs) and the norm, in the CPU's order
+                g0, g1, s0, s1, s2, s3 = normals(s0, s1, s2, s3)
+                yi = x[i] + step * g0
                 if (i & 31) == lane:
                     y[i] = yi
                 nrm += yi * yi
+                if i + 1 < N:
+                    yi = x[i + 1] + step * g1
+                    if ((i + 1) & 31) == lane:
+                        y[i + 1] = yi
+                    nrm += yi * yi
             f = rootN / math.sqrt(nrm)
             for i in range(lane, N, 32):
                 y[i] *= f

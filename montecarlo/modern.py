@@ -451,10 +451,13 @@ SPHERICAL_KERNELS = {"lse": 0, "lsr": 1}   # the energy's kernel: exp(-beta_net 
 
 
 @njit(cache=True)
-def _normal(s0, s1, s2, s3):
+def _normals(s0, s1, s2, s3):
+    """Two independent standard normals from two uniforms (Box-Muller: r cos(theta), r sin(theta))."""
     u1, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
     u2, s0, s1, s2, s3 = uniform(s0, s1, s2, s3)
-    return math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2), s0, s1, s2, s3
+    r = math.sqrt(-2.0 * math.log(1.0 - u1))
+    t = 2.0 * math.pi * u2
+    return r * math.cos(t), r * math.sin(t), s0, s1, s2, s3
 
 
 @njit(cache=True)
@@ -500,10 +503,13 @@ def _sph_chain(X, x, st, lam, kern, eps, log_bulk, beta, step, nsteps, every, ta
     k = 0
     for t in range(nsteps):
         nrm = 0.0
-        for i in range(N):
-            g, s0, s1, s2, s3 = _normal(s0, s1, s2, s3)
-            y[i] = x[i] + step * g
+        for i in range(0, N, 2):   # normals in pairs (the second of the last pair unused for odd N)
+            g0, g1, s0, s1, s2, s3 = _normals(s0, s1, s2, s3)
+            y[i] = x[i] + step * g0
             nrm += y[i] * y[i]
+            if i + 1 < N:
+                y[i + 1] = x[i + 1] + step * g1
+                nrm += y[i + 1] * y[i + 1]
         f = rootN / math.sqrt(nrm)
         for i in range(N):
             y[i] *= f
