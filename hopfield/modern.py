@@ -499,6 +499,28 @@ class ContinuousModernHopfield:
         K, b, M = self.K, self.lam, self.M_max
         return 2.0 / (b * K) + math.log(2.0 * (K - 1) * K * b * M * M) / b
 
+    def _reach(self, x, i, x_star):
+        """exp(-lambda (Delta_i - 2 max{||x - x_i||, ||x_i* - x_i||} M)) of Ramsauer's Thms 4 and 5."""
+        x, x_star = self._state(x), self._state(x_star)
+        xi = self.X[:, check_integer("i", i, low=0, high=self.K - 1)]
+        r = max(float(np.linalg.norm(x - xi)), float(np.linalg.norm(x_star - xi)))
+        return math.exp(-self.lam * (self.separation(i) - 2.0 * r * self.M_max))
+
+    def one_step_bound(self, x, i, x_star) -> float:
+        """Ramsauer Thm 4: ||f(x) - x_i*|| <= ||J^m||_2 ||x - x_i*|| with
+        ||J^m||_2 <= 2 lambda K M^2 (K - 1) exp(-lambda (Delta_i - 2 max{||x - x_i||, ||x_i* - x_i||} M));
+        returns that bound on ||J^m||_2 (x_i* the fixed point near pattern i; K patterns, M the largest norm)."""
+        return 2.0 * self.lam * self.K * self.M_max ** 2 * (self.K - 1) * self._reach(x, i, x_star)
+
+    def retrieval_error_bound(self, x, i, x_star) -> float:
+        """Ramsauer Thm 5: ||f(x) - x_i|| <= 2 (K - 1) exp(-lambda (Delta_i - 2 max{||x - x_i||, ||x_i* - x_i||} M)) M."""
+        return 2.0 * (self.K - 1) * self._reach(x, i, x_star) * self.M_max
+
+    def fixed_point_error_bound(self, i) -> float:
+        """Ramsauer Thm 5, second part: ||x_i - x_i*|| <= 2 e (K - 1) M exp(-lambda Delta_i) when x_i* and the start
+        are within 1/(2 lambda M) of x_i."""
+        return 2.0 * math.e * (self.K - 1) * self.M_max * math.exp(-self.lam * self.separation(i))
+
     def sample_beta_lambda(self, n, rng=0):
         """Exact samples at bath beta = lambda: mu ~ exp(lambda |xi^mu|^2/2), x = xi^mu + g/sqrt(lambda)."""
         n = check_integer("n", n, low=1)

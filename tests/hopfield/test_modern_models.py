@@ -220,6 +220,43 @@ def test_ramsauer_update_retrieval_energy():
     assert all(b <= a + 1e-9 for a, b in zip(es, es[1:]))
 
 
+@pytest.mark.parametrize("lam", [3.0, 10.0])
+def test_ramsauer_theorem_4_and_5_bounds(lam):
+    """Ramsauer Thm 4 (one-step contraction towards x_i*: ||f(x) - x_i*|| <= B ||x - x_i*||, and the Jacobian
+    lambda X (diag p - p p^T) X^T has spectral norm <= B along the segment from x to x_i*), Thm 5 (||f(x) - x_i||
+    and ||x_i - x_i*|| bounds) on random patterns of norm 2 in 16 dimensions, at starts 0.005-0.2 from x_i. The
+    bounds are not vacuous there: B < 1 and the error bounds < 0.1 at the closest starts (at lambda = 10)."""
+    gen = np.random.default_rng(int(lam))
+    N, K = 16, 6
+    X = gen.standard_normal((N, K))
+    X *= 2.0 / np.linalg.norm(X, axis=0)
+    net = ContinuousModernHopfield(X, lam)
+    M = net.M_max
+    tight = []
+    for i in range(K):
+        x_star, _, res, ok = net.retrieve(X[:, i], eps=1e-14, max_steps=100000)
+        assert ok
+        if np.linalg.norm(x_star - X[:, i]) <= 1 / (2 * lam * M):
+            assert np.linalg.norm(X[:, i] - x_star) <= net.fixed_point_error_bound(i)
+        for r in (0.005, 0.05, 0.2):
+            u = gen.standard_normal(N)
+            x = X[:, i] + r * u / np.linalg.norm(u)
+            fx = net.update(x)
+            B = net.one_step_bound(x, i, x_star)
+            assert np.linalg.norm(fx - x_star) <= B * np.linalg.norm(x - x_star) + 1e-12
+            for t in np.linspace(0.0, 1.0, 11):
+                z = x_star + t * (x - x_star)
+                p = np.exp(lam * (X.T @ z) - (lam * (X.T @ z)).max())
+                p /= p.sum()
+                J = lam * X @ (np.diag(p) - np.outer(p, p)) @ X.T
+                assert np.linalg.norm(J, 2) <= B * (1 + 1e-12)
+            assert np.linalg.norm(fx - X[:, i]) <= net.retrieval_error_bound(x, i, x_star)
+            if r == 0.005:
+                tight.append((B, net.retrieval_error_bound(x, i, x_star)))
+    if lam == 10.0:
+        assert max(b for b, _ in tight) < 1 and max(e for _, e in tight) < 0.1, tight
+
+
 def test_ramsauer_gaussian_mixture_sampler_density():
     X = np.array([[1.0, -0.5, 2.0]])  # N = 1: compare the histogram with exp(-lambda E)
     lam = 2.0
