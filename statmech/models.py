@@ -478,6 +478,9 @@ FAMILIES = {
                 "corruption": Param("real", 0.0, low=0.0, high=0.49),
                 "threshold": Param("real", 0.9, low=-1.0, high=1.0),
                 "max_memory_mb": Param("int", 1024, low=1),
+                # spherical MC beyond memory: the labelled cone / bulk approximations (montecarlo.md 8)
+                "approximation": Param("choice", "full", choices=("full", "cone", "bulk")),
+                "phi_keep": Param("real", 0.4, low=-1.0, high=1.0, low_open=True),
                 "lambda": Param("real", None, low=0.0, low_open=True, axis=True),
                 "alpha": Param("real", None, low=0.0, low_open=True, axis=True),
                 "T": Param("real", 0.0, low=0.0, axis=True)},      # bath temperature (0: T = 0 theory)

@@ -15,7 +15,9 @@ modern, method "mc": binary, T = 0 (dynamics "zero_T"): :func:`montecarlo.modern
 ``corruption``), and the fraction where xi^1 is a single-flip fixed point, with binomial errors.
 T > 0 (binary: heat bath or Metropolis; spherical: Metropolis on the sphere):
 :func:`montecarlo.modern.finite_t_retrieval`, the fraction of chains started at xi^1 still in the
-retrieval basin after ``sweeps`` sweeps (mean m over the last quarter >= threshold x m_eq(T)).
+retrieval basin after ``sweeps`` sweeps (mean m over the last quarter >= threshold x m_eq(T)); spherical loads
+beyond memory with ``approximation = "cone"`` (patterns with overlap >= ``phi_keep`` with the target kept) or
+``"bulk"`` (none kept), the rest replaced by their annealed sum: labelled approximations (montecarlo.md 8).
 Kramers caveat (modern.md 4.2): at finite N the basin survives beyond the spinodal for a while, and inside
 it chains escape after ~ e^{N Delta f / T} sweeps; each point records the theory's Kramers exponent
 N Delta f / T (Delta f: barrier of the landscape f(m) = -max(m, m_c) - T s(m)), so compare with a margin.
@@ -87,7 +89,9 @@ MODERN_MC_INFO = {
     "max_other": "largest final overlap with another pattern (mean over samples)",
     "sweeps_used": "sweeps until a fixed point (mean)",
     "converged": "fraction of samples that reached a fixed point within the sweeps",
-    "K": "number of stored patterns round(e^(alpha N))",
+    "K": "number of stored patterns round(e^(alpha N)) (cone / bulk approximations: e^(alpha N), inf beyond 1e304)",
+    "kept": "cone / bulk approximations: mean number of patterns kept explicitly besides the target (the rest is "
+            "their annealed sum, a constant; montecarlo.modern.cone_patterns)",
     "alpha_1": "theory: typical-pattern threshold alpha_1(lambda) (binary)",
     "m_survivors": "T > 0: mean m over the last quarter, surviving chains only (NaN if none)",
     "m_survivors_err": "standard error of m_survivors over the surviving chains",
@@ -202,7 +206,10 @@ def simulate(sweep, point, index, seed):
                              sweeps=sweep["sweeps"], threshold=point["threshold"] * m_eq,
                              dynamics=sweep["dynamics"],
                              schedule={"random": "random", "sequential": "systematic"}[sweep["schedule"]],
-                             seed=seed, point=index, max_bytes=budget, backend=sweep.get("backend", "numba"))
+                             seed=seed, point=index, max_bytes=budget, backend=sweep.get("backend", "numba"),
+                             approximation=point["approximation"], phi_keep=point["phi_keep"])
+    raw.pop("approximation", None)
+    raw.pop("phi_keep", None)
     barrier = sm.retrieval_barrier(point["alpha"], T, lam, ens)
     raw.update(m_eq=m_eq, m_eq_N=_m_eq_N(N, T, ens), alpha_sp=sm.spinodal_alpha(T, lam, ens),
                T_sp=sm.spinodal_T(point["alpha"], lam, ens), alpha_1=sm.alpha_1(lam, ens), barrier=barrier,
@@ -233,11 +240,28 @@ def _check_loads(sweep, ens):
                                      f"(K = e^(alpha N) = {K} needs {need / 2**20:.0f} MiB)")
 
 
+def _check_cone(sweep):
+    """Refuse, before any work, a cone whose expected kept patterns (16 N bytes each) exceed max_memory_mb."""
+    from scipy.stats import beta as beta_law
+    name, budget = sweep["name"], sweep["max_memory_mb"] * 2 ** 20
+    for N in np.atleast_1d(sweep["N"]):
+        a = 0.5 * (int(N) - 1)
+        log_tail = float(beta_law.logsf(0.5 * (1.0 + sweep["phi_keep"]), a, a))
+        for al in np.atleast_1d(sweep["alpha"]):
+            if not np.isfinite(log_tail) or float(al) * int(N) + log_tail > np.log(budget / (16.0 * int(N))):
+                raise ParameterError(f"{name}.phi_keep", sweep["phi_keep"],
+                                     f"a cone whose patterns fit max_memory_mb = {sweep['max_memory_mb']} at "
+                                     f"N = {int(N)}, alpha = {float(al)} (raise phi_keep, or approximation 'bulk')")
+
+
 def validate(sweep):
     from .modern import FINITE_T_ENSEMBLES
     name = sweep["name"]
     if sweep["method"] == "1rsb":
         raise ParameterError(f"{name}.method", "1rsb", "'theory' or 'mc' for model 'modern'")
+    if sweep["approximation"] != "full" and (sweep["method"] != "mc" or sweep["ensemble"] != "spherical"):
+        raise ParameterError(f"{name}.approximation", sweep["approximation"],
+                             "'full' (the cone and bulk approximations are for method 'mc', ensemble 'spherical')")
     Ts = np.atleast_1d(np.asarray(sweep["T"], dtype=float))
     if np.any(Ts > 0) and sweep["ensemble"] not in FINITE_T_ENSEMBLES:
         raise ParameterError(f"{name}.T", sweep["T"], f"T = 0 for ensemble {sweep['ensemble']!r} (the finite-T "
@@ -268,7 +292,10 @@ def validate(sweep):
         raise ParameterError(f"{name}.samples", sweep["samples"], "samples >= 2 (a success fraction)")
     if not zero and sweep["sweeps"] < 4:
         raise ParameterError(f"{name}.sweeps", sweep["sweeps"], "sweeps >= 4 (m is averaged over the last quarter)")
-    _check_loads(sweep, sweep["ensemble"])
+    if sweep["approximation"] == "full":
+        _check_loads(sweep, sweep["ensemble"])
+    elif sweep["approximation"] == "cone":
+        _check_cone(sweep)
 
 
 # ------------------------------------------------------------------------ modern_continuous ----

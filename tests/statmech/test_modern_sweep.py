@@ -140,3 +140,61 @@ def test_continuous_example_runs_and_plots(tmp_path):
     np.testing.assert_array_equal(res.data["phase"][::7, ::9], ref["phase"])
     assert set(res.boundaries) == {"contraction", "well_separated"}
     assert "metastable" in res.attrs["phase_names"]
+
+
+BULK = """
+[study]
+seed = 5
+[[sweeps]]
+name = "sph"
+model = "modern"
+ensemble = "spherical"
+lambda = [1.0]
+alpha = [0.35, 0.75]
+T = [0.2]
+boundary_points = 5
+[[sweeps]]
+name = "sph_bulk"
+model = "modern"
+method = "mc"
+theory = "sph"
+ensemble = "spherical"
+dynamics = "metropolis"
+approximation = "bulk"
+lambda = [1.0]
+alpha = [0.35, 0.75]
+T = [0.2]
+N = [300]
+replicas = 1
+samples = 2
+sweeps = 12
+"""
+
+
+def test_mc_sweep_in_the_bulk_approximation(tmp_path):
+    """Spherical MC beyond memory (K = e^(0.75 * 300)), in the labelled bulk approximation: at T = 0.2 the retrieval
+    basin holds below the spinodal alpha_sp = 0.528 and is gone above it; the file says what was approximated."""
+    out = tmp_path / "b.h5"
+    run_study(parse_config(BULK), out)
+    _, sweeps = read_study(out)
+    mc = sweeps["sph_bulk"]
+    assert mc.done.all() and mc.data["kept"].ravel().tolist() == [0.0, 0.0]
+    assert sm.spinodal_alpha(0.2, 1.0, "spherical") == pytest.approx(0.52756, abs=1e-4)
+    assert mc.data["success"].ravel().tolist() == [1.0, 0.0]
+    assert mc.data["m"].ravel()[0] == pytest.approx(sm.phi_lse(0.2), abs=0.02)
+    assert 'approximation = "bulk"' in mc.attrs["sweep_config"]
+    assert mc.data["K"].ravel()[0] == pytest.approx(math.exp(0.35 * 300), rel=1e-12)
+    assert os.path.getsize(plot_study(out, str(tmp_path / "b.png"))) > 10_000
+
+
+@pytest.mark.parametrize("change,key", [
+    (('ensemble = "spherical"\ndynamics', 'ensemble = "binary"\ndynamics = "heat_bath"\n#'), "sph_bulk.approximation"),
+    (('approximation = "bulk"', 'approximation = "cone"\nphi_keep = 0.05'), "sph_bulk.phi_keep"),
+])
+def test_bulk_refusals(change, key):
+    with pytest.raises(ConfigError) as err:
+        parse_config(BULK.replace(*change))
+    assert err.value.name == key
+    with pytest.raises(ConfigError) as err:     # a theory sweep has nothing to approximate
+        parse_config(BULK.replace("boundary_points = 5", 'boundary_points = 5\napproximation = "cone"'))
+    assert err.value.name == "sph.approximation"
