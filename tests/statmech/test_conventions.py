@@ -115,7 +115,7 @@ def test_petrova_energy_is_N_plus_the_spherical_energy():
         d2 = ((x[:, None] - X) ** 2).sum(axis=0)
         z = -(lam / 2) * d2
         H = -(z.max() + np.log(np.exp(z - z.max()).sum())) / lam
-        E_sph = _sph_energy(X, x, lam, np.empty(K))
+        E_sph = _sph_energy(X, x, lam, 0, 1e-10, -np.inf, np.empty(K))   # LSE kernel, no bulk constant
         assert petrova_energy(E_sph, N) == pytest.approx(H, rel=1e-12, abs=1e-12)
 
 
