@@ -1,6 +1,8 @@
 """Sweep hooks of the families "modern" (binary/Gaussian/spherical LSE DAM, (lambda, alpha) plane at
-fixed T, (alpha, T) plane at fixed lambda) and "modern_continuous" (fixed points of the softmax
-iteration, (lambda, separation) plane).
+fixed T, (alpha, T) plane at fixed lambda), "modern_continuous" (fixed points of the softmax
+iteration, (lambda, separation) plane) and "modern_lsr" (Petrova et al.'s spherical LSR model: (alpha, T) plane
+at fixed b, (b, alpha) plane at fixed T; theory in their Gaussian-overlap approximation, Monte Carlo by
+:func:`montecarlo.modern.finite_t_retrieval` with kernel "lsr" at beta_net = b / N).
 
 modern, method "theory" (REM analysis, modern.md 3.2): per point the noise free entropy
 phi(alpha, lambda), the retrieval margin lambda - phi (target term e^{lambda N} against the noise sum
@@ -30,17 +32,25 @@ from hopfield.validation import ParameterError
 
 __all__ = [
     "CONTINUOUS_CONVENTION",
+    "LSR_CONVENTION",
+    "LSR_INFO",
+    "LSR_MC_INFO",
+    "LSR_PHASES",
     "MODERN_CONVENTION",
     "MODERN_INFO",
     "MODERN_MC_INFO",
     "MODERN_PHASES",
     "simulate",
+    "simulate_lsr",
     "solve",
+    "solve_lsr",
     "solve_continuous",
     "trace",
     "trace_continuous",
+    "trace_lsr",
     "validate",
     "validate_continuous",
+    "validate_lsr",
 ]
 
 MODERN_CONVENTION = ("E = -(1/lambda) ln sum_mu exp(lambda xi^mu . sigma), |xi|^2 = N (binary +-1, Gaussian, "
@@ -331,3 +341,118 @@ def validate_continuous(sweep):
     K, G = sweep["K"], sweep["clusters"]
     if K % G or K // G < 2:
         raise ParameterError(f"{name}.clusters", G, f"a divisor of K = {K} with K / clusters >= 2")
+
+
+# ------------------------------------------------------------------------------- modern_lsr ----
+LSR_CONVENTION = ("Petrova et al.'s LSR (Epanechnikov) model on the sphere |x|^2 = |xi^mu|^2 = N: "
+                  "H = -(1/beta_net) ln sum_mu max[eps, 1 - b (1 - phi^mu)], phi^mu = x . xi^mu / N, b = N beta_net, "
+                  "K = e^(alpha N) uniform spherical patterns, Gibbs weight exp(-H/T); theory: Gaussian-overlap "
+                  "approximation (modern.md 4.1), a labelled approximation")
+
+LSR_PHASES = {0: "no_retrieval", 1: "retrieval", 2: "retrieval (below the support threshold)"}
+
+LSR_INFO = {
+    "phase": "Petrova et al.'s Gaussian-overlap theory (labelled approximation): 2 alpha < alpha_th (no spurious "
+             "pattern reaches the kernel's support: retrieval at any T), 1 alpha < alpha_c(T), 0 otherwise",
+    "alpha_th": "support threshold alpha_th(b) = (1/2)(1 - 1/b)^2 (0 for b <= 1)",
+    "alpha_c": "retrieval boundary max(alpha_th, (1/2)[1 - f_ret(T)]^2) (labelled approximation)",
+    "phi_ret": "retrieval alignment: the minimum over phi of u_LSR - T s, u_LSR = -(1/b) ln[1 - b(1 - phi)], "
+               "s = (1/2) ln(1 - phi^2)",
+    "f_ret": "u_LSR - T s at phi_ret",
+    "T_max": "temperature above which only alpha < alpha_th retrieves (NaN for b <= 1)",
+}
+
+LSR_MC_INFO = {
+    "success": "fraction of chains started at xi^1 (one per disorder sample, Metropolis on the sphere) whose mean "
+               "phi over the last quarter of the sweeps is >= threshold x phi_ret(T, b)",
+    "success_err": "binomial error of success",
+    "m": "mean phi with xi^1 over the last quarter of the sweeps, mean over samples",
+    "m_err": "standard error of m",
+    "m_survivors": "mean m of the surviving chains (NaN if none)",
+    "m_survivors_err": "standard error of m_survivors",
+    "max_other": "largest final overlap with another pattern (mean over samples)",
+    "acceptance": "mean Metropolis acceptance rate",
+    "K": "number of stored patterns round(e^(alpha N))",
+    "phi_ret": "theory: retrieval alignment phi_ret(T, b) (large N)",
+    "alpha_th": "theory: support threshold alpha_th(b)",
+    "alpha_c": "theory: Petrova et al.'s alpha_c(T, b) (labelled approximation)",
+}
+
+
+def _lsr_t_max(b):
+    from . import modern as sm
+    return sm.lsr_t_max(b) if b > 1.0 else np.nan
+
+
+def solve_lsr(sweep, values):
+    """Per (b, alpha, T): Petrova et al.'s retrieval alignment, f_ret, alpha_th, alpha_c and the phase."""
+    from . import modern as sm
+    bs, alphas, Ts = values["b"], values["alpha"], values["T"]
+    shape = (bs.size, alphas.size, Ts.size)
+    out = {k: np.empty(shape) for k in LSR_INFO}
+    for i, b in enumerate(bs):
+        ath, tmax = sm.lsr_alpha_th(b), _lsr_t_max(b)
+        for k, T in enumerate(Ts):
+            ac, phi, f = sm.lsr_alpha_c_petrova(T, b), sm.lsr_phi(T, b), sm.lsr_f_ret(T, b)
+            for j, a in enumerate(alphas):
+                at = (i, j, k)
+                out["phase"][at] = 2 if a < ath else (1 if a < ac else 0)
+                out["alpha_th"][at], out["alpha_c"][at], out["phi_ret"][at] = ath, ac, phi
+                out["f_ret"][at], out["T_max"][at] = f, tmax
+    return out
+
+
+def trace_lsr(sweep, names):
+    """Lines alpha_c (Petrova) and alpha_th: in the (b, alpha) plane at the sweep's first T when b and alpha are
+    both grids, else in the (alpha, T) plane at its first b."""
+    from . import modern as sm
+    pts = sweep["boundary_points"]
+    out = {}
+    if {"b", "alpha"} <= set(sweep["dims"]):
+        b = np.atleast_1d(np.asarray(sweep["b"], dtype=float))
+        grid = np.linspace(b.min(), b.max(), pts)
+        T = float(np.atleast_1d(sweep["T"])[0])
+        line = {"petrova_alpha_c": lambda x: sm.lsr_alpha_c_petrova(T, x), "alpha_th": sm.lsr_alpha_th}
+        return {name: {"b": grid, "alpha": np.array([line[name](x) for x in grid])} for name in names if name in line}
+    b = float(np.atleast_1d(sweep["b"])[0])
+    T = np.linspace(0.0, float(np.max(sweep["T"])), pts)
+    if "petrova_alpha_c" in names:
+        out["petrova_alpha_c"] = {"alpha": np.array([sm.lsr_alpha_c_petrova(t, b) for t in T]), "T": T}
+    if "alpha_th" in names:
+        out["alpha_th"] = {"alpha": np.full(2, sm.lsr_alpha_th(b)), "T": T[[0, -1]]}
+    return out
+
+
+def simulate_lsr(sweep, point, index, seed):
+    """finite_t_retrieval of the spherical LSR model at beta_net = b / N (b fixed across N, as in the theory)."""
+    from montecarlo.modern import finite_t_retrieval
+
+    from . import modern as sm
+    N, b, T = point["N"], point["b"], point["T"]
+    phi = sm.lsr_phi(T, b)
+    raw = finite_t_retrieval(N, point["alpha"], b / N, T, ensemble="spherical", kernel="lsr", eps=point["eps"],
+                             samples=sweep["samples"], sweeps=sweep["sweeps"], threshold=point["threshold"] * phi,
+                             dynamics="metropolis", schedule="random", seed=seed, point=index,
+                             max_bytes=point["max_memory_mb"] * 2 ** 20, backend=sweep.get("backend", "numba"))
+    raw.update(phi_ret=phi, alpha_th=sm.lsr_alpha_th(b), alpha_c=sm.lsr_alpha_c_petrova(T, b))
+    return raw
+
+
+def validate_lsr(sweep):
+    name = sweep["name"]
+    if sweep["method"] == "1rsb":
+        raise ParameterError(f"{name}.method", "1rsb", "'theory' or 'mc' for model 'modern_lsr'")
+    if sweep["method"] != "mc":
+        return
+    fixed = {"dynamics": "metropolis", "replicas": 1, "tempering": False, "init": "pattern", "burn_in": "auto"}
+    for key, want in fixed.items():
+        if sweep[key] != want:
+            raise ParameterError(f"{name}.{key}", sweep[key], f"{want!r} for model 'modern_lsr', method 'mc' "
+                                 "(Metropolis on the sphere from the pattern, one chain per disorder sample)")
+    if np.any(np.atleast_1d(np.asarray(sweep["T"], dtype=float)) <= 0):
+        raise ParameterError(f"{name}.T", sweep["T"], "T > 0 for method 'mc' (Metropolis)")
+    if sweep["samples"] < 2:
+        raise ParameterError(f"{name}.samples", sweep["samples"], "samples >= 2 (a success fraction)")
+    if sweep["sweeps"] < 4:
+        raise ParameterError(f"{name}.sweeps", sweep["sweeps"], "sweeps >= 4 (m is averaged over the last quarter)")
+    _check_loads(sweep, "spherical")

@@ -32,7 +32,8 @@ LINES = {"spin_glass": ("T_g: spin-glass transition", "tab:blue", "-"),
          "alpha_1": (r"$\alpha_1(\lambda)$: T = 0 retrieval threshold", "tab:red", "-"),
          "condensation": ("condensation of the noise REM (condensed below/left)", "tab:blue", ":"),
          "spinodal": ("spinodal: retrieval basin metastable below/left", "tab:red", "--"),
-         "petrova_alpha_c": (r"Petrova et al. $\alpha_c(T)$ (Gaussian-overlap approximation)", "tab:purple", "-.")}
+         "petrova_alpha_c": (r"Petrova et al. $\alpha_c(T)$ (Gaussian-overlap approximation)", "tab:purple", "-."),
+         "alpha_th": (r"LSR support threshold $\alpha_{th}(b) = (1 - 1/b)^2/2$", "tab:orange", "-")}
 
 
 def _line_label(name, res):
@@ -116,7 +117,7 @@ def _phase_panel(ax, res, mc_sweeps):
         ax.set_xscale("log")
     ax.set_xlim(x.min(), x.max())
     ax.set_ylim(0 if yname == "T" else y.min(), y.max())
-    modern_alpha = {"alpha": r"load $\alpha = (\ln K)/N$"} if res.attrs.get("model") == "modern" else {}
+    modern_alpha = {"alpha": r"load $\alpha = (\ln K)/N$"} if res.attrs.get("model") in ("modern", "modern_lsr") else {}
     ax.set_xlabel(modern_alpha.get(xname, LABELS.get(xname, xname)))
     ax.set_ylabel(modern_alpha.get(yname, LABELS.get(yname, yname)))
     ax.legend(handles=handles + ax.get_legend_handles_labels()[0], fontsize=7, loc="best", framealpha=0.8)
@@ -149,9 +150,11 @@ def _theory_panel(ax, res, mc_sweeps):
     import textwrap
     level = "1RSB" if res.attrs.get("method") == "1rsb" else "RS"
     if str(res.attrs.get("model")).startswith("modern"):
-        level = "REM" if res.attrs.get("model") == "modern" else "fixed points of the softmax iteration:"
+        level = {"modern": "REM", "modern_lsr": "Gaussian-overlap (labelled approximation)"}.get(
+            res.attrs.get("model"), "fixed points of the softmax iteration:")
     ax.set_title(textwrap.fill(f"{res.name}: {res.attrs.get('model')} {level} theory ({fixed}); package convention"
-                               + ("" if level.startswith(("REM", "fixed")) else ", distinct indices"), 60), fontsize=8)
+                               + ("" if level.startswith(("REM", "fixed", "Gauss")) else ", distinct indices"), 60),
+                 fontsize=8)
 
 
 def _amplitudes_panel(ax, mc, theory):
@@ -206,6 +209,10 @@ def _mc_panel(ax, mc, theory):
             if np.isfinite(t_sp):
                 ax.axvline(t_sp, ls="--", color=f"C{rest[-1] % 10}" if rest else "0.3",
                            label=rf"theory spinodal $T_{{sp}}$ {label}")
+        elif key == "success" and "alpha_c" in mc.data:      # modern_lsr: Petrova's alpha_c, against alpha only
+            if xname == "alpha":
+                ax.axvline(np.nanmean(mc.data["alpha_c"][(slice(None),) + rest]), ls="--", color=f"C{rest[0] % 10}"
+                           if rest else "0.3", label=rf"Petrova $\alpha_c$ (approximation) {label}")
         elif key == "success" and "alpha_1" in mc.data:      # modern: the theory threshold for this lambda
             ax.axvline(np.nanmean(mc.data["alpha_1"][(slice(None),) + rest]), ls="--", color=f"C{rest[0] % 10}"
                        if rest else "0.3", label=rf"theory $\alpha_1$ {label}")
@@ -220,6 +227,11 @@ def _mc_panel(ax, mc, theory):
     if "success" in mc.data and "T_sp" in mc.data:
         ax.set_ylabel("fraction of chains still in the retrieval basin")
         ax.set_title(f"{mc.name}: Monte Carlo survival at T > 0 vs spinodal", fontsize=10)
+    elif "success" in mc.data and "alpha_c" in mc.data:
+        if xname == "alpha":
+            ax.set_xlabel(r"load $\alpha = (\ln K)/N$")
+        ax.set_ylabel("fraction of chains still in the retrieval basin")
+        ax.set_title(f"{mc.name}: LSR Monte Carlo survival vs Petrova et al. (approximation)", fontsize=10)
     elif "success" in mc.data:
         ax.set_xlabel(r"load $\alpha = (\ln K)/N$")
         ax.set_ylabel("fraction of samples retrieved (T = 0 dynamics from the pattern)")

@@ -122,7 +122,7 @@ def test_continuous_bad_input():
 
 
 def test_examples_parse():
-    for name in ("modern.toml", "modern_continuous.toml"):
+    for name in ("modern.toml", "modern_continuous.toml", "modern_lsr.toml"):
         assert load_config(os.path.join(ROOT, "examples", name))["sweeps"]
 
 
