@@ -138,6 +138,23 @@ def _identity(res: SweepResult, seed: int) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _same_sweep_config(stored, current) -> bool:
+    """Whether a sweep's recorded config (TOML) is the current one. A family parameter the record lacks counts as
+    its default, so a file written before that parameter existed resumes where the current config leaves it at
+    its default (the numbers then are the same: a new parameter's default keeps the old behaviour)."""
+    if stored is None or stored == current:
+        return stored == current
+    from .models import FAMILIES
+    old, new = tomllib.loads(stored), tomllib.loads(current)
+    family = FAMILIES.get(new.get("model"))
+    if family is None:
+        return False
+    for key, param in family.params.items():
+        if key not in old and key in new and param.default is not None and new[key] == param.default:
+            old[key] = param.default
+    return old == new
+
+
 def _load_existing(out, config, overwrite: bool):
     """What to resume from: ``(the file's root attributes or None, {sweep name: SweepResult})``.
 
@@ -160,7 +177,7 @@ def _load_existing(out, config, overwrite: bool):
         old = existing.pop(sweep["name"], None)
         if old is None:
             continue
-        if old.attrs.get("sweep_config") != results[sweep["name"]].attrs["sweep_config"]:
+        if not _same_sweep_config(old.attrs.get("sweep_config"), results[sweep["name"]].attrs["sweep_config"]):
             raise StudyMismatch(f"{sweep['name']}", out,
                                 "a file made with the same config for this sweep (use another --out, or --overwrite)")
         results[sweep["name"]] = old

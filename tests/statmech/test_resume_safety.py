@@ -282,3 +282,34 @@ def test_a_folder_as_out_is_refused_without_a_lock_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--out" in err and "folder" in err
     assert sorted(os.listdir(tmp_path)) == ["c.toml", "d"]
+
+
+MODERN = """
+[study]
+name = "m"
+seed = 1
+[[sweeps]]
+name = "lse"
+model = "modern"
+lambda = [1.0]
+alpha = [0.2, 0.4]
+boundary_points = 3
+"""
+
+
+def test_a_file_from_before_a_new_parameter_resumes(tmp_path, capsys):
+    """A sweep recorded without a family parameter added since (here modern's approximation and phi_keep) is the
+    same sweep when the config leaves that parameter at its default; set to anything else, it is another config."""
+    out = tmp_path / "m.h5"
+    assert _run(tmp_path, MODERN, out) == 0
+    with h5py.File(out, "r+") as fh:
+        text = fh["lse"].attrs["sweep_config"]
+        text = text.decode() if isinstance(text, bytes) else text
+        old = "\n".join(line for line in text.splitlines() if not line.startswith(("approximation", "phi_keep")))
+        assert old != text
+        fh["lse"].attrs["sweep_config"] = old
+    before = read_study(out)[1]["lse"]
+    assert _run(tmp_path, MODERN, out) == 0
+    _same_sweep(before, read_study(out)[1]["lse"])
+    assert _run(tmp_path, MODERN + "phi_keep = 0.5\n", out) != 0
+    assert "same config" in capsys.readouterr().err
