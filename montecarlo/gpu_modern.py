@@ -439,10 +439,11 @@ def _kernels():
                 p += X[i, mu] * x[i]
             p /= N
             phi[mu] = p
-            if lam * N * p > mp:  # noqa: PLR1730
+            if kern == 1:
+                kp = 1.0 - lam * N * (1.0 - p)
+                lsr += kp if kp > eps else eps  # noqa: FURB136 (builtin max does not type in the CUDA target)
+            elif lam * N * p > mp:  # noqa: PLR1730
                 mp = lam * N * p
-            kp = 1.0 - lam * N * (1.0 - p)
-            lsr += kp if kp > eps else eps  # noqa: FURB136 (builtin max does not type in the CUDA target)
         if kern == 1:
             return -math.log(wsum_f64(lsr)) / lam
         m = wmax_f64(mp)

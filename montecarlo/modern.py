@@ -905,6 +905,28 @@ def spherical_log_bulk(N, alpha, lam, phi_keep=1.0) -> float:
     return float(alpha * N + shift + math.log(val) - betaln(0.5 * (N - 1), 0.5))
 
 
+def cone_log_tail(N, phi_keep) -> float:
+    """ln Pr(phi >= phi_keep) for the overlap phi of a uniform spherical pattern ((1 + phi)/2 ~ Beta((N-1)/2,
+    (N-1)/2)); -inf at phi_keep = 1."""
+    from scipy.stats import beta as beta_law
+    if phi_keep >= 1.0:
+        return -math.inf
+    a = 0.5 * (N - 1)
+    return float(beta_law.logsf(0.5 * (1.0 + phi_keep), a, a))
+
+
+def check_cone_memory(N, alpha, phi_keep, max_bytes):
+    """Refuse (ParameterError naming phi_keep) a cone whose expected kept patterns, e^(alpha N) Pr(phi >= phi_keep)
+    at 16 N bytes each, exceed max_bytes; before anything is drawn."""
+    if phi_keep >= 1.0:
+        return
+    log_tail = cone_log_tail(N, phi_keep)
+    if not math.isfinite(log_tail) or alpha * N + log_tail > math.log(max_bytes / (16.0 * N)):
+        raise ParameterError("phi_keep", phi_keep, f"a cone whose expected patterns (e^(alpha N + {log_tail:.4g}) "
+                             f"at N = {N}, alpha = {alpha}) fit in {max_bytes} bytes (16 N each): raise phi_keep, "
+                             "or use the bulk approximation")
+
+
 def cone_patterns(N, alpha, lam, phi_keep=0.4, *, seed=0, point=0, sample=0, max_bytes=MAX_PATTERN_BYTES) -> dict:
     """The cone approximation of montecarlo.md 8 (an approximation, labelled as such; [code: epolyach/DenseAM-GPU]):
     of M = e^{alpha N} random spherical patterns keep explicitly only those with overlap phi >= phi_keep with the
@@ -922,14 +944,10 @@ def cone_patterns(N, alpha, lam, phi_keep=0.4, *, seed=0, point=0, sample=0, max
     phi_keep = check_real("phi_keep", phi_keep, low=-1.0, high=1.0, low_open=True)
     max_bytes = check_integer("max_bytes", max_bytes, low=1)
     a = 0.5 * (N - 1)
-    tail, mean_kept = 0.0, 0.0
-    if phi_keep < 1.0:
-        log_tail = float(beta_law.logsf(0.5 * (1.0 + phi_keep), a, a))
-        tail = math.exp(log_tail)
-        if not math.isfinite(log_tail) or alpha * N + log_tail > math.log(max_bytes / (16.0 * N)):
-            raise ParameterError("phi_keep", phi_keep, f"a cone whose expected patterns (e^(alpha N + {log_tail:.4g}) "
-                                 f"at N = {N}) fit in max_bytes = {max_bytes} (16 N bytes each): raise phi_keep")
-        mean_kept = math.exp(alpha * N + log_tail)
+    log_tail = cone_log_tail(N, phi_keep)
+    tail = math.exp(log_tail)
+    check_cone_memory(N, alpha, phi_keep, max_bytes)
+    mean_kept = math.exp(alpha * N + log_tail) if phi_keep < 1.0 else 0.0
     gen = np.random.default_rng(seed_sequence(seed, point, PATTERN_TAG, sample))
     kept = int(gen.poisson(mean_kept))
     _check_pattern_bytes(N, kept + 1, 16 * N * (kept + 1), max_bytes)
@@ -1038,7 +1056,8 @@ def _approximate_retrieval(N, alpha, lam, T, samples, sweeps, threshold, seed, p
         X = np.stack([c["X"] for c in cones])
         rng = np.array([_chain_stream(seed, point, d, 0) for d in group])
         run = _sph_batch(X, np.arange(len(group)), X[:, :, 0].copy(), rng, lam, np.full(len(group), T), None,
-                         sweeps * N, N, 0, backend, 0, 1e-10, np.array([c["log_bulk"] for c in cones]))
+                         sweeps * N, N, 0, backend, kern=SPHERICAL_KERNELS["lse"],
+                         log_bulk=np.array([c["log_bulk"] for c in cones]))
         for j, d in enumerate(group):
             m_late[d] = run["phi"][j, -window:].mean()
             kept[d] = cones[j]["kept"]

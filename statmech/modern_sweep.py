@@ -218,8 +218,6 @@ def simulate(sweep, point, index, seed):
                              schedule={"random": "random", "sequential": "systematic"}[sweep["schedule"]],
                              seed=seed, point=index, max_bytes=budget, backend=sweep.get("backend", "numba"),
                              approximation=point["approximation"], phi_keep=point["phi_keep"])
-    raw.pop("approximation", None)
-    raw.pop("phi_keep", None)
     barrier = sm.retrieval_barrier(point["alpha"], T, lam, ens)
     raw.update(m_eq=m_eq, m_eq_N=_m_eq_N(N, T, ens), alpha_sp=sm.spinodal_alpha(T, lam, ens),
                T_sp=sm.spinodal_T(point["alpha"], lam, ens), alpha_1=sm.alpha_1(lam, ens), barrier=barrier,
@@ -251,17 +249,15 @@ def _check_loads(sweep, ens):
 
 
 def _check_cone(sweep):
-    """Refuse, before any work, a cone whose expected kept patterns (16 N bytes each) exceed max_memory_mb."""
-    from scipy.stats import beta as beta_law
+    """Refuse, before any work, a cone whose expected kept patterns exceed max_memory_mb."""
+    from montecarlo.modern import check_cone_memory
     name, budget = sweep["name"], sweep["max_memory_mb"] * 2 ** 20
     for N in np.atleast_1d(sweep["N"]):
-        a = 0.5 * (int(N) - 1)
-        log_tail = float(beta_law.logsf(0.5 * (1.0 + sweep["phi_keep"]), a, a))
-        for al in np.atleast_1d(sweep["alpha"]):
-            if not np.isfinite(log_tail) or float(al) * int(N) + log_tail > np.log(budget / (16.0 * int(N))):
-                raise ParameterError(f"{name}.phi_keep", sweep["phi_keep"],
-                                     f"a cone whose patterns fit max_memory_mb = {sweep['max_memory_mb']} at "
-                                     f"N = {int(N)}, alpha = {float(al)} (raise phi_keep, or approximation 'bulk')")
+        for a in np.atleast_1d(sweep["alpha"]):
+            try:
+                check_cone_memory(int(N), float(a), sweep["phi_keep"], budget)
+            except ParameterError as err:
+                raise ParameterError(f"{name}.phi_keep", sweep["phi_keep"], err.allowed) from None
 
 
 def validate(sweep):
