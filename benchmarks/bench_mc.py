@@ -14,6 +14,7 @@ if str(ROOT) not in sys.path:
 from run import best_time  # noqa: E402
 
 from hopfield.patterns import random_patterns  # noqa: E402
+from montecarlo.kernels import private_copy  # noqa: E402
 from montecarlo.sampler import ChainBatch  # noqa: E402
 
 N_BIG, K_BIG, T_BIG = 10000, 1000, 1.5
@@ -34,10 +35,11 @@ def _sweep(b):
     return lambda: b.run(SWEEPS_PER_CALL, measure=False)
 
 
-def _rounds(fns, quick, repeat=3):
-    """Times of the callables ``fns`` measured in turn over 9 rounds (21 without ``quick``), each the
-    best of ``repeat`` calls: an array (rounds, len(fns))."""
-    return np.array([[best_time(f, repeat=repeat) for f in fns] for _ in range(9 if quick else 21)])
+def _rounds(fns, quick, repeat=3, rounds=None):
+    """Times of the callables ``fns`` measured in turn over ``rounds`` rounds (default 9, 21 without
+    ``quick``), each the best of ``repeat`` calls: an array (rounds, len(fns))."""
+    rounds = rounds or (9 if quick else 21)
+    return np.array([[best_time(f, repeat=repeat) for f in fns] for _ in range(rounds)])
 
 
 def _paired(ours, base, quick, repeat=3):
@@ -122,45 +124,62 @@ def mc_dense_vs_pairwise(quick: bool) -> dict:
 
 
 @njit(cache=True)
-def _busy(n):
-    """Pure integer work on registers (no memory traffic): the machine's own 8-task/1-task reference."""
-    x = np.uint64(88172645463325252)
-    for _ in range(n):
-        x ^= x << np.uint64(13)
-        x ^= x >> np.uint64(7)
-        x ^= x << np.uint64(17)
-    return x
+def _l1_dots(row, S, n):
+    """``n`` int8 x int16 dot products (int32 products, vectorised by LLVM) of an L1-resident row and
+    overlap vector: throughput-bound vector work, no memory traffic, nothing shared between tasks.
+    One S entry changes per product so that nothing is hoisted."""
+    acc = np.int32(0)
+    for r in range(n):
+        for k in range(row.size):
+            acc += np.int32(row[k]) * np.int32(S[k])
+        S[r % S.size] += 1
+    return acc
 
 
 @njit(parallel=True, cache=True)
-def _busy_tasks(ntasks, n):
-    out = np.empty(ntasks, dtype=np.uint64)
+def _l1_tasks(ntasks, row, S, n):
+    out = np.empty(ntasks, dtype=np.int32)
     for t in prange(ntasks):
-        out[t] = _busy(n)
+        out[t] = _l1_dots(row, private_copy(S), n)
     return out
 
 
 def mc_batched_8(quick: bool) -> dict:
+    """8 chains / 1 chain, with the machine's own 8-task / 1-task ratio for perfectly parallel vector
+    work (_l1_tasks) measured in the same rounds.
+
+    This machine's two vCPUs are at times two hyperthreads of one physical core: then the reference
+    reads about 8 (vector work does not run faster on two threads than on one; latency-bound scalar
+    work still scales, so a scalar reference cannot see it) and a single chain runs about 1.3x faster
+    (it has the core to itself). The target is stated on 2 cores, so the ratio is the median over the
+    rounds in which the reference shows two cores (reference <= 6, between 4 and 8 in log scale); the
+    note gives how many rounds that was and the median over the others. NaN when no round had two cores."""
     N, K = 4000, 500
     b1, _ = _batch(N=N, K=K)
     b2, _ = _batch(N=N, K=K, replicas=2)
     b8, _ = _batch(N=N, K=K, replicas=8)
-    # In the same rounds: what the machine gives perfectly parallel work at the moment, 8 register-only
-    # tasks against one, each about as long as one chain's run(4). That ratio is 4 on two equal idle
-    # cores, and more when one active core runs faster than two (boost) or a neighbour shares a core.
-    # And two chains, one per core (the usual two replicas for q): 1 is perfect scaling.
-    n = int(best_time(_sweep(b1)) / 1.5e-9)
-    _busy_tasks(8, 10)
-    t = _rounds([_sweep(b8), _sweep(b1), lambda: _busy_tasks(8, n), lambda: _busy(n), _sweep(b2)], quick)
+    row = random_patterns(512, 1, np.random.default_rng(3))[:, 0].copy()
+    S = np.random.default_rng(4).integers(-500, 500, 512).astype(np.int16)
+    _l1_tasks(8, row, S, 10)
+    n = max(1, int(best_time(_sweep(b1)) / best_time(lambda: _l1_dots(row, S, 1000)) * 1000))
+    t = _rounds([_sweep(b8), _sweep(b1), lambda: _l1_tasks(8, row, S, n), lambda: _l1_dots(row, S, n), _sweep(b2)],
+                quick, rounds=25 if quick else 61)
     r = t[:, 0] / t[:, 1]
-    ref = np.median(t[:, 2] / t[:, 3])
-    r2 = np.median(t[:, 4] / t[:, 1])
-    return {"name": "mc_batched_8", "ratio": float(np.median(r)), "ours_s": float(np.median(t[:, 0])) / SWEEPS_PER_CALL,
-            "baseline_s": float(np.median(t[:, 1])) / SWEEPS_PER_CALL,
-            "note": f"8 chains sharing patterns / 1 chain, one sweep N={N} K={K}; "
-                    f"{_iqr(tuple(np.percentile(r, [25, 75])))}; lower is better, target <= 5 on 2 cores. "
-                    f"Alongside: 2 chains / 1 chain {r2:.2f} (perfect: 1); perfectly parallel register-only "
-                    f"work, 8 tasks / 1 task {ref:.2f} (two equal idle cores: 4)"}
+    ref = t[:, 2] / t[:, 3]
+    two = ref <= 6.0
+    ratio = float(np.median(r[two])) if two.any() else float("nan")
+    other = (f"; in the other {(~two).sum()} rounds (reference median {np.median(ref[~two]):.2f}) 8 chains / "
+             f"1 chain {np.median(r[~two]):.2f}" if (~two).any() else "")
+    spread = _iqr(tuple(np.percentile(r[two], [25, 75]))) if two.any() else "no round had two cores"
+    r2 = np.median((t[:, 4] / t[:, 1])[two]) if two.any() else float("nan")
+    return {"name": "mc_batched_8", "ratio": ratio,
+            "ours_s": float(np.median(t[two, 0] if two.any() else t[:, 0])) / SWEEPS_PER_CALL,
+            "baseline_s": float(np.median(t[two, 1] if two.any() else t[:, 1])) / SWEEPS_PER_CALL,
+            "note": f"8 chains sharing patterns / 1 chain, one sweep N={N} K={K}, median over the {two.sum()} of "
+                    f"{len(r)} rounds in which perfectly parallel vector work ran 8 tasks / 1 task in <= 6x "
+                    f"(reference median {np.median(ref[two]) if two.any() else float('nan'):.2f}; 4 on two "
+                    f"idle cores, 8 on one){other}; {spread}; lower is better, target <= 5 on 2 cores. "
+                    f"Alongside, in the same rounds: 2 chains / 1 chain {r2:.2f} (perfect: 1)"}
 
 
 BENCHMARKS = [mc_sweep_vs_gemv, mc_vs_numpy_loop, mc_dense_vs_pairwise, mc_batched_8]
