@@ -26,6 +26,10 @@ Order parameters (learning.md 2.4): archetype overlaps m_mu = xi^mu . sigma / N;
 n_mu = (r / (R N)) sum_i etabar_i^mu sigma_i (-> 1/(1+rho) at sigma = xi^mu); s_mu = (1+rho) n_mu
 = etabar^mu . sigma / (r N); per-example overlaps n_{mu,a} = eta^{mu,a} . sigma / N.
 
+The classes also take diluted data, entries in {-1, 0, +1} (the learning version of the multitasking
+network, multitasking.md 2.2: eta = chi xi, blanks of xi stay blank): the same e_P formulas, whose
+distinct-index sums simply see the zeros.
+
 These classes are slow and obviously right; they are the references of the numba kernels in
 :mod:`montecarlo.learning`.
 """
@@ -79,25 +83,29 @@ def resolve_quality(M, r=None, rho=None):
 
 
 # --------------------------------------------------------------------------- datasets
-def check_examples(examples, name="examples") -> np.ndarray:
-    """Validate an example array: int (N, K, M), N, K, M >= 1, entries +-1; return int8 C-contiguous."""
+def check_examples(examples, name="examples", blanks=False) -> np.ndarray:
+    """Validate an example array: int (N, K, M), N, K, M >= 1, entries +-1 (or in {-1, 0, +1} with
+    ``blanks``: the diluted examples of the multitasking learning version); return int8 C-contiguous."""
     arr = np.asarray(examples)
+    allowed = (-1, 0, 1) if blanks else (-1, 1)
+    text = "{-1, 0, +1}" if blanks else "{-1, +1}"
     if arr.ndim != 3 or min(arr.shape) < 1:
         raise ParameterError(name + ".shape", arr.shape, "a 3-D shape (N, K, M) with N, K, M >= 1")
     if not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
-        raise ParameterError(name + ".dtype", arr.dtype, "an integer array (int8) with entries +-1")
-    bad = ~np.isin(arr, (-1, 1))
+        raise ParameterError(name + ".dtype", arr.dtype, f"an integer array (int8) with entries in {text}")
+    bad = ~np.isin(arr, allowed)
     if bad.any():
-        raise ParameterError(name, arr[bad].ravel()[0], "entries in {-1, +1}")
+        raise ParameterError(name, arr[bad].ravel()[0], f"entries in {text}")
     return np.ascontiguousarray(arr, dtype=np.int8)
 
 
-def check_archetypes(archetypes, name="archetypes") -> np.ndarray:
+def check_archetypes(archetypes, name="archetypes", blanks=False) -> np.ndarray:
     """Validate archetypes of the learning models: int (N, K), entries +-1 (learning.md 1: xi^mu in
-    {-1,+1}^N; no blanks, whose sigma_i = 0 would never flip); return int8 C-contiguous."""
+    {-1,+1}^N), or in {-1, 0, +1} with ``blanks`` (multitasking.md 2.2: diluted archetypes); return
+    int8 C-contiguous."""
     xi = check_patterns(archetypes, name)
     bad = xi == 0
-    if bad.any():
+    if bad.any() and not blanks:
         i, k = (int(v[0]) for v in np.nonzero(bad))
         raise ParameterError(f"{name}[{i}, {k}]", 0, "entries in {-1, +1} (no blanks)")
     return xi
@@ -130,7 +138,7 @@ def make_dataset(N, K, M, *, r=None, rho=None, rng=0):
 
 def example_sums(examples) -> np.ndarray:
     """Mbar_i^mu = sum_a eta_i^{mu,a} = M etabar_i^mu: int16 (N, K), exact integers in [-M, M]."""
-    eta = check_examples(examples)
+    eta = check_examples(examples, blanks=True)
     if eta.shape[2] >= 2 ** 15:
         raise ParameterError("M", eta.shape[2], "M < 32768 (int16 example sums)")
     return np.ascontiguousarray(eta.sum(axis=2, dtype=np.int64).astype(np.int16))
@@ -181,14 +189,14 @@ class _LearningNetwork(abc.ABC):
 
     def __init__(self, examples, P, *, r=None, rho=None, archetypes=None):
         self.P = _check_P(P)
-        self.examples = check_examples(examples)
+        self.examples = check_examples(examples, blanks=True)
         self.N, self.K, self.M = self.examples.shape
         if self.N < self.P:
             raise ParameterError("N", self.N, f"N >= P = {self.P} (a P-body term needs P distinct sites)")
         self.r, self.rho, self.R = resolve_quality(self.M, r, rho)
         self.Mbar = example_sums(self.examples)
         if archetypes is not None:
-            xi = check_archetypes(archetypes)
+            xi = check_archetypes(archetypes, blanks=True)
             if xi.shape != (self.N, self.K):
                 raise ParameterError("archetypes.shape", xi.shape, f"({self.N}, {self.K})")
             self.archetypes = xi
@@ -274,11 +282,11 @@ class SupervisedNetwork(_LearningNetwork):
 
     Parameters
     ----------
-    examples : +-1 int array (N, K, M) (layout of :func:`make_examples`)
+    examples : int array (N, K, M), entries +-1 (or {-1, 0, +1}: diluted data) (layout of :func:`make_examples`)
     P : even interaction order >= 2
     r, rho : the dataset quality or entropy (exactly one; fixes the normalisation R = r^2 (1 + rho));
         for structured data use e.g. ``r=estimate_quality(examples, archetypes)``
-    archetypes : optional +-1 array (N, K) for the archetype overlaps m_mu
+    archetypes : optional array (N, K) (entries +-1, or {-1, 0, +1}) for the archetype overlaps m_mu
     """
 
     def __init__(self, examples, P=2, *, r=None, rho=None, archetypes=None):

@@ -12,8 +12,9 @@ differences (montecarlo.md 2.2-2.3), never the P-body tensor:
   W_{h,mu} = sum_j (Mbar_j^mu)^(2h). Cavity power sums: p_k = V - a_i^k sigma_i (k odd),
   p_k = W - a_i^k (k even). scale = P / (R^{P/2} M^P N^{P-1}).
 - Unsupervised (O(K M) per proposal): per-example overlaps S_{mu a} = eta^{mu,a} . sigma (int32);
-  +-1 entries so p_odd = S' = S - x_i, p_even = N - 1; scale = P / (R^{P/2} M N^{P-1}). This is the
-  storage kernel on the K M examples times 1 / (R^{P/2} M).
+  entries in {-1, 0, +1} so p_odd = S' = S - x_i, p_even = n_{mu a} - x_i^2 with n_{mu a} the example's
+  non-blank count (N for +-1 examples); scale = P / (R^{P/2} M N^{P-1}). This is the storage kernel on
+  the K M examples times 1 / (R^{P/2} M).
 - Both keep the archetype overlaps S^xi_mu = xi^mu . sigma (int32, O(K) per accepted flip) for
   measurement. Newton's identities run in float64 on exact integer inputs (closed forms at P = 2, 4).
 
@@ -115,28 +116,32 @@ def sup_numerator(row, V, W, sig, P, coef, p, E):
 
 
 @njit(inline="always", cache=True, fastmath=FASTMATH)
-def uns_numerator(row, S, N, sig, P, coef, p, E):
-    """D_i (float64) with DeltaE_i = scale * D_i, unsupervised: row = eta[i] (K M,) +-1, S (K M,)."""
+def uns_numerator(row, S, nnz, nsq, sig, P, coef, p, E):
+    """D_i (float64) with DeltaE_i = scale * D_i, unsupervised: row = eta[i] (K M,) in {-1, 0, +1}, S (K M,),
+    nnz (K M,) the non-blank count n_k = sum_j (eta_j^k)^2 of each example, nsq = sum_k (eta_i^k)^2 of row i.
+
+    Entries x = eta sigma in {-1, 0, +1} have x^odd = x, x^even = x^2, so the cavity power sums are
+    p_odd = S - x and p_even = n_k - x^2 (N - 1 for +-1 examples)."""
     L = row.shape[0]
     acc = 0.0
     if P == 2:
         t = 0
         for k in range(L):
             t += np.int64(row[k]) * np.int64(S[k])
-        return float(np.int64(sig) * t - L)
+        return float(np.int64(sig) * t - nsq)
     if P == 4:
-        # y = x S' = eta sigma_i S - 1 (x^2 = 1), term y^3 - (3N - 5) y; float64 lanes holding exact
+        # y = x S' = x S - x^2, term y^3 - (3 n_k - 5) y (zero where x = 0); float64 lanes holding exact
         # integers (|y|^3 <= N^3 < 2^53 for N < 2^17; the sum is then order-independent)
-        c4 = 3.0 * N - 5.0
         fs = float(sig)
         for k in range(L):
-            y = float(row[k]) * fs * float(S[k]) - 1.0
-            acc += y * (y * y - c4)
+            x = float(row[k]) * fs
+            y = x * float(S[k]) - x * x
+            acc += y * (y * y - (3.0 * float(nnz[k]) - 5.0))
         return acc
-    ne = float(N - 1)
     for k in range(L):
         x = float(np.int64(row[k]) * np.int64(sig))
         sp = float(S[k]) - x
+        ne = float(nnz[k]) - x * x
         E[0] = 1.0
         for q in range(1, P):
             t = 0.0
@@ -189,8 +194,9 @@ def sup_energy(V, W, P, coef):
 
 
 @njit(cache=True)
-def uns_energy(S, N, P, coef):
-    """sum_{mu a} E_P (= P! e_P) of x = eta sigma (+-1 entries: p_odd = S, p_even = N), float64."""
+def uns_energy(S, nnz, P, coef):
+    """sum_{mu a} E_P (= P! e_P) of x = eta sigma (entries in {-1, 0, +1}: p_odd = S, p_even = n_k, the
+    non-blank count of example k; N for +-1 examples), float64."""
     E = np.empty(P + 1)
     tot = 0.0
     for k in range(S.shape[0]):
@@ -199,7 +205,7 @@ def uns_energy(S, N, P, coef):
         for q in range(1, P + 1):
             t = 0.0
             for j in range(1, q + 1):
-                pj = sp if (j & 1) else float(N)
+                pj = sp if (j & 1) else float(nnz[k])
                 t += coef[q, j] * E[q - j] * pj
             E[q] = t
         tot += E[P]
@@ -261,8 +267,10 @@ def sweep_sup(Mb, W, xi, spins, V, Sxi, st, bscale, P, coef, dyn, sched, ties, o
 
 
 @njit(cache=True, fastmath=FASTMATH)
-def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, thr, nsweeps, plefka=False):
-    """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M)); returns accepted flips."""
+def sweep_uns(eta, nnz, nsq, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, order, thr, nsweeps,
+              plefka=False):
+    """``nsweeps`` unsupervised sweeps of one chain in place (eta viewed as (N, K M); nnz, nsq: the non-blank
+    counts of each example and of each row, as in :func:`uns_numerator`); returns accepted flips."""
     eta = _unmanaged(eta)   # row views without atomic reference counting (kernels._unmanaged)
     N = eta.shape[0]
     L = eta.shape[1]
@@ -287,7 +295,7 @@ def sweep_uns(eta, xi, spins, S, Sxi, st, bscale, P, coef, dyn, sched, ties, ord
             if plefka:
                 D = uns_numerator_plefka(row, S, G, sig)
             else:
-                D = uns_numerator(row, S, N, sig, P, coef, p, E)
+                D = uns_numerator(row, S, nnz, nsq[i], sig, P, coef, p, E)
             if hb:
                 flip = heat_bath_decide(bscale * D, thr[0, a], thr[1, a], thr[2, a])
             else:
@@ -342,8 +350,8 @@ def run_chains_sup(Mb, W, xi, pidx, spins, V, Sxi, rng, bscale, P, coef, dyn, sc
 
 
 @njit(parallel=True, cache=True)
-def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps, measure,
-                   escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka, Ec):
+def run_chains_uns(eta, nnz, nsq, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sched_code, ties, nsweeps,
+                   measure, escale, nscale, M, acc_total, rec_E, rec_m, rec_n, rec_a, snap, plefka, Ec):
     """Chain-major unsupervised run (prange over chains); n_1 from the sum of the M overlaps of class 1;
     ``bscale`` and ``Ec`` as in :func:`run_chains_sup`."""
     C = spins.shape[0]
@@ -354,11 +362,11 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
         order, thr = work_arrays(N, dyn)
         sp, Sc, Sx, st = private_copy(spins[c]), private_copy(S[c]), private_copy(Sxi[c]), private_copy(rng[c])
         for t in range(nsweeps):
-            acc = sweep_uns(eta[d], xi[d], sp, Sc, Sx, st, bscale[c], P, coef, dyn, sched_code, ties,
-                            order, thr, 1, plefka)
+            acc = sweep_uns(eta[d], nnz[d], nsq[d], xi[d], sp, Sc, Sx, st, bscale[c], P, coef, dyn, sched_code,
+                            ties, order, thr, 1, plefka)
             acc_total[c] += acc
             if measure:
-                rec_E[c, t] = escale * uns_energy(Sc, N, P, coef) / N
+                rec_E[c, t] = escale * uns_energy(Sc, nnz[d], P, coef) / N
                 rec_m[c, t] = Sx[0] / N
                 tot = 0
                 for a in range(M):
@@ -373,7 +381,7 @@ def run_chains_uns(eta, xi, pidx, spins, S, Sxi, rng, bscale, P, coef, dyn, sche
         write_back(Sxi[c], Sx)
         write_back(rng[c], st)
         if Ec.shape[0] > 0:
-            Ec[c] = escale * uns_energy(S[c], N, P, coef)
+            Ec[c] = escale * uns_energy(S[c], nnz[d], P, coef)
 
 
 # =========================================================================== batch
@@ -384,8 +392,10 @@ class LearningBatch:
     ----------
     setting : "supervised" or "unsupervised"
     examples : +-1 int (N, K, M) or (samples, N, K, M) (layout of :func:`hopfield.learning.make_examples`)
-    archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H); blanks (0) are refused
-        (learning.md 1: xi in {-1,+1}^N; init="archetype" would start from sigma_i = 0)
+    archetypes : +-1 int (N, K) or (samples, N, K): measured overlaps m_mu (not in H). Diluted data, entries
+        in {-1, 0, +1} in archetypes and examples (the learning version of the multitasking network,
+        multitasking.md 2.2), run the same kernels with the non-blank counts in the even power sums;
+        starts put random spins on the blanks
     P : even interaction order
     T : temperature (ignored for dynamics "zero"; T = 0 selects it), or an ascending ladder of nT > 1
         temperatures T_0 < T_1 < ... (all > 0): every (sample, replica) group then runs one chain per
@@ -393,7 +403,8 @@ class LearningBatch:
     r, rho : dataset quality or entropy (exactly one): fixes R = r^2 (1 + rho)
     replicas, dynamics, schedule, ties, seed, point : as :class:`montecarlo.ChainBatch`
     init : "archetype" (xi^1), "random", "example" (eta^{1,1}), "mean" (sign(Mbar^1), ties +1), or a +-1
-        int8 array (chains, N)
+        int8 array (chains, N); sites left blank by the first three are drawn at random from the chain's
+        start stream SeedSequence((seed, point, 2, c))
     kernel : "exact" (default: exact distinct-index DeltaE) or "plefka" (APPROXIMATE dynamics, see the
         module docstring; not a Gibbs sampler of H; the recorded energies are still the exact H)
     tempering : parallel tempering on the ladder, as :class:`montecarlo.ChainBatch`: after every sweep,
@@ -431,14 +442,18 @@ class LearningBatch:
             ex = ex[None]
         if ex.ndim != 4:
             raise ParameterError("examples.shape", ex.shape, "(N, K, M) or (samples, N, K, M)")
-        self.examples = np.ascontiguousarray(np.stack([check_examples(e) for e in ex]))
+        self.examples = np.ascontiguousarray(np.stack([check_examples(e, blanks=True) for e in ex]))
         self.samples, self.N, self.K, self.M = self.examples.shape
         xi = np.asarray(archetypes)
         if xi.ndim == 2:
             xi = xi[None]
         if xi.shape != (self.samples, self.N, self.K):
             raise ParameterError("archetypes.shape", xi.shape, f"({self.samples}, {self.N}, {self.K}) or (N, K)")
-        self.archetypes = np.ascontiguousarray(np.stack([check_archetypes(a) for a in xi]))
+        self.archetypes = np.ascontiguousarray(np.stack([check_archetypes(a, blanks=True) for a in xi]))
+        self.diluted = bool((self.examples == 0).any() or (self.archetypes == 0).any())
+        if self.backend == "gpu" and self.diluted and self.setting == "unsupervised":
+            raise ParameterError("backend", backend, "'numba' for unsupervised runs on diluted data (the GPU "
+                                 "kernel assumes +-1 examples: p_even = N - 1)")
         if self.N < self.P:
             raise ParameterError("N", self.N, f"N >= P = {self.P}")
         if self.N >= 2 ** 31 // max(self.M, 1):
@@ -493,6 +508,9 @@ class LearningBatch:
             self.nscale = self.r / (M * R * N)
         else:
             self.eta2 = self.examples.reshape(self.samples, N, self.K * M)
+            # non-blank counts of each example and of each row (N and K M for +-1 examples)
+            self.nnz = np.ascontiguousarray(np.count_nonzero(self.eta2, axis=1).astype(np.int64))
+            self.nsq = np.ascontiguousarray(np.count_nonzero(self.eta2, axis=2).astype(np.int64))
             self.scale = P / (R ** (P / 2) * float(M) * float(N) ** (P - 1))
             self.escale = -1.0 / (2.0 * R ** (P / 2) * float(M) * float(N) ** (P - 1))
             self.nscale = self.r / (M * R * N)
@@ -514,10 +532,14 @@ class LearningBatch:
                 elif init == "example":
                     spins[c] = self.examples[d, :, 0, 0]
                 elif init == "mean":
-                    spins[c] = np.where(self.examples[d, :, 0, :].sum(axis=1) >= 0, 1, -1)
+                    ex = self.examples[d, :, 0, :]
+                    spins[c] = np.where(ex.sum(axis=1) >= 0, 1, -1) * (ex != 0).any(axis=1)
                 else:
+                    spins[c] = 0
+                blank = spins[c] == 0    # every site for "random"; the blanks of diluted data otherwise
+                if blank.any():
                     g = np.random.default_rng(seed_sequence(self.seed, self.point, 2, c))
-                    spins[c] = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)
+                    spins[c, blank] = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)[blank]
             return spins
         arr = np.asarray(init)
         if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
@@ -566,15 +588,16 @@ class LearningBatch:
         if self.setting == "supervised":
             return np.array([self.scale * sup_numerator(self.Mbar[d, i], self.V[c], self.W[d], self.spins[c, i],
                                                         self.P, self.coef, p, E) for i in range(self.N)])
-        return np.array([self.scale * uns_numerator(self.eta2[d, i], self.S[c], self.N, self.spins[c, i], self.P,
-                                                    self.coef, p, E) for i in range(self.N)])
+        return np.array([self.scale * uns_numerator(self.eta2[d, i], self.S[c], self.nnz[d], self.nsq[d, i],
+                                                    self.spins[c, i], self.P, self.coef, p, E) for i in range(self.N)])
 
     def energies(self):
         """Total energy H of every chain, from the running overlaps (float (C,))."""
         if self.setting == "supervised":
             return np.array([self.escale * sup_energy(self.V[c], self.W[self.pidx[c]], self.P, self.coef)
                              for c in range(self.C)])
-        return np.array([self.escale * uns_energy(self.S[c], self.N, self.P, self.coef) for c in range(self.C)])
+        return np.array([self.escale * uns_energy(self.S[c], self.nnz[self.pidx[c]], self.P, self.coef)
+                         for c in range(self.C)])
 
     def archetype_overlaps(self):
         """m_mu of every chain, (C, K)."""
@@ -666,7 +689,7 @@ class LearningBatch:
                            self.rng, bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale,
                            self.nscale, self.acc_total, *rec, snap, self.plefka, Ec)
         else:
-            run_chains_uns(self.eta2, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
+            run_chains_uns(self.eta2, self.nnz, self.nsq, self.archetypes, self.pidx, self.spins, self.S, self.Sxi, self.rng,
                            bscale, self.P, self.coef, dyn, sch, ti, k, measure, self.escale, self.nscale,
                            self.M, self.acc_total, *rec, snap, self.plefka, Ec)
         return rec, snap

@@ -10,6 +10,15 @@ the pattern that holds rank k) and disorder (spread of the per-sample means over
 reported error is the disorder error when samples >= 2 (it contains the thermal noise), else the
 thermal one (montecarlo.measure.combine_chains).
 
+Learning version (Sections 2.2, 6, 8; ``M`` with ``r`` or ``rho``): the archetypes are the storage
+patterns of the same keys, each with M examples eta^{mu,a} = chi xi^mu (P(chi = +1) = (1+r)/2, blanks stay
+blank; stream SeedSequence((seed, point, 5, sample))), and :class:`montecarlo.learning.LearningBatch` runs
+the same dynamics on the supervised couplings 1/(N r^2 (1+rho)) sum_mu xibar_i xibar_j or the unsupervised
+ones 1/(N M r^2 (1+rho)) sum_{mu,a} eta_i eta_j (self-terms removed), with the example overlaps kept
+incrementally (supervised: the K example-mean overlaps; unsupervised: the K M per-example ones). The
+amplitudes are those of the archetype overlaps m_mu, which the low-storage theory of Section 6.2
+predicts (the same for both settings).
+
 Note: sorting is biased where amplitudes are (nearly) tied, e.g. in the symmetric (parallel) state:
 m_1 is pushed up and m_K down by about the chain-to-chain noise; compare the mean amplitude there.
 """
@@ -17,19 +26,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from hopfield.multitasking import hierarchical_configuration
+from hopfield.learning import resolve_quality
+from hopfield.multitasking import diluted_examples, hierarchical_configuration
 from hopfield.patterns import random_patterns
 from hopfield.validation import ParameterError, check_choice, check_integer, check_real
 
 from .api import check_run_controls
 from .gpu import available
+from .learning import SETTINGS, LearningBatch
 from .measure import combine_chains, summarize_series
 from .rng import seed_sequence
 from .sampler import BACKENDS, DYNAMICS, INITS, ChainBatch
 
 MT_INITS = INITS + ("hierarchical",)
+EXAMPLE_TAG = 5   # stream family of the examples of the learning version (rng.stream_states lists the others)
 
-__all__ = ["multitasking_patterns", "multitasking_point"]
+__all__ = ["multitasking_patterns", "multitasking_examples", "multitasking_point"]
 
 
 def multitasking_patterns(N, K, d, *, seed=0, point=0, sample=0) -> np.ndarray:
@@ -38,9 +50,22 @@ def multitasking_patterns(N, K, d, *, seed=0, point=0, sample=0) -> np.ndarray:
     return random_patterns(N, K, gen, dilution=d)
 
 
+def multitasking_examples(patterns, M, r, *, seed=0, point=0, sample=0) -> np.ndarray:
+    """M examples of each diluted archetype (N, K, M) int8 of disorder sample ``sample``
+    (:func:`hopfield.multitasking.diluted_examples` from SeedSequence((seed, point, 5, sample)))."""
+    return diluted_examples(patterns, M, r, rng=np.random.default_rng(seed_sequence(seed, point, EXAMPLE_TAG, sample)))
+
+
 def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=1, dynamics="heat_bath",
-                       schedule="random", init="pattern", ties="random", seed=0, point=0, backend="numba") -> dict:
+                       schedule="random", init="pattern", ties="random", seed=0, point=0, backend="numba",
+                       M=None, r=None, rho=None, setting="supervised") -> dict:
     """Simulate one (K, N, d, T) point; return plain floats.
+
+    Learning version when ``M`` is given, with exactly one of ``r`` (example quality) and ``rho`` (dataset
+    entropy (1 - r^2) / (M r^2)), in ``setting`` "supervised" or "unsupervised" (module docstring); the
+    energy E is then that of the learning Hamiltonian, and n, n_err the example-mean overlap
+    n_mu = (r / (R N)) sum_i etabar_i^mu sigma_i of the leading pattern (-> m / (1 + rho) sign-aligned in
+    low storage). ``init="pattern"`` starts from the archetype xi^1.
 
     ``sweeps`` sweeps in all (N proposals each), the first ``burn_in`` discarded (None: half of them,
     the Section 8 protocol). ``init``: "pattern" (xi^1 on its support, random on its blanks),
@@ -68,6 +93,15 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     check_choice("backend", backend, tuple(BACKENDS))
     if BACKENDS[backend] == "gpu" and not available()[0]:
         raise ParameterError("backend", backend, f"'numba' on this machine ({available()[1]})")
+    learning = M is not None or r is not None or rho is not None
+    if learning:
+        if M is None:
+            raise ParameterError("M", M, "an integer >= 1 (examples per archetype) with r or rho")
+        r, rho, _ = resolve_quality(M, r, rho)
+        setting = check_choice("setting", setting, SETTINGS)
+        if BACKENDS[backend] == "gpu" and setting == "unsupervised":
+            raise ParameterError("backend", backend, "'numba' for the unsupervised learning version (the GPU "
+                                 "kernel assumes +-1 examples)")
     if burn_in is None:
         burn_in = sweeps // 2
     if T > 0.0 and DYNAMICS[dynamics] == DYNAMICS["zero"]:
@@ -81,25 +115,44 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
     if init == "hierarchical":      # per sample, shared by its replicas (streams keyed (seed, point, 2, sample))
         start = np.repeat(np.stack([hierarchical_configuration(p, rng=seed_sequence(seed, point, 2, s))
                                     for s, p in enumerate(pats)]), replicas, axis=0)
-    batch = ChainBatch(pats, 2, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
-                       init=start, seed=seed, point=point, backend=backend)
+    if learning:
+        exs = np.stack([multitasking_examples(p, M, r, seed=seed, point=point, sample=s) for s, p in enumerate(pats)])
+        batch = LearningBatch(setting, exs, pats, 2, temps[0], r=r, replicas=replicas, dynamics=dynamics,
+                              schedule=schedule, ties=ties, init={"pattern": "archetype"}.get(start, start)
+                              if isinstance(start, str) else start, seed=seed, point=point, backend=backend)
+    else:
+        batch = ChainBatch(pats, 2, temps, replicas=replicas, dynamics=dynamics, schedule=schedule, ties=ties,
+                           init=start, seed=seed, point=point, backend=backend)
     if burn_in:
         batch.run(burn_in, measure=False)
     n = sweeps - burn_in
     C = batch.C
     ser = np.empty((n, C, K))
+    nser = np.empty((n, C, K)) if learning else None
+    E = np.empty((n, C)) if learning else None
     acc0 = batch.acc_total.copy()
     for t in range(n):
         batch.run(1, measure=False)
-        ser[t] = batch.overlaps()
-    ncol = batch.ncol[batch.pidx].astype(np.float64)                     # (C, K) non-blank counts
-    E = -0.5 * (ser ** 2).sum(axis=2) + (ncol.sum(axis=1) / (2.0 * N * N))[None, :]   # H/N (self-term removed)
+        if learning:
+            ser[t] = batch.archetype_overlaps()
+            nser[t] = batch.example_mean_overlaps()
+            E[t] = batch.energies() / N
+        else:
+            ser[t] = batch.overlaps()
+    ncol = np.count_nonzero(pats, axis=1)[batch.pidx].astype(np.float64)   # (C, K) non-blank counts
+    if not learning:
+        E = -0.5 * (ser ** 2).sum(axis=2) + (ncol.sum(axis=1) / (2.0 * N * N))[None, :]   # H/N (self-term removed)
     grp = batch.pidx                                                     # disorder sample of each chain
     per = [[summarize_series(ser[:, c, k]) for k in range(K)] for c in range(C)]
     means = np.array([[s["mean"] for s in row] for row in per])          # (C, K) signed time averages
     order = np.argsort(-np.abs(means), axis=1, kind="stable")
     out = {"K": K, "N": N, "d": d, "T": T, "burn_in": int(burn_in), "sweeps": sweeps, "replicas": replicas,
            "samples": samples, "dynamics": dynamics, "init": init, "seed": seed, "point": point}
+    if learning:
+        out.update(M=int(M), r=float(r), rho=float(rho), setting=setting)
+        # example-mean overlap of the leading pattern, signed like its archetype overlap
+        lead_n = [summarize_series(nser[:, c, order[c, 0]] * np.sign(means[c, order[c, 0]] or 1.0)) for c in range(C)]
+        out["n"], out["n_err"], _, _ = combine_chains(lead_n, grp)
     for rank in range(K):
         summ = [{"mean": abs(means[c, order[c, rank]]), "err": per[c][order[c, rank]]["err"]} for c in range(C)]
         mean, err, eth, edis = combine_chains(summ, grp)

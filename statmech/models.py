@@ -279,20 +279,38 @@ def _multitasking_trace(sweep, names):
 
 def _multitasking_simulate(sweep, point, index, seed):
     from montecarlo.multitasking import multitasking_point
-    from .multitasking import solve_point
+    from .multitasking import solve_learning_point, solve_point
+    rho = float(point.get("rho", 0.0))
+    # rho > 0: the learning version from M examples per archetype (rho = 0 is the storage network itself)
+    learn = {"M": sweep["M"], "rho": rho, "setting": sweep["setting"]} if rho > 0 else {}
     raw = multitasking_point(
         sweep["K"], point["N"], point["d"], point["T"], sweeps=sweep["sweeps"],
         burn_in=None if sweep["burn_in"] == "auto" else sweep["burn_in"], replicas=sweep["replicas"],
         samples=sweep["samples"], dynamics={"zero_T": "zero"}.get(sweep["dynamics"], sweep["dynamics"]),
         schedule=sweep["schedule"], init=sweep["init"], seed=seed, point=index,
-        backend=sweep.get("backend", "numba"))
-    # theory at T = 0 is the T -> 0+ limit (spec 10.7): solved at T = 1e-3
-    theory = solve_point(sweep["K"], point["d"], max(point["T"], 1e-3))
+        backend=sweep.get("backend", "numba"), **learn)
+    # theory at T = 0 is the T -> 0+ limit (spec 10.7): solved at T = 1e-3; learning: the exact binomial law of
+    # the M examples actually drawn (spec 6.2), whatever ``average`` the theory grid uses
+    T = max(point["T"], 1e-3)
+    if learn:
+        from hopfield.validation import ParameterError
+        try:
+            states, raw["rs_exact_law"] = solve_learning_point(sweep["K"], point["d"], T, M=sweep["M"], rho=rho,
+                                                               law="binomial")["states"], 1.0
+        except ParameterError:   # too many joint atoms (2L+1)^K for the exact law: the Gaussian law of c (6.2)
+            states, raw["rs_exact_law"] = solve_learning_point(sweep["K"], point["d"], T, M=sweep["M"], rho=rho,
+                                                               law="gaussian")["states"], 0.0
+        stable = [s for s in states if s["stable"]]
+        m = stable[0]["m"] if stable else np.full(sweep["K"], np.nan)
+    else:
+        theory = solve_point(sweep["K"], point["d"], T)
+        m, stable = theory["m"], theory["stable_states"]
     for k in range(sweep["K"]):
-        raw[f"m{k + 1}_rs"] = float(theory["m"][k])
+        raw[f"m{k + 1}_rs"] = float(m[k])
     raw["m_rs"] = raw["m1_rs"]
-    raw["m_mean_rs"] = float(np.mean(theory["m"]))
-    raw["n_stable_rs"] = len(theory["stable_states"])
+    raw["m_mean_rs"] = float(np.mean(m))
+    raw["n_stable_rs"] = len(stable)
+    raw.pop("setting", None)
     return raw
 
 
@@ -309,6 +327,10 @@ def _multitasking_mc_observables():
             "m_mean": "mean of the K amplitudes (unbiased by sorting where amplitudes are tied)",
             "m_mean_err": "error of m_mean", "m_mean_rs": "theory mean amplitude",
             "n_stable_rs": "number of stable theory states at this point (> 1: MC may sit in another one)",
+            "n": "learning version (rho > 0): example-mean overlap n_mu = (r / (R N)) etabar^mu . sigma of the "
+                 "leading pattern, signed like its m_mu", "n_err": "error of n",
+            "rs_exact_law": "learning version: 1 if the theory columns use the exact binomial law of the M "
+                            "examples, 0 if the Gaussian one (too many atoms for the exact law)",
             "E": "energy per neuron E/N (self-term removed)", "E_err": "error of E",
             "loss": "sum-squared-error loss ||+-xi^mu - sigma||^2 / (2N) to the nearer of +-xi^mu, mean over the K "
                     "patterns (multitasking.md Section 6.3)",
@@ -334,8 +356,9 @@ def _multitasking_validate(sweep):
     if sweep["method"] == "1rsb":
         raise ParameterError(f"{sweep['name']}.method", sweep["method"], "'theory' or 'mc' for model 'multitasking'")
     if sweep["method"] == "mc" and _multitasking_learning(sweep):
-        raise ParameterError(f"{sweep['name']}.rho", sweep["rho"],
-                             "rho = 0 for method 'mc' (Monte Carlo of the learning version is not wired to sweeps)")
+        if sweep.get("backend", "numba") != "numba" and sweep["setting"] == "unsupervised":
+            raise ParameterError(f"{sweep['name']}.backend", sweep["backend"],
+                                 "'numba' for unsupervised Monte Carlo of the learning version (rho > 0)")
     if sweep["method"] == "theory" and np.any(np.atleast_1d(np.asarray(sweep["T"], dtype=float)) <= 0):
         raise ParameterError(f"{sweep['name']}.T", sweep["T"], "T > 0 for method 'theory' (T = 0 only for 'mc')")
     if sweep["method"] == "theory" and sweep["boundaries"] and sweep["boundaries"] != ["all"]:

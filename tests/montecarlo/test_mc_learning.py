@@ -273,16 +273,13 @@ def test_bad_inputs_raise():
         LearningBatch("unsupervised", eta, xi, 2, 1.0)
 
 
-@pytest.mark.parametrize("init", ["archetype", "random"])
-def test_blank_archetypes_refused(init):
-    """learning.md 1: archetypes are +-1 (no blanks). A 0 would start init="archetype" chains with sigma_i = 0,
-    which the kernels never flip; refused with the parameter, entry and allowed values (any init)."""
-    xi, eta = make_dataset(40, 2, 3, r=0.6, rng=1)
+def test_blank_archetypes_refused_where_the_data_must_be_pm1():
+    """learning.md 1: make_examples draws examples of +-1 archetypes; a blank is refused with the parameter,
+    entry and allowed values. (LearningBatch takes diluted data: tests/montecarlo/test_mc_multitasking_learning.py.)"""
+    xi, _ = make_dataset(40, 2, 3, r=0.6, rng=1)
     xi[7, 1] = 0
     with pytest.raises(ParameterError, match=r"archetypes\[7, 1\] = 0 .*\{-1, \+1\}"):
-        LearningBatch("supervised", eta, xi, 2, 0.5, r=0.6, init=init)
-    with pytest.raises(ParameterError, match="archetypes"):
-        LearningBatch("unsupervised", np.stack([eta, eta]), np.stack([xi, xi]), 2, 0.5, r=0.6, init=init)
+        make_examples(xi, 3, 0.6, np.random.default_rng(0))
 
 
 # ----------------------------------------------------------------------------- Plefka (approximate) variant

@@ -89,8 +89,8 @@ def test_mc_sweep_is_reproducible(tmp_path):
 def test_mc_sweep_config_errors():
     from statmech.config import ConfigError
     bad = CONFIG.format(K=2, d="[0.3]", T="[0.1]", N=500, sweeps=20, burn=10)
-    with pytest.raises(ConfigError):
-        parse_config(bad.replace("replicas = 1", "replicas = 1\nrho = 0.2"))
+    with pytest.raises(ConfigError):   # the unsupervised learning version has no GPU kernel for diluted data
+        parse_config(bad.replace("replicas = 1", 'replicas = 1\nrho = 0.2\nsetting = "unsupervised"\nbackend = "gpu"'))
     with pytest.raises(ConfigError):
         parse_config(bad.replace('method = "mc"', 'method = "1rsb"'))
 
@@ -106,3 +106,45 @@ def test_mc_sweep_N20000(tmp_path):
     (tmp_path / "sym").mkdir()
     res, _ = _run(tmp_path / "sym", 3, "[0.9]", "[0.01, 0.05]", 20000, 200)    # near-tied amplitudes: mean
     _check_points(res, 3, symmetric_d=(0.9,))
+
+
+LEARNING_CONFIG = """
+[study]
+name = "mt_learning_mc"
+seed = 5
+
+[[sweeps]]
+name = "learn_mc"
+model = "multitasking"
+method = "mc"
+setting = "{setting}"
+K = 2
+M = 20
+d = [0.3]
+rho = [0.0, 0.2625]
+T = [0.1]
+N = [4000]
+sweeps = 100
+burn_in = 50
+replicas = 1
+samples = 6
+"""
+
+
+@pytest.mark.parametrize("setting", ["supervised", "unsupervised"])
+def test_mc_sweep_learning_version_rho_axis(tmp_path, setting):
+    """rho > 0 runs the learning version (M = 20 examples per diluted archetype, r = 0.4 at rho = 0.2625) and
+    stores the theory of the exact binomial law beside it; rho = 0 is the storage network itself."""
+    cfg = parse_config(LEARNING_CONFIG.format(setting=setting))
+    out = tmp_path / "learn.h5"
+    res = run_study(cfg, out, workers=1, progress=False)["learn_mc"]
+    assert res.coords["rho"].tolist() == [0.0, 0.2625]
+    assert np.allclose([res.data["m1_rs"][0, 0, 0, 0], res.data["m2_rs"][0, 0, 0, 0]], (0.69998, 0.20289), atol=2e-5)
+    assert res.data["rs_exact_law"][0, 0, 1, 0] == 1.0 and np.isnan(res.data["rs_exact_law"][0, 0, 0, 0])
+    assert np.isfinite(res.data["n"][0, 0, 1, 0]) and np.isnan(res.data["n"][0, 0, 0, 0])
+    # learning lowers the amplitudes (noisy examples); each point against its own theory
+    assert res.data["m1_rs"][0, 0, 1, 0] < res.data["m1_rs"][0, 0, 0, 0] - 0.02
+    for k in (1, 2):
+        z = (res.data[f"m{k}"] - res.data[f"m{k}_rs"]) / res.data[f"m{k}_err"]
+        assert np.all(np.abs(z) < T_CRIT_5DOF), (k, res.data[f"m{k}"], res.data[f"m{k}_rs"], z)
+    assert len(compare(out)) == 2
