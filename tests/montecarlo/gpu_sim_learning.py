@@ -90,7 +90,8 @@ def check(setting, P, dyn, sched, temps, pt, reps, kernel, shared, N, K, M, swee
 
 
 def check_points():
-    """learning_point, multitasking_point and digits_point: the backend reaches the batch; equal results."""
+    """learning_point, multitasking_point (storage, and the supervised learning version on diluted data) and
+    digits_point: the backend reaches the batch; equal results."""
     gpu.SHARED_BYTES = 48 * 1024
     kw = dict(M=3, rho=0.3, K=2, sweeps=4, burn_in=1, replicas=2, seed=2)
     cpu = learning_point("unsupervised", 2, 12, 0.5, **kw)
@@ -101,6 +102,10 @@ def check_points():
     mcpu = multitasking_point(2, 12, 0.3, 0.4, **mkw)
     mdev = multitasking_point(2, 12, 0.3, 0.4, backend="gpu", **mkw)
     ok = ok and _equal_dicts(mcpu, mdev)
+    # the supervised learning version on diluted data (archetypes and examples with blanks)
+    lkw = dict(mkw, M=3, r=0.6, setting="supervised")
+    ok = ok and _equal_dicts(multitasking_point(2, 12, 0.3, 0.4, **lkw),
+                             multitasking_point(2, 12, 0.3, 0.4, backend="gpu", **lkw))
     from statmech.digits import digits_point
     dkw = dict(sweeps=2, tests=3, seed=4, predict=False)
     ok = ok and _equal_dicts(digits_point("supervised", 2, 5, 0.2, 0.3, **dkw),
