@@ -1030,6 +1030,23 @@ def delta_numerator_chain(row, S, ncol, c4, nrow_i, sig, P, wide, coef, use_cach
     return delta_numerator(row, S, ncol, c4, nrow_i, sig, P, wide, coef, work)
 
 
+@njit(parallel=True, cache=True)
+def count_unstable(pat, nrow, ncol, c4, pidx, spins, S, P, wide, coef, use_cache, diluted, AB, Bsum, out):
+    """out[c] = number of sites of chain c with DeltaE_i < 0 (the exact D_i of the sweeps): 0 iff chain c is
+    at a fixed point of the T = 0 dynamics (ties DeltaE_i = 0 allowed). O(N K) per chain, parallel over chains."""
+    C = spins.shape[0]
+    N = spins.shape[1]
+    for c in prange(C):
+        d = pidx[c]
+        n = 0
+        for i in range(N):
+            D = delta_numerator_chain(pat[d, i], S[c], ncol[d], c4[d], nrow[d, i], spins[c, i], P, wide, coef,
+                                      use_cache, diluted, AB[c, 0], AB[c, 1], Bsum[c])
+            if D < 0:
+                n += 1
+        out[c] = n
+
+
 @njit(cache=True)
 def energy_from_overlaps(S, ncol, N, P, coef):
     """H = -(1/(2 N^(P-1))) sum_mu P! e_P, from S_mu and n_mu (float64; exact integers while < 2^53)."""

@@ -363,6 +363,37 @@ class ChainBatch:
         return np.array([_k.energy_from_overlaps(self.S[c], self.ncol[self.pidx[c]], self.N, self.P, self.coef)
                          for c in range(self.C)])
 
+    def unstable_sites(self):
+        """Number of sites with DeltaE_i < 0 in every chain, int64 (C,): 0 iff the chain is at a fixed point of
+        the T = 0 dynamics (montecarlo.md 3; sites with DeltaE_i = 0, ties, are allowed). The exact D_i of the
+        sweeps (kernels.count_unstable), O(N K) per chain: about one sweep's work."""
+        AB, Bsum = self.AB, self.Bsum
+        if self.use_cache:   # the P = 4 cache from the overlaps (a function of S only), without touching the state
+            AB, Bsum = np.zeros_like(self.AB), np.zeros_like(self.Bsum)
+            _k.init_p4_cache(self.S, self.c4, self.pidx, AB, Bsum, self.diluted)
+        out = np.zeros(self.C, dtype=np.int64)
+        _k.count_unstable(self.patterns, self.nrow, self.ncol, self.c4, self.pidx, self.spins, self.S, self.P,
+                          self.wide, self.coef, self.use_cache, self.diluted, AB, Bsum, out)
+        return out
+
+    def run_to_fixed_point(self, max_sweeps, *, chunk=4):
+        """T = 0 dynamics (``dynamics="zero"``) in calls of ``chunk`` sweeps until every chain is at a fixed point
+        (:meth:`unstable_sites` all 0, checked after each call) or ``max_sweeps`` sweeps have run. A sweep
+        without a flip is not proof of a fixed point under the random schedule (a sweep leaves a fraction
+        1/e of the sites unvisited), hence the exact check. Returns (sweeps run, fixed: bool (C,))."""
+        if DYNAMICS[self.dynamics] != _k.DYN_ZERO:
+            raise ParameterError("dynamics", self.dynamics, "'zero' (fixed points of the T = 0 dynamics)")
+        max_sweeps = check_integer("max_sweeps", max_sweeps, low=0)
+        chunk = check_integer("chunk", chunk, low=1)
+        done = 0
+        fixed = self.unstable_sites() == 0
+        while done < max_sweeps and not fixed.all():
+            k = min(chunk, max_sweeps - done)
+            self.run(k, measure=False)
+            done += k
+            fixed = self.unstable_sites() == 0
+        return done, fixed
+
     def delta_energies(self, c):
         """Exact DeltaE_i of chain c for all sites (kernel formula), float array (N,)."""
         check_integer("c", c, low=0, high=self.C - 1)

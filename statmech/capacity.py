@@ -2,7 +2,8 @@
 
 Protocol (montecarlo.md, Section 7): for each size N and load alpha, run the T = 0 dynamics
 (flip iff DeltaE_i < 0, random ties) from the condensed pattern xi^1 in ``samples`` independent
-disorder samples until a fixed point (a sweep with no flip) or ``max_sweeps``; a sample succeeds
+disorder samples until a fixed point (no site with DeltaE_i < 0: ChainBatch.run_to_fixed_point) or
+``max_sweeps``; a sample succeeds
 when its final overlap m >= ``threshold``. The success fraction p(alpha) is fitted with the logistic
 p = 1 / (1 + exp((alpha - alpha_c(N)) / w)) (binomial weights), and alpha_c(N) is extrapolated
 linearly in 1/N (``scale="1/N"``) or 1/sqrt(N) to N -> infinity; both fits are returned with
@@ -27,13 +28,7 @@ def _final_overlaps(P, N, alpha, samples, seed, point, max_sweeps, chunk=4):
     from montecarlo.api import storage_patterns
     pats = np.stack([storage_patterns(P, N, alpha, seed=seed, point=point, sample=d) for d in range(samples)])
     batch = ChainBatch(pats, P, [0.0], replicas=1, dynamics="zero", init="pattern", seed=seed, point=point)
-    done = 0
-    while done < max_sweeps:
-        before = batch.acc_total.copy()
-        batch.run(chunk, measure=False)
-        done += chunk
-        if np.array_equal(batch.acc_total, before):      # no chain flipped a spin in the last chunk
-            break
+    done, _ = batch.run_to_fixed_point(max_sweeps, chunk=chunk)   # exact check: no site with DeltaE_i < 0
     return batch.overlaps()[:, 0], done
 
 

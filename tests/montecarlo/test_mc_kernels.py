@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from hopfield import HebbianNetwork, random_patterns
+from hopfield import HebbianNetwork, ParameterError, random_patterns
 from montecarlo import ChainBatch
 from montecarlo.rng import stream_states
 
@@ -70,6 +70,33 @@ def test_zero_temperature_reaches_fixed_point():
         b.run(60)
         for c in range(b.C):
             assert b.delta_energies(c).min() >= 0.0
+
+
+@pytest.mark.parametrize("P,dilution", [(2, 0.0), (3, 0.2), (4, 0.0), (4, 0.3)])
+def test_unstable_sites_count_the_negative_delta_energies(P, dilution):
+    """unstable_sites = #{i: DeltaE_i < 0} of the reference DeltaE (every kernel path, the P = 4 caches
+    included); run_to_fixed_point stops exactly at fixed points of the T = 0 dynamics."""
+    rng = np.random.default_rng(P)
+    N = 60
+    xi = random_patterns(N, 8, rng, dilution=dilution)
+    b = ChainBatch(xi, P, [0.0], replicas=3, dynamics="zero", init="random", seed=P)
+    before = b.unstable_sites()
+    assert before.min() > 0     # random starts are far from a fixed point
+    for c in range(b.C):
+        assert before[c] == np.sum(b.delta_energies(c) < 0)
+    state = {k: np.array(getattr(b, k)) for k in ("spins", "S", "AB", "Bsum")}
+    b.unstable_sites()          # changes nothing
+    assert all(np.array_equal(state[k], getattr(b, k)) for k in state)
+    done, fixed = b.run_to_fixed_point(200, chunk=1)
+    assert fixed.all() and 0 < done < 200
+    assert (b.unstable_sites() == 0).all()
+    for c in range(b.C):
+        assert b.delta_energies(c).min() >= 0.0
+    again, fixed2 = b.run_to_fixed_point(50)
+    assert again == 0 and fixed2.all()    # already there: no sweep
+    heat = ChainBatch(xi, P, [0.5], init="random")
+    with pytest.raises(ParameterError, match="dynamics"):
+        heat.run_to_fixed_point(10)
 
 
 def test_zero_temperature_ties_random_vs_frozen():
