@@ -5,6 +5,8 @@
 - :class:`ChainBatch`: replicas x temperatures x disorder samples of chains, optional parallel
   tempering, time series, checkpoints (``state_dict`` / ``from_state``).
 - :mod:`montecarlo.measure`: blocking errors, tau_int, burn-in detection, overlaps.
+- :class:`RealPatternBatch` (:mod:`montecarlo.real`): dense Hebbian chains with real-valued (e.g. Gaussian)
+  patterns, exact distinct-index DeltaE from power overlaps.
 - :func:`synchronous_run` (:mod:`montecarlo.synchronous`): the parallel-update dynamics, a different
   dynamics offered under its own label.
 """
@@ -26,3 +28,5 @@ from .learning import LearningBatch, learning_point, learning_dataset  # noqa: E
 __all__ += ["LearningBatch", "learning_point", "learning_dataset"]
 from .synchronous import synchronous_run  # noqa: E402
 __all__ += ["synchronous_run"]
+from .real import RealPatternBatch  # noqa: E402
+__all__ += ["RealPatternBatch"]
