@@ -173,18 +173,16 @@ def test_reference_rejects_bad_inputs():
     with pytest.raises(ParameterError):
         UnsupervisedNetwork(eta, 2, rho=-0.1)
     bad = eta.copy()
-    bad[0, 0, 0] = 0
-    with pytest.raises(ParameterError):
+    bad[0, 0, 0] = 2                                           # entries in {-1, 0, +1} (0: diluted data)
+    with pytest.raises(ParameterError, match="examples"):
         SupervisedNetwork(bad, 2, r=0.5)
     with pytest.raises(ParameterError):
         SupervisedNetwork(eta[:, :, 0], 2, r=0.5)  # 2-D
     with pytest.raises(ParameterError):
         SupervisedNetwork(eta, 2, r=0.5, archetypes=xi[:, :1])
     blank = xi.copy()
-    blank[3, 0] = 0                                            # archetypes are +-1 (learning.md 1)
-    for call in (lambda: SupervisedNetwork(eta, 2, r=0.5, archetypes=blank),
-                 lambda: UnsupervisedNetwork(eta, 2, r=0.5, archetypes=blank),
-                 lambda: estimate_quality(eta, blank), lambda: make_examples(blank, 3, 0.5, 0)):
+    blank[3, 0] = 0     # drawing examples needs +-1 archetypes (learning.md 1); the networks take diluted data
+    for call in (lambda: estimate_quality(eta, blank), lambda: make_examples(blank, 3, 0.5, 0)):
         with pytest.raises(ParameterError, match=r"archetypes\[3, 0\] = 0"):
             call()
     net = SupervisedNetwork(eta, 2, r=0.5)
