@@ -54,7 +54,7 @@ from .api import check_run_controls
 from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bath, draw_order,
                       heat_bath_decide, pair_overlaps, private_copy, tempering_swaps, work_arrays, write_back)
 from .measure import combine_chains, detect_burn_in, summarize_series
-from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
+from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state, run_to_fixed_point
 from .rng import seed_sequence
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
@@ -384,6 +384,37 @@ def run_chains_uns(eta, nnz, nsq, xi, pidx, spins, S, Sxi, rng, bscale, P, coef,
             Ec[c] = escale * uns_energy(S[c], nnz[d], P, coef)
 
 
+@njit(parallel=True, cache=True)
+def count_unstable_sup(Mb, W, pidx, spins, V, P, coef, out):
+    """out[c] = number of sites of chain c with DeltaE_i < 0 (the exact supervised numerator of the sweeps):
+    0 iff chain c is at a fixed point of the T = 0 dynamics. O(N K P) per chain."""
+    C, N = spins.shape
+    for c in prange(C):
+        d = pidx[c]
+        p = np.empty(P + 1)
+        E = np.empty(P + 1)
+        n = 0
+        for i in range(N):
+            if sup_numerator(Mb[d, i], V[c], W[d], spins[c, i], P, coef, p, E) < 0:
+                n += 1
+        out[c] = n
+
+
+@njit(parallel=True, cache=True)
+def count_unstable_uns(eta, nnz, nsq, pidx, spins, S, P, coef, out):
+    """As :func:`count_unstable_sup` for the unsupervised numerator (eta viewed as (N, K M)). O(N K M) per chain."""
+    C, N = spins.shape
+    for c in prange(C):
+        d = pidx[c]
+        p = np.empty(P + 1)
+        E = np.empty(P + 1)
+        n = 0
+        for i in range(N):
+            if uns_numerator(eta[d, i], S[c], nnz[d], nsq[d, i], spins[c, i], P, coef, p, E) < 0:
+                n += 1
+        out[c] = n
+
+
 # =========================================================================== batch
 class LearningBatch:
     """Many Monte Carlo chains of a supervised or unsupervised dense Hebbian network.
@@ -590,6 +621,23 @@ class LearningBatch:
                                                         self.P, self.coef, p, E) for i in range(self.N)])
         return np.array([self.scale * uns_numerator(self.eta2[d, i], self.S[c], self.nnz[d], self.nsq[d, i],
                                                     self.spins[c, i], self.P, self.coef, p, E) for i in range(self.N)])
+
+    def unstable_sites(self):
+        """Number of sites with DeltaE_i < 0 in every chain, int64 (C,): 0 iff the chain is at a fixed point of
+        the T = 0 dynamics (exact kernel; ties DeltaE_i = 0 allowed)."""
+        if self.plefka:
+            raise ParameterError("kernel", self.kernel, "'exact' (the Plefka field depends on the sweep history)")
+        out = np.zeros(self.C, dtype=np.int64)
+        if self.setting == "supervised":
+            count_unstable_sup(self.Mbar, self.W, self.pidx, self.spins, self.V, self.P, self.coef, out)
+        else:
+            count_unstable_uns(self.eta2, self.nnz, self.nsq, self.pidx, self.spins, self.S, self.P, self.coef, out)
+        return out
+
+    def run_to_fixed_point(self, max_sweeps, *, chunk=4):
+        """T = 0 dynamics until every chain is at a fixed point or ``max_sweeps``
+        (:func:`montecarlo.sampler.run_to_fixed_point`)."""
+        return run_to_fixed_point(self, max_sweeps, chunk=chunk)
 
     def energies(self):
         """Total energy H of every chain, from the running overlaps (float (C,))."""

@@ -71,6 +71,26 @@ def restore_state(obj, state, keys, owner, optional=()):
             setattr(obj, k, int(new))
 
 
+def run_to_fixed_point(batch, max_sweeps, *, chunk=4):
+    """T = 0 dynamics (``dynamics="zero"``) of ``batch`` (a ChainBatch or LearningBatch) in calls of ``chunk``
+    sweeps until every chain is at a fixed point (``batch.unstable_sites()`` all 0: no site with DeltaE_i < 0,
+    checked after each call) or ``max_sweeps`` sweeps have run. A sweep without a flip is not proof of a fixed
+    point under the random schedule (a sweep leaves a fraction 1/e of the sites unvisited), hence the exact
+    check. Returns (sweeps run, fixed: bool (C,))."""
+    if DYNAMICS[batch.dynamics] != _k.DYN_ZERO:
+        raise ParameterError("dynamics", batch.dynamics, "'zero' (fixed points of the T = 0 dynamics)")
+    max_sweeps = check_integer("max_sweeps", max_sweeps, low=0)
+    chunk = check_integer("chunk", chunk, low=1)
+    done = 0
+    fixed = batch.unstable_sites() == 0
+    while done < max_sweeps and not fixed.all():
+        k = min(chunk, max_sweeps - done)
+        batch.run(k, measure=False)
+        done += k
+        fixed = batch.unstable_sites() == 0
+    return done, fixed
+
+
 def _as_pattern_stack(patterns):
     arr = np.asarray(patterns)
     if arr.ndim == 2:
@@ -377,22 +397,8 @@ class ChainBatch:
         return out
 
     def run_to_fixed_point(self, max_sweeps, *, chunk=4):
-        """T = 0 dynamics (``dynamics="zero"``) in calls of ``chunk`` sweeps until every chain is at a fixed point
-        (:meth:`unstable_sites` all 0, checked after each call) or ``max_sweeps`` sweeps have run. A sweep
-        without a flip is not proof of a fixed point under the random schedule (a sweep leaves a fraction
-        1/e of the sites unvisited), hence the exact check. Returns (sweeps run, fixed: bool (C,))."""
-        if DYNAMICS[self.dynamics] != _k.DYN_ZERO:
-            raise ParameterError("dynamics", self.dynamics, "'zero' (fixed points of the T = 0 dynamics)")
-        max_sweeps = check_integer("max_sweeps", max_sweeps, low=0)
-        chunk = check_integer("chunk", chunk, low=1)
-        done = 0
-        fixed = self.unstable_sites() == 0
-        while done < max_sweeps and not fixed.all():
-            k = min(chunk, max_sweeps - done)
-            self.run(k, measure=False)
-            done += k
-            fixed = self.unstable_sites() == 0
-        return done, fixed
+        """T = 0 dynamics until every chain is at a fixed point or ``max_sweeps``: :func:`run_to_fixed_point`."""
+        return run_to_fixed_point(self, max_sweeps, chunk=chunk)
 
     def delta_energies(self, c):
         """Exact DeltaE_i of chain c for all sites (kernel formula), float array (N,)."""

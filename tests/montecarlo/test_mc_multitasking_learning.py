@@ -259,3 +259,21 @@ def test_learning_point_bad_inputs():
                dict(M=3, r=0.5, setting="hybrid")):
         with pytest.raises(ParameterError):
             multitasking_point(2, 30, 0.3, 0.5, **base, **kw)
+
+
+@pytest.mark.parametrize("setting,P,d", [("supervised", 2, 0.3), ("unsupervised", 2, 0.3), ("supervised", 4, 0.0),
+                                         ("unsupervised", 4, 0.2)])
+def test_learning_unstable_sites_and_run_to_fixed_point(setting, P, d):
+    """unstable_sites = #{i: DeltaE_i < 0} of the exact DeltaE; run_to_fixed_point stops at T = 0 fixed points."""
+    N, r = 50, 0.5
+    xi, eta = _data(N, 3, 4, d, r, seed=11 + P)
+    b = LearningBatch(setting, eta, xi, P, 0.0, r=r, replicas=3, init="random", seed=P)
+    before = b.unstable_sites()
+    assert before.min() > 0
+    for c in range(b.C):
+        assert before[c] == np.sum(b.delta_energies(c) < 0)
+    done, fixed = b.run_to_fixed_point(200, chunk=1)
+    assert fixed.all() and 0 < done < 200 and (b.unstable_sites() == 0).all()
+    assert all(b.delta_energies(c).min() >= 0 for c in range(b.C))
+    with pytest.raises(ParameterError, match="dynamics"):
+        LearningBatch(setting, eta, xi, P, 0.5, r=r).run_to_fixed_point(5)

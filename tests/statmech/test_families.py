@@ -84,7 +84,7 @@ def test_multitasking_sweep_and_lines(tmp_path):
 @pytest.mark.parametrize("text,key", [
     (LEARNING.replace("P = 4\nM = 20\nload = \"low\"\nrho", "P = 3\nM = 20\nload = \"low\"\nrho", 1), "sup.P"),
     (LEARNING.replace("M = 20", "M = 0", 1), "sup.M"),
-    (MULTI.replace('boundaries = ["all"]\nboundary_points = 7', 'method = "mc"\nN = [100]\nrho = 0.2'), "k2.rho"),
+    (MULTI.replace('boundaries = ["all"]\nboundary_points = 7', 'method = "mc"\nN = [100]\nrho = -0.2'), "k2.rho"),
     (MULTI.replace("K = 2", "K = 11"), "k2.K"),
     (MULTI.replace("d = [0.1, 0.5, 0.8]", "d = [1.5]"), "k2.d"),
 ])
