@@ -54,7 +54,8 @@ from .api import check_run_controls
 from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bath, draw_order,
                       heat_bath_decide, pair_overlaps, private_copy, tempering_swaps, work_arrays, write_back)
 from .measure import combine_chains, detect_burn_in, summarize_series
-from .sampler import BACKENDS, DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state, run_to_fixed_point
+from .sampler import (BACKENDS, DYNAMICS, SCHEDULES, TIES, check_init_array, init_chain_state, restore_state,
+                      run_to_fixed_point)
 from .rng import seed_sequence
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
@@ -572,11 +573,7 @@ class LearningBatch:
                     g = np.random.default_rng(seed_sequence(self.seed, self.point, 2, c))
                     spins[c, blank] = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)[blank]
             return spins
-        arr = np.asarray(init)
-        if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
-            raise ParameterError("init", f"array of shape {arr.shape}",
-                                 f"one of {INITS} or a +-1 array of shape ({self.C}, {self.N})")
-        return np.ascontiguousarray(arr, dtype=np.int8)
+        return check_init_array(init, self.C, self.N, INITS)
 
     def _overlaps_from_spins(self):
         s = self.spins.astype(np.int64)

@@ -31,7 +31,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from .kernels import DYN_ZERO, accept, draw_order, private_copy, write_back
 from .learning import newton_coefficients, sup_energy, sup_numerator
 from .rng import seed_sequence
-from .sampler import DYNAMICS, SCHEDULES, TIES, init_chain_state, restore_state
+from .sampler import DYNAMICS, SCHEDULES, TIES, check_init_array, init_chain_state, restore_state
 
 __all__ = ["RealPatternBatch", "check_real_patterns"]
 
@@ -179,11 +179,7 @@ class RealPatternBatch:
                     g = np.random.default_rng(seed_sequence(self.seed, self.point, 2, c))
                     spins[c] = (2 * g.integers(0, 2, size=self.N) - 1).astype(np.int8)
             return spins
-        arr = np.asarray(init)
-        if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
-            raise ParameterError("init", f"array of shape {arr.shape}",
-                                 f"one of {INITS} or a +-1 array of shape ({self.C}, {self.N})")
-        return np.ascontiguousarray(arr, dtype=np.int8)
+        return check_init_array(init, self.C, self.N, INITS)
 
     def recompute(self):
         """The power overlaps V from the spins."""

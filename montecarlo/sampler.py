@@ -71,6 +71,16 @@ def restore_state(obj, state, keys, owner, optional=()):
             setattr(obj, k, int(new))
 
 
+def check_init_array(init, C, N, names):
+    """A start given as an array: +-1 of shape (C, N), returned as int8 C-contiguous; else a clear error naming
+    the start strings ``names`` too."""
+    arr = np.asarray(init)
+    if arr.shape != (C, N) or not np.isin(arr, (-1, 1)).all():
+        raise ParameterError("init", f"array of shape {arr.shape}",
+                             f"one of {tuple(names)} or a +-1 array of shape ({C}, {N})")
+    return np.ascontiguousarray(arr, dtype=np.int8)
+
+
 def run_to_fixed_point(batch, max_sweeps, *, chunk=4):
     """T = 0 dynamics (``dynamics="zero"``) of ``batch`` (a ChainBatch or LearningBatch) in calls of ``chunk``
     sweeps until every chain is at a fixed point (``batch.unstable_sites()`` all 0: no site with DeltaE_i < 0,
@@ -219,11 +229,7 @@ class ChainBatch:
                 else:
                     spins[c] = rand
             return spins
-        arr = np.asarray(init)
-        if arr.shape != (self.C, self.N) or not np.isin(arr, (-1, 1)).all():
-            raise ParameterError("init", f"array of shape {arr.shape}",
-                                 f"'pattern', 'random' or a +-1 array of shape ({self.C}, {self.N})")
-        return np.ascontiguousarray(arr, dtype=np.int8)
+        return check_init_array(init, self.C, self.N, INITS)
 
     def _refresh_cache(self):
         if self.use_cache:

@@ -96,6 +96,14 @@ def rs_m_pairwise(alpha, T):
     return float(res["m_retrieval"][0, 0]), "statmech.storage.solve_grid"
 
 
+def chain_mean(arr):
+    """Mean over independent chains of the time averages of ``arr`` (chains, sweeps), with its error from each
+    chain's blocking error (montecarlo.measure.summarize_series): (mean, err)."""
+    from montecarlo.measure import summarize_series
+    summ = [summarize_series(a) for a in arr]
+    return float(np.mean([s["mean"] for s in summ])), float(np.sqrt(np.sum([s["err"] ** 2 for s in summ]))) / len(summ)
+
+
 def z_score(mc_mean, mc_err, exact):
     return (mc_mean - exact) / mc_err
 

@@ -2,7 +2,7 @@
 import itertools
 
 import numpy as np
-from mc_oracles import run_with_threads
+from mc_oracles import chain_mean, run_with_threads
 import pytest
 from scipy.stats import binom
 
@@ -11,7 +11,6 @@ from hopfield.learning import (SupervisedNetwork, UnsupervisedNetwork, example_s
                                make_examples)
 from montecarlo import ChainBatch
 from montecarlo.learning import LearningBatch, learning_dataset, learning_point
-from montecarlo.measure import summarize_series
 
 REF = {"supervised": SupervisedNetwork, "unsupervised": UnsupervisedNetwork}
 
@@ -101,9 +100,7 @@ def test_enumeration_small_N(setting, P, T, dynamics):
     b.run(200, measure=False)
     ser = b.run(12000)
     for key, exact, arr in (("E", E_ex, ser["E"]), ("|m|", am_ex, np.abs(ser["m"]))):
-        summ = [summarize_series(arr[c]) for c in range(b.C)]
-        mean = np.mean([s["mean"] for s in summ])
-        err = np.sqrt(np.sum([s["err"] ** 2 for s in summ])) / b.C
+        mean, err = chain_mean(arr)
         z = (mean - exact) / err
         assert abs(z) < 4.5, (key, mean, exact, err)
 

@@ -10,6 +10,7 @@ import itertools
 import math
 
 import numpy as np
+from mc_oracles import chain_mean
 import pytest
 
 from hopfield import ParameterError
@@ -17,7 +18,6 @@ from hopfield import multitasking as HM
 from hopfield.learning import SupervisedNetwork, UnsupervisedNetwork
 from montecarlo import ChainBatch
 from montecarlo.learning import LearningBatch
-from montecarlo.measure import summarize_series
 from montecarlo.multitasking import multitasking_examples, multitasking_patterns, multitasking_point
 from statmech import multitasking as M
 
@@ -125,9 +125,7 @@ def test_diluted_enumeration_small_N(setting, P, T):
     b.run(200, measure=False)
     ser = b.run(12000)
     for key, arr in (("E", ser["E"]), ("|m|", np.abs(ser["m"]))):
-        summ = [summarize_series(arr[c]) for c in range(b.C)]
-        mean = np.mean([s["mean"] for s in summ])
-        err = np.sqrt(np.sum([s["err"] ** 2 for s in summ])) / b.C
+        mean, err = chain_mean(arr)
         assert abs(mean - exact[key]) < 4.5 * err, (key, mean, exact[key], err)
 
 
