@@ -55,7 +55,7 @@ from .kernels import (DYN_HEAT_BATH, DYN_ZERO, _unmanaged, accept, draw_heat_bat
                       heat_bath_decide, pair_overlaps, private_copy, tempering_swaps, work_arrays, write_back)
 from .measure import combine_chains, detect_burn_in, summarize_series
 from .sampler import (BACKENDS, DYNAMICS, SCHEDULES, TIES, check_init_array, init_chain_state, restore_state,
-                      run_to_fixed_point)
+                      run_to_fixed_point, set_chain_controls)
 from .rng import seed_sequence
 
 # reassociation only (vectorised sums of exact integers held in float64); no nnan/ninf
@@ -491,12 +491,7 @@ class LearningBatch:
         if self.N >= 2 ** 31 // max(self.M, 1):
             raise ParameterError("N", self.N, "N M < 2^31")
         self.r, self.rho, self.R = resolve_quality(self.M, r, rho)
-        self.replicas = check_integer("replicas", replicas, low=1)
-        self.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
-        self.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
-        self.ties = check_choice("ties", ties, tuple(TIES))
-        self.seed = check_integer("seed", seed, low=0)
-        self.point = check_integer("point", point, low=0)
+        set_chain_controls(self, replicas, dynamics, schedule, ties, seed, point)
         self.tempering = bool(tempering)
         temps = np.atleast_1d(np.asarray(T, dtype=object))
         if temps.ndim != 1 or temps.size < 1:

@@ -31,7 +31,7 @@ from hopfield.validation import ParameterError, check_choice, check_integer, che
 from .kernels import DYN_ZERO, accept, draw_order, private_copy, write_back
 from .learning import newton_coefficients, sup_energy, sup_numerator
 from .rng import seed_sequence
-from .sampler import DYNAMICS, SCHEDULES, TIES, check_init_array, init_chain_state, restore_state
+from .sampler import DYNAMICS, SCHEDULES, TIES, check_init_array, init_chain_state, restore_state, set_chain_controls
 
 __all__ = ["RealPatternBatch", "check_real_patterns"]
 
@@ -141,12 +141,7 @@ class RealPatternBatch:
         self.samples, self.N, self.K = self.patterns.shape
         if self.N < self.P:
             raise ParameterError("N", self.N, f"N >= P = {self.P}")
-        self.replicas = check_integer("replicas", replicas, low=1)
-        self.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
-        self.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
-        self.ties = check_choice("ties", ties, tuple(TIES))
-        self.seed = check_integer("seed", seed, low=0)
-        self.point = check_integer("point", point, low=0)
+        set_chain_controls(self, replicas, dynamics, schedule, ties, seed, point)
         self.T = check_real("T", T, low=0.0)
         if self.T > 0.0 and DYNAMICS[self.dynamics] == DYN_ZERO:
             raise ParameterError("dynamics", dynamics, "'heat_bath' or 'metropolis' at T > 0 (T = 0 selects 'zero')")

@@ -38,6 +38,17 @@ def check_exact_range(P, N, K):
         raise ParameterError("K * N^(P-1)", K * N ** (P - 1), "< 2^62 / 2^P (exact int64 kernel)")
 
 
+def set_chain_controls(obj, replicas, dynamics, schedule, ties, seed, point):
+    """Validate the run controls shared by the batch classes and set them on ``obj`` (clear errors naming
+    each parameter): replicas >= 1, dynamics / schedule / ties from their tables, seed and point >= 0."""
+    obj.replicas = check_integer("replicas", replicas, low=1)
+    obj.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
+    obj.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
+    obj.ties = check_choice("ties", ties, tuple(TIES))
+    obj.seed = check_integer("seed", seed, low=0)
+    obj.point = check_integer("point", point, low=0)
+
+
 def init_chain_state(obj):
     """Fresh dynamical state of a batch of C = G nT chains (G groups, ladder of nT inverse temperatures):
     keyed streams (tag 0: chains, tag 1: tempering swaps of each group), identity temperature
@@ -150,12 +161,7 @@ class ChainBatch:
             raise ParameterError("N", self.N, f"N >= P = {self.P}")
         if self.N >= 2 ** 31 - 1:
             raise ParameterError("N", self.N, "N < 2^31")
-        self.replicas = check_integer("replicas", replicas, low=1)
-        self.dynamics = check_choice("dynamics", dynamics, tuple(DYNAMICS))
-        self.schedule = check_choice("schedule", schedule, tuple(SCHEDULES))
-        self.ties = check_choice("ties", ties, tuple(TIES))
-        self.seed = check_integer("seed", seed, low=0)
-        self.point = check_integer("point", point, low=0)
+        set_chain_controls(self, replicas, dynamics, schedule, ties, seed, point)
         self.tempering = bool(tempering)
         self.backend = BACKENDS[check_choice("backend", backend, tuple(BACKENDS))]
         if self.backend == "gpu":
