@@ -11,8 +11,9 @@ sites of a sweep, then the acceptance draws), so that all lanes take the same de
     DeltaE_i = scale * D_i,  D_i = sum_v x_i^v E_{P-1}(cavity power sums),  E_k = k! e_k (Newton)
     supervised:   x = Mbar_i^mu sigma_i, p_odd = V_h - a^k sigma_i, p_even = W_h - a^k,
                   V_h,mu = sum_j (Mbar_j^mu)^(2h+1) sigma_j (int64),  scale = P / (R^(P/2) M^P N^(P-1))
-    unsupervised: x = eta_i^(mu,a) sigma_i, p_odd = S_(mu a) - x, p_even = N - 1 (S int32),
-                  scale = P / (R^(P/2) M N^(P-1));  P = 2: D_i = sigma_i sum eta_i S - K M (exact integer)
+    unsupervised: x = eta_i^(mu,a) sigma_i, p_odd = S_(mu a) - x, p_even = n_(mu a) - x^2 (S int32),
+                  scale = P / (R^(P/2) M N^(P-1));  P = 2: D_i = sigma_i sum eta_i S - sum eta_i^2 (exact integer;
+                  K M for +-1 examples; n_(mu a) = N)
     Plefka (approximate): D_i = sum_v x (A_v - x) A_v(start of the sweep)^(P-2), A = V_0 resp. S
     heat bath: flip iff u (1 + e^(beta scale D)) < 1; Metropolis: D <= 0 or u < e^(-beta scale D);
     T = 0: D < 0, ties D == 0 by one random bit (or frozen).  H = escale sum_v E_P(full power sums).
@@ -301,8 +302,9 @@ def _kernels():
 
     # ------------------------------------------------------------------ unsupervised
     @cuda.jit(device=True)
-    def uns_numerator(row, Sc, N, sig, P, L, coef, lane, plefka, Gc, narrow, E):
-        """D_i: this lane's terms of montecarlo.learning.uns_numerator (resp. the Plefka one), warp-summed."""
+    def uns_numerator(row, Sc, nnz, nsq_i, sig, P, L, coef, lane, plefka, Gc, narrow, E):
+        """D_i: this lane's terms of montecarlo.learning.uns_numerator (resp. the Plefka one), warp-summed; nnz:
+        the non-blank count of each example, nsq_i the squared entries of row i (N and K M for +-1 examples)."""
         if plefka:
             s = float(sig)
             accp = 0.0
@@ -321,19 +323,19 @@ def _kernels():
                 for k in range(lane, L, 32):
                     t64 += int64(row[k]) * int64(Sc[k])
                 tot = wsum_i64(t64)
-            return float(int64(sig) * tot - L)
+            return float(int64(sig) * tot - nsq_i)
         acc = 0.0
         if P == 4:
-            c4 = 3.0 * N - 5.0
             fs = float(sig)
             for k in range(lane, L, 32):
-                y = float(row[k]) * fs * float(Sc[k]) - 1.0
-                acc += y * (y * y - c4)
+                x = float(row[k]) * fs
+                y = x * float(Sc[k]) - x * x
+                acc += y * (y * y - (3.0 * float(nnz[k]) - 5.0))
             return wsum_f64(acc)
-        ne = float(N - 1)
         for k in range(lane, L, 32):
             x = float(int64(row[k]) * int64(sig))
             sp = float(Sc[k]) - x
+            ne = float(nnz[k]) - x * x
             E[0] = 1.0
             for q in range(1, P):
                 t = 0.0
@@ -345,8 +347,8 @@ def _kernels():
         return wsum_f64(acc)
 
     @cuda.jit(device=True)
-    def uns_energy(Sc, N, P, L, coef, lane, E):
-        """sum_(mu a) E_P (p_odd = S, p_even = N) (montecarlo.learning.uns_energy), warp-summed."""
+    def uns_energy(Sc, nnz, P, L, coef, lane, E):
+        """sum_(mu a) E_P (p_odd = S, p_even = n_k) (montecarlo.learning.uns_energy), warp-summed."""
         tot = 0.0
         for k in range(lane, L, 32):
             sp = float(Sc[k])
@@ -354,14 +356,14 @@ def _kernels():
             for q in range(1, P + 1):
                 t = 0.0
                 for j in range(1, q + 1):
-                    pj = sp if (j & 1) else float(N)
+                    pj = sp if (j & 1) else float(nnz[k])
                     t += coef[q, j] * E[q - j] * pj
                 E[q] = t
             tot += E[P]
         return wsum_f64(tot)
 
     @cuda.jit(device=True)
-    def chain_uns(c, lane, Sc, Sxc, eta, xi, pidx, spins, rng, bscale, order, P, coef, dyn, sched, ties,
+    def chain_uns(c, lane, Sc, Sxc, eta, nnz, nsq, xi, pidx, spins, rng, bscale, order, P, coef, dyn, sched, ties,
                   nsweeps, measure, keep, want_E, escale, nscale, M, narrow, plefka, G, acc_total, rec_E, rec_m,
                   rec_n, rec_a, snap, Ec):
         """``nsweeps`` unsupervised sweeps of chain c (sweep_uns + the records of run_chains_uns)."""
@@ -370,6 +372,8 @@ def _kernels():
         L = Sc.shape[0]
         K = Sxc.shape[0]
         etad = eta[d]
+        nnzd = nnz[d]
+        nsqd = nsq[d]
         xid = xi[d]
         oc = order[c]
         Gc = G[c]
@@ -389,7 +393,7 @@ def _kernels():
                 i = oc[a]
                 row = etad[i]
                 sig = spins[c, i]
-                D = uns_numerator(row, Sc, N, sig, P, L, coef, lane, plefka, Gc, narrow, E)
+                D = uns_numerator(row, Sc, nnzd, nsqd[i], sig, P, L, coef, lane, plefka, Gc, narrow, E)
                 flip, s0, s1, s2, s3 = accept(D, bs, dyn, ties, s0, s1, s2, s3)
                 if flip:
                     accepted += 1
@@ -405,7 +409,7 @@ def _kernels():
             if lane == 0:
                 acc_total[c] += accepted
             if measure:
-                en = uns_energy(Sc, N, P, L, coef, lane, E)
+                en = uns_energy(Sc, nnzd, P, L, coef, lane, E)
                 part = int64(0)
                 for k in range(lane, M, 32):
                     part += int64(Sc[k])
@@ -420,7 +424,7 @@ def _kernels():
                         snap[c, t, i] = spins[c, i]
             cuda.syncthreads()
         if want_E:
-            en = uns_energy(Sc, N, P, L, coef, lane, E)
+            en = uns_energy(Sc, nnzd, P, L, coef, lane, E)
             if lane == 0:
                 Ec[c] = escale * en
         if lane == 0:
@@ -430,17 +434,17 @@ def _kernels():
             rng[c, 3] = s3
 
     @cuda.jit
-    def uns_global(eta, xi, pidx, spins, S, Sxi, rng, bscale, order, P, coef, dyn, sched, ties, nsweeps, measure,
+    def uns_global(eta, nnz, nsq, xi, pidx, spins, S, Sxi, rng, bscale, order, P, coef, dyn, sched, ties, nsweeps, measure,
                    keep, want_E, escale, nscale, M, narrow, plefka, G, acc_total, rec_E, rec_m, rec_n, rec_a,
                    snap, Ec):
         """One warp per chain, S (C, K M) and Sxi (C, K) in global memory."""
         c = cuda.blockIdx.x
-        chain_uns(c, cuda.threadIdx.x, S[c], Sxi[c], eta, xi, pidx, spins, rng, bscale, order, P, coef, dyn,
+        chain_uns(c, cuda.threadIdx.x, S[c], Sxi[c], eta, nnz, nsq, xi, pidx, spins, rng, bscale, order, P, coef, dyn,
                   sched, ties, nsweeps, measure, keep, want_E, escale, nscale, M, narrow, plefka, G, acc_total,
                   rec_E, rec_m, rec_n, rec_a, snap, Ec)
 
     @cuda.jit
-    def uns_shared(eta, xi, pidx, spins, S, Sxi, rng, bscale, order, P, coef, dyn, sched, ties, nsweeps, measure,
+    def uns_shared(eta, nnz, nsq, xi, pidx, spins, S, Sxi, rng, bscale, order, P, coef, dyn, sched, ties, nsweeps, measure,
                    keep, want_E, escale, nscale, M, narrow, plefka, G, acc_total, rec_E, rec_m, rec_n, rec_a,
                    snap, Ec):
         """One warp per chain, S and Sxi copied to shared memory (int32) for the call."""
@@ -456,7 +460,7 @@ def _kernels():
         for k in range(lane, K, 32):
             Sxc[k] = Sxi[c, k]
         cuda.syncthreads()
-        chain_uns(c, lane, Sc, Sxc, eta, xi, pidx, spins, rng, bscale, order, P, coef, dyn, sched, ties,
+        chain_uns(c, lane, Sc, Sxc, eta, nnz, nsq, xi, pidx, spins, rng, bscale, order, P, coef, dyn, sched, ties,
                   nsweeps, measure, keep, want_E, escale, nscale, M, narrow, plefka, G, acc_total, rec_E, rec_m,
                   rec_n, rec_a, snap, Ec)
         cuda.syncthreads()
@@ -480,7 +484,7 @@ def _kernels():
                 out[c, i] = D
 
     @cuda.jit
-    def uns_delta(eta, pidx, spins, S, P, coef, narrow, out):
+    def uns_delta(eta, nnz, nsq, pidx, spins, S, P, coef, narrow, out):
         """out[c, i] = D_i of every site of chain c (no flips; the numerator of the sweeps)."""
         c = cuda.blockIdx.x
         lane = cuda.threadIdx.x
@@ -489,7 +493,8 @@ def _kernels():
         L = S.shape[1]
         E = cuda.local.array(NLOC, float64)
         for i in range(N):
-            D = uns_numerator(eta[d, i], S[c], N, spins[c, i], P, L, coef, lane, False, S[c], narrow, E)
+            D = uns_numerator(eta[d, i], S[c], nnz[d], nsq[d, i], spins[c, i], P, L, coef, lane, False, S[c], narrow,
+                              E)
             if lane == 0:
                 out[c, i] = D
 
@@ -527,7 +532,7 @@ class DeviceLearning:
             self.data = (cuda.to_device(b.Mbar), cuda.to_device(b.W))
             L, nbytes = b.K, 8 * (b.H * b.K + b.K)
         else:
-            self.data = (cuda.to_device(b.eta2),)
+            self.data = (cuda.to_device(b.eta2), cuda.to_device(b.nnz), cuda.to_device(b.nsq))
             L, nbytes = b.K * b.M, 4 * (b.K * b.M + b.K)
             self.narrow = bool(L * b.N < 2 ** 31)
         self.G = cuda.device_array((b.C, L if b.plefka else 1), dtype=np.float64)   # Plefka coefficients

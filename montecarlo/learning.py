@@ -482,10 +482,6 @@ class LearningBatch:
         if xi.shape != (self.samples, self.N, self.K):
             raise ParameterError("archetypes.shape", xi.shape, f"({self.samples}, {self.N}, {self.K}) or (N, K)")
         self.archetypes = np.ascontiguousarray(np.stack([check_archetypes(a, blanks=True) for a in xi]))
-        self.diluted = bool((self.examples == 0).any() or (self.archetypes == 0).any())
-        if self.backend == "gpu" and self.diluted and self.setting == "unsupervised":
-            raise ParameterError("backend", backend, "'numba' for unsupervised runs on diluted data (the GPU "
-                                 "kernel assumes +-1 examples: p_even = N - 1)")
         if self.N < self.P:
             raise ParameterError("N", self.N, f"N >= P = {self.P}")
         if self.N >= 2 ** 31 // max(self.M, 1):

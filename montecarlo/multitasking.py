@@ -99,9 +99,6 @@ def multitasking_point(K, N, d, T, *, sweeps, burn_in=None, replicas=1, samples=
             raise ParameterError("M", M, "an integer >= 1 (examples per archetype) with r or rho")
         r, rho, _ = resolve_quality(M, r, rho)
         setting = check_choice("setting", setting, SETTINGS)
-        if BACKENDS[backend] == "gpu" and setting == "unsupervised":
-            raise ParameterError("backend", backend, "'numba' for the unsupervised learning version (the GPU "
-                                 "kernel assumes +-1 examples)")
     if burn_in is None:
         burn_in = sweeps // 2
     if T > 0.0 and DYNAMICS[dynamics] == DYNAMICS["zero"]:

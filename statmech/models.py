@@ -355,10 +355,6 @@ def _multitasking_validate(sweep):
     from hopfield.validation import ParameterError
     if sweep["method"] == "1rsb":
         raise ParameterError(f"{sweep['name']}.method", sweep["method"], "'theory' or 'mc' for model 'multitasking'")
-    if sweep["method"] == "mc" and _multitasking_learning(sweep):
-        if sweep.get("backend", "numba") != "numba" and sweep["setting"] == "unsupervised":
-            raise ParameterError(f"{sweep['name']}.backend", sweep["backend"],
-                                 "'numba' for unsupervised Monte Carlo of the learning version (rho > 0)")
     if sweep["method"] == "theory" and np.any(np.atleast_1d(np.asarray(sweep["T"], dtype=float)) <= 0):
         raise ParameterError(f"{sweep['name']}.T", sweep["T"], "T > 0 for method 'theory' (T = 0 only for 'mc')")
     if sweep["method"] == "theory" and sweep["boundaries"] and sweep["boundaries"] != ["all"]:

@@ -23,6 +23,7 @@ import numpy as np
 from montecarlo import gpu, gpu_learning
 from montecarlo.gpu_learning import DeviceLearning
 from montecarlo.learning import LearningBatch, learning_dataset, learning_point
+from hopfield.multitasking import diluted_examples, diluted_patterns
 from montecarlo.multitasking import multitasking_point
 
 # The simulator runs a block as 32 Python threads that meet at barriers: a short GIL switch interval makes it
@@ -32,10 +33,11 @@ sys.setswitchinterval(1e-3)
 for _mod in (gpu, gpu_learning):
     vars(_mod).setdefault("__warningregistry__", {})
 
-# (setting, P, dynamics, schedule, temperatures, tempering, replicas, kernel, shared memory, N, K, M)
+# (setting, P, dynamics, schedule, temperatures, tempering, replicas, kernel, shared memory, N, K, M[, dilution])
 QUICK = [("unsupervised", 2, "heat_bath", "random", [0.5], False, 2, "exact", True, 16, 3, 3),
          ("supervised", 2, "metropolis", "random", [0.4], False, 1, "exact", False, 16, 3, 3),
-         ("supervised", 4, "heat_bath", "permutation", [0.4, 0.8], True, 1, "exact", True, 12, 2, 3)]
+         ("supervised", 4, "heat_bath", "permutation", [0.4, 0.8], True, 1, "exact", True, 12, 2, 3),
+         ("unsupervised", 4, "heat_bath", "random", [0.5], False, 1, "exact", False, 14, 2, 3, 0.3)]
 MORE = [("unsupervised", 4, "heat_bath", "random", [0.5], False, 1, "exact", False, 16, 2, 3),
         ("unsupervised", 6, "metropolis", "sequential", [0.1], False, 1, "exact", True, 14, 2, 2),
         ("unsupervised", 2, "heat_bath", "random", [0.3, 0.6, 1.0], True, 2, "exact", True, 14, 2, 3),
@@ -56,8 +58,12 @@ def _same(a, b):
     return all(np.array_equal(getattr(a, k), getattr(b, k)) for k in keys)
 
 
-def check(setting, P, dyn, sched, temps, pt, reps, kernel, shared, N, K, M, sweeps=2):
-    xi, eta = learning_dataset(N, K, M, r=0.6, seed=4)
+def check(setting, P, dyn, sched, temps, pt, reps, kernel, shared, N, K, M, dilution=0.0, sweeps=2):
+    if dilution:   # diluted archetypes and examples (the multitasking learning version): p_even = n_k - x^2
+        xi = diluted_patterns(N, K, dilution, rng=4)
+        eta = diluted_examples(xi, M, 0.6, rng=5)
+    else:
+        xi, eta = learning_dataset(N, K, M, r=0.6, seed=4)
     kw = dict(r=0.6, replicas=reps, dynamics=dyn, schedule=sched, tempering=pt, seed=5, init="random", kernel=kernel)
     a = LearningBatch(setting, eta, xi, P, temps, **kw)
     b = LearningBatch(setting, eta, xi, P, temps, backend="gpu", **kw)
@@ -85,12 +91,13 @@ def check(setting, P, dyn, sched, temps, pt, reps, kernel, shared, N, K, M, swee
     if kernel == "exact":
         same = same and np.array_equal(b._device.delta_energies(), np.stack([a2.delta_energies(c)
                                                                             for c in range(a2.C)]))
-    print(setting, P, dyn, sched, temps, pt, reps, kernel, shared, "equal" if same else "DIFFERENT", flush=True)
+    print(setting, P, dyn, sched, temps, pt, reps, kernel, shared, f"dilution {dilution}" if dilution else "",
+          "equal" if same else "DIFFERENT", flush=True)
     return same
 
 
 def check_points():
-    """learning_point, multitasking_point (storage, and the supervised learning version on diluted data) and
+    """learning_point, multitasking_point (storage, and the learning version on diluted data) and
     digits_point: the backend reaches the batch; equal results."""
     gpu.SHARED_BYTES = 48 * 1024
     kw = dict(M=3, rho=0.3, K=2, sweeps=4, burn_in=1, replicas=2, seed=2)
@@ -102,10 +109,11 @@ def check_points():
     mcpu = multitasking_point(2, 12, 0.3, 0.4, **mkw)
     mdev = multitasking_point(2, 12, 0.3, 0.4, backend="gpu", **mkw)
     ok = ok and _equal_dicts(mcpu, mdev)
-    # the supervised learning version on diluted data (archetypes and examples with blanks)
-    lkw = dict(mkw, M=3, r=0.6, setting="supervised")
-    ok = ok and _equal_dicts(multitasking_point(2, 12, 0.3, 0.4, **lkw),
-                             multitasking_point(2, 12, 0.3, 0.4, backend="gpu", **lkw))
+    # the learning version on diluted data (archetypes and examples with blanks), both settings
+    for setting in ("supervised", "unsupervised"):
+        lkw = dict(mkw, M=3, r=0.6, setting=setting)
+        ok = ok and _equal_dicts(multitasking_point(2, 12, 0.3, 0.4, **lkw),
+                                 multitasking_point(2, 12, 0.3, 0.4, backend="gpu", **lkw))
     from statmech.digits import digits_point
     dkw = dict(sweeps=2, tests=3, seed=4, predict=False)
     ok = ok and _equal_dicts(digits_point("supervised", 2, 5, 0.2, 0.3, **dkw),
@@ -145,8 +153,8 @@ def compile_ptx():
             args = (b.Mbar, b.W, b.archetypes, *common, True, *tail)
             delta = (b.Mbar, b.W, b.pidx, b.spins, X, b.P, b.coef, np.zeros((C, N)))
         else:
-            args = (b.eta2, b.archetypes, *common, b.M, True, True, *tail)
-            delta = (b.eta2, b.pidx, b.spins, X, b.P, b.coef, True, np.zeros((C, N)))
+            args = (b.eta2, b.nnz, b.nsq, b.archetypes, *common, b.M, True, True, *tail)
+            delta = (b.eta2, b.nnz, b.nsq, b.pidx, b.spins, X, b.P, b.coef, True, np.zeros((C, N)))
         pre = "sup_" if sup else "uns_"
         for name, a in ((pre + "shared", args), (pre + "global", args), (pre + "delta", delta)):
             sig = tuple(numba.typeof(x) for x in a)

@@ -54,11 +54,11 @@ def test_unknown_backend_refused():
 
 def test_gpu_learning_kernel_equals_cpu_under_simulator():
     """Unsupervised P = 2 (shared-memory overlaps, q pairs), supervised P = 2 Metropolis (global memory),
-    supervised P = 4 with a permutation schedule and parallel tempering; every case also resumes from a
+    supervised P = 4 with a permutation schedule and parallel tempering, unsupervised P = 4 on diluted data; every case also resumes from a
     checkpoint loaded into the GPU batch and compares every site's DeltaE_i; then learning_point and
     multitasking_point with backend="gpu" against the CPU."""
     lines = _simulate("quick")
-    assert len(lines) == 4
+    assert len(lines) == 5
 
 
 def test_gpu_learning_kernels_compile_to_ptx():
@@ -75,7 +75,7 @@ def test_gpu_learning_kernel_equals_cpu_under_simulator_all_paths():
     """Unsupervised P = 4, 6, T = 0, Plefka, tempering, the int64 P = 2 sum; supervised P = 4, 6, T = 0,
     Plefka, tempering with two replicas."""
     lines = _simulate("all")
-    assert len(lines) == 15
+    assert len(lines) == 16
 
 
 # ------------------------------------------------------------------ config and sweep hooks

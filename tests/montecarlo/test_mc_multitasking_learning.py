@@ -101,14 +101,6 @@ def test_diluted_starts_are_random_on_the_blanks_and_pm1_starts_unchanged():
     assert (b.spins[0] == xi1[:, 0]).all()
 
 
-def test_unsupervised_gpu_refused_on_diluted_data():
-    xi, eta = _data(30, 2, 3, 0.3, 0.5, seed=1)
-    with pytest.raises(ParameterError, match="backend"):
-        LearningBatch("unsupervised", eta, xi, 2, 0.5, r=0.5, backend="gpu")
-    with pytest.raises(ParameterError, match="backend"):
-        multitasking_point(2, 30, 0.3, 0.5, sweeps=4, M=3, r=0.5, setting="unsupervised", backend="gpu")
-
-
 # ----------------------------------------------------------------------------- exact enumeration
 @pytest.mark.parametrize("setting,P,T", [("supervised", 2, 0.5), ("unsupervised", 2, 0.5), ("unsupervised", 4, 0.3),
                                          ("supervised", 4, 0.2)])

@@ -92,8 +92,8 @@ def test_mc_sweep_is_reproducible(tmp_path):
 def test_mc_sweep_config_errors():
     from statmech.config import ConfigError
     bad = CONFIG.format(K=2, d="[0.3]", T="[0.1]", N=500, sweeps=20, burn=10)
-    with pytest.raises(ConfigError):   # the unsupervised learning version has no GPU kernel for diluted data
-        parse_config(bad.replace("replicas = 1", 'replicas = 1\nrho = 0.2\nsetting = "unsupervised"\nbackend = "gpu"'))
+    with pytest.raises(ConfigError):   # the learning version needs M >= 1 examples per archetype
+        parse_config(bad.replace("replicas = 1", 'replicas = 1\nrho = 0.2\nM = 0'))
     with pytest.raises(ConfigError):
         parse_config(bad.replace('method = "mc"', 'method = "1rsb"'))
 
