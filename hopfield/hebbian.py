@@ -27,7 +27,7 @@ import numpy as np
 from .patterns import as_generator, check_patterns
 from .validation import ParameterError, check_choice, check_integer, check_spins
 
-__all__ = ["HebbianNetwork", "elementary_symmetric_from_power_sums"]
+__all__ = ["HebbianNetwork", "RealHebbianNetwork", "elementary_symmetric_from_power_sums"]
 
 
 def elementary_symmetric_from_power_sums(p_odd, p_even, P: int):
@@ -157,3 +157,66 @@ class HebbianNetwork:
             if base - self._eP_sum(S_new) < 0:
                 return False
         return True
+
+
+class RealHebbianNetwork:
+    """Hebbian network with P-body distinct-index couplings and real-valued patterns (e.g. Gaussian).
+
+    The energy of the module docstring, H = -(P! / (2 N^(P-1))) sum_mu e_P(x^mu), x_j^mu = xi_j^mu sigma_j,
+    with e_P from the power sums p_k = sum_j (x_j^mu)^k by Newton's identities, all in exact rational
+    arithmetic (every float64 entry is a rational; one rounding at the end). Slow and obviously right: the
+    reference of :class:`montecarlo.RealPatternBatch`.
+
+    Parameters
+    ----------
+    patterns : real array (N, K), finite entries
+    P : integer >= 2, the interaction order
+    """
+
+    def __init__(self, patterns, P=2):
+        self.P = check_integer("P", P, low=2)
+        arr = np.asarray(patterns)
+        if arr.ndim != 2 or min(arr.shape) < 1:
+            raise ParameterError("patterns.shape", arr.shape, "(N, K) with N, K >= 1")
+        if not (np.issubdtype(arr.dtype, np.number) and np.all(np.isfinite(arr))):
+            raise ParameterError("patterns", "non-finite or non-numeric entries", "finite real entries")
+        self.patterns = np.ascontiguousarray(arr, dtype=np.float64)
+        self.N, self.K = self.patterns.shape
+        if self.N < self.P:
+            raise ParameterError("N", self.N, f"N >= P = {self.P} (a P-body term needs P distinct sites)")
+        self._scale = Fraction(math.factorial(self.P), 2 * self.N ** (self.P - 1))
+        self._xi = [[Fraction(float(v)) for v in row] for row in self.patterns]
+
+    def __repr__(self):
+        return f"RealHebbianNetwork(N={self.N}, K={self.K}, P={self.P})"
+
+    def check_state(self, sigma, name="sigma") -> np.ndarray:
+        return check_spins(sigma, self.N, name)
+
+    def overlaps(self, sigma) -> np.ndarray:
+        """Mattis overlaps m_mu = xi^mu . sigma / N."""
+        s = self.check_state(sigma).astype(np.float64)
+        return self.patterns.T @ s / self.N
+
+    def _eP_sum(self, s) -> Fraction:
+        total = Fraction(0)
+        for mu in range(self.K):
+            x = [self._xi[j][mu] * int(s[j]) for j in range(self.N)]
+            p = [None] + [sum(v ** k for v in x) for k in range(1, self.P + 1)]
+            e = [Fraction(1)]
+            for k in range(1, self.P + 1):
+                e.append(sum((-1) ** (j - 1) * e[k - j] * p[j] for j in range(1, k + 1)) / k)
+            total += e[self.P]
+        return total
+
+    def energy(self, sigma) -> float:
+        """H(sigma), exact rational arithmetic rounded once to float."""
+        return float(-self._scale * self._eP_sum(self.check_state(sigma)))
+
+    def delta_energy(self, sigma, i) -> float:
+        """H(sigma with sigma_i flipped) - H(sigma), exact difference rounded once to float."""
+        s = self.check_state(sigma)
+        i = check_integer("i", i, low=0, high=self.N - 1)
+        t = s.copy()
+        t[i] = -t[i]
+        return float(-self._scale * (self._eP_sum(t) - self._eP_sum(s)))

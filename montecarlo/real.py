@@ -1,6 +1,6 @@
 """Monte Carlo of dense Hebbian networks with real-valued patterns (e.g. Gaussian), numba CPU.
 
-Energy (montecarlo.md 2.2 with C = 1, distinct indices; hopfield.HebbianNetwork for real entries):
+Energy (montecarlo.md 2.2 with C = 1, distinct indices; reference hopfield.RealHebbianNetwork):
 
     H = -(1/(2 N^{P-1})) sum_mu sum_{distinct i_1..i_P} prod_k xi^mu_{i_k} sigma_{i_k}
       = -(P! / (2 N^{P-1})) sum_mu e_P(x^mu),            x^mu_j = xi^mu_j sigma_j
