@@ -12,7 +12,7 @@ come from running power overlaps V_{h,mu} = sum_j (xi_j^mu)^(2h+1) sigma_j and c
 W_{h,mu} = sum_j (xi_j^mu)^(2h): p_k = V - xi_i^k sigma_i (k odd), p_k = W - xi_i^k (k even). This is the
 supervised-learning kernel of :mod:`montecarlo.learning` (its numerator and energy are reused) with the
 patterns in place of the integer example sums and scale P / N^{P-1}. O(K P) per proposal; the overlaps are
-float64, so they are recomputed from the spins at the start of every sweep (O(N K P), no drift).
+float64, so they are recomputed from the spins after every sweep (O(N K P), no drift).
 
 Acceptance, schedules and streams as :class:`montecarlo.ChainBatch` (heat bath, Metropolis, T = 0 with a
 tie rule; random, sequential, permutation; xoshiro256** streams keyed by (seed, point, chain), the same
@@ -83,7 +83,6 @@ def run_real(pat, W, pidx, spins, V, rng, bscale, P, coef, dyn, sched_code, ties
         p = np.empty(P + 1)
         E = np.empty(P + 1)
         for t in range(nsweeps):
-            _power_overlaps(pd, sp, Vc)       # exact to rounding at the start of every sweep: no drift
             s0, s1, s2, s3 = draw_order(order, N, sched_code, s0, s1, s2, s3)
             accepted = 0
             for a in range(N):
@@ -104,12 +103,11 @@ def run_real(pat, W, pidx, spins, V, rng, bscale, P, coef, dyn, sched_code, ties
                             Vc[h, mu] -= two * pw
                             pw *= x2
             acc_total[c] += accepted
+            _power_overlaps(pd, sp, Vc)       # exact to rounding again after every sweep: no drift
             if measure:
-                _power_overlaps(pd, sp, Vc)
                 rec_E[c, t] = escale * sup_energy(Vc, W[d], P, coef) / N
                 rec_m[c, t] = Vc[0, 0] / N
                 rec_a[c, t] = accepted / N
-        _power_overlaps(pd, sp, Vc)
         st[0] = s0
         st[1] = s1
         st[2] = s2

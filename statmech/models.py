@@ -294,12 +294,14 @@ def _multitasking_simulate(sweep, point, index, seed):
     T = max(point["T"], 1e-3)
     if learn:
         from hopfield.validation import ParameterError
+        from .multitasking import _check_binomial_atoms
         try:
-            states, raw["rs_exact_law"] = solve_learning_point(sweep["K"], point["d"], T, M=sweep["M"], rho=rho,
-                                                               law="binomial")["states"], 1.0
+            _check_binomial_atoms(sweep["K"], rho, sweep["M"])
+            law = "binomial"
         except ParameterError:   # too many joint atoms (2L+1)^K for the exact law: the Gaussian law of c (6.2)
-            states, raw["rs_exact_law"] = solve_learning_point(sweep["K"], point["d"], T, M=sweep["M"], rho=rho,
-                                                               law="gaussian")["states"], 0.0
+            law = "gaussian"
+        raw["rs_exact_law"] = float(law == "binomial")
+        states = solve_learning_point(sweep["K"], point["d"], T, M=sweep["M"], rho=rho, law=law)["states"]
         stable = [s for s in states if s["stable"]]
         m = stable[0]["m"] if stable else np.full(sweep["K"], np.nan)
     else:

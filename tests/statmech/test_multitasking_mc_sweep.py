@@ -151,3 +151,22 @@ def test_mc_sweep_learning_version_rho_axis(tmp_path, setting):
         z = (res.data[f"m{k}"] - res.data[f"m{k}_rs"]) / res.data[f"m{k}_err"]
         assert np.all(np.abs(z) < T_CRIT_5DOF), (k, res.data[f"m{k}"], res.data[f"m{k}_rs"], z)
     assert len(compare(out)) == 2
+
+
+def test_mc_learning_point_theory_falls_back_to_the_gaussian_law():
+    """K = 4, M = 20: (2L+1)^K = 43^4 joint atoms are too many for the exact binomial law; the MC point's theory
+    columns then come from the Gaussian law of c (rs_exact_law = 0), equal to a direct Gaussian solve; K = 2 uses
+    the exact law (rs_exact_law = 1)."""
+    from statmech.models import _multitasking_simulate
+    from statmech.multitasking import solve_learning_point
+    sweep = {"K": 4, "M": 20, "setting": "supervised", "sweeps": 4, "burn_in": 2, "replicas": 1, "samples": 1,
+             "dynamics": "heat_bath", "schedule": "random", "init": "pattern"}
+    point = {"N": 200, "d": 0.5, "rho": 0.2625, "T": 0.3}
+    raw = _multitasking_simulate(sweep, point, 0, 1)
+    assert raw["rs_exact_law"] == 0.0
+    want = [s for s in solve_learning_point(4, 0.5, 0.3, M=20, rho=0.2625, law="gaussian")["states"] if s["stable"]][0]
+    assert [raw[f"m{k}_rs"] for k in range(1, 5)] == [float(v) for v in want["m"]]
+    raw2 = _multitasking_simulate({**sweep, "K": 2}, point, 0, 1)
+    assert raw2["rs_exact_law"] == 1.0
+    exact = [s for s in solve_learning_point(2, 0.5, 0.3, M=20, rho=0.2625, law="binomial")["states"] if s["stable"]][0]
+    assert raw2["m1_rs"] == float(exact["m"][0])
